@@ -1,0 +1,423 @@
+//! Storage of a wijk node in RocksDB.
+//!
+//! Owns: the on-disk layout (one column family per kind of record, see [`columns`]) and
+//! the commit rule: **one synced write batch per block**, holding the block, its
+//! certificate, receipts, state changes, state-tree nodes and indexes. After a crash the
+//! node reopens at the last committed block with nothing half-written.
+//! Must never: decide validity (the runtime and consensus do), or write outside a batch.
+
+mod layout;
+
+pub use layout::columns;
+
+use jmt::storage::{LeafNode, Node, NodeKey, TreeReader};
+use jmt::KeyHash;
+use layout::{height_key, history_key, tree_value_key};
+use parity_scale_codec::{Decode, Encode};
+use rocksdb::{ColumnFamilyDescriptor, Options, WriteBatch, WriteOptions, DB};
+use std::path::Path;
+use wijk_primitives::{decode_bounded, AccountId, FinalityCertificate, Hash, Header, Height};
+use wijk_runtime::{Block, ExecutedBlock, Genesis, Receipt, Transaction, MAX_BLOCK_BYTES};
+use wijk_support::{StateError, StateRead};
+
+/// Why storage failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// RocksDB returned an error.
+    #[error("database error: {0}")]
+    Db(#[from] rocksdb::Error),
+    /// A record does not decode: the database is corrupt or from another version.
+    #[error("corrupt {what} in the database: {reason}")]
+    Corrupt {
+        /// Which record.
+        what: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// The database belongs to another chain.
+    #[error("the database at this base path is for chain {found}, not {expected}; use another --base-path or purge-chain")]
+    GenesisMismatch {
+        /// This chain's genesis hash.
+        expected: Hash,
+        /// The database's.
+        found: Hash,
+    },
+    /// A block was committed out of order.
+    #[error("cannot commit block {height}: the next height is {expected}")]
+    OutOfOrder {
+        /// The block's height.
+        height: Height,
+        /// The height expected.
+        expected: Height,
+    },
+}
+
+/// Where a transaction is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
+pub struct TxLocation {
+    /// Block height.
+    pub height: Height,
+    /// Position in the block.
+    pub index: u32,
+}
+
+/// One entry of an account's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryEntry {
+    /// Where.
+    pub location: TxLocation,
+    /// Which transaction.
+    pub tx_hash: Hash,
+}
+
+/// The node's database.
+pub struct Storage {
+    db: DB,
+}
+
+const META_GENESIS_HASH: &[u8] = b"genesis_hash";
+const META_FINALIZED_HEIGHT: &[u8] = b"finalized_height";
+
+fn corrupt(what: &'static str) -> impl Fn(wijk_primitives::DecodeLimitError) -> StorageError {
+    move |error| StorageError::Corrupt {
+        what,
+        reason: error.to_string(),
+    }
+}
+
+impl Storage {
+    /// Opens (creating if needed) the database in `path`.
+    pub fn open(path: &Path) -> Result<Storage, StorageError> {
+        let mut options = Options::default();
+        options.create_if_missing(true);
+        options.create_missing_column_families(true);
+        options.set_max_open_files(512);
+        options.increase_parallelism(2);
+        let descriptors = columns::ALL
+            .iter()
+            .map(|name| ColumnFamilyDescriptor::new(*name, Options::default()));
+        let db = DB::open_cf_descriptors(&options, path, descriptors)?;
+        Ok(Storage { db })
+    }
+
+    fn cf(&self, name: &'static str) -> &rocksdb::ColumnFamily {
+        // Every column family in `columns::ALL` is created at open.
+        self.db
+            .cf_handle(name)
+            .unwrap_or_else(|| unreachable!("column family {name} is created at open"))
+    }
+
+    fn get_decoded<T: Decode>(
+        &self,
+        column: &'static str,
+        key: &[u8],
+        what: &'static str,
+        max: usize,
+    ) -> Result<Option<T>, StorageError> {
+        match self.db.get_pinned_cf(self.cf(column), key)? {
+            Some(bytes) => Ok(Some(
+                decode_bounded(what, &bytes, max).map_err(corrupt(what))?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// The genesis hash this database was initialised with.
+    pub fn genesis_hash(&self) -> Result<Option<Hash>, StorageError> {
+        self.get_decoded(columns::META, META_GENESIS_HASH, "genesis hash", 32)
+    }
+
+    /// Height of the last committed (final) block.
+    pub fn finalized_height(&self) -> Result<Option<Height>, StorageError> {
+        self.get_decoded(columns::META, META_FINALIZED_HEIGHT, "finalized height", 8)
+    }
+
+    /// Writes genesis if the database is empty, or checks it is the same chain.
+    pub fn initialize(&self, genesis: &Genesis) -> Result<(), StorageError> {
+        let expected = genesis.header.hash();
+        if let Some(found) = self.genesis_hash()? {
+            return if found == expected {
+                Ok(())
+            } else {
+                Err(StorageError::GenesisMismatch { expected, found })
+            };
+        }
+        let mut batch = WriteBatch::default();
+        batch.put_cf(self.cf(columns::META), META_GENESIS_HASH, expected.encode());
+        self.put_block_records(&mut batch, &genesis.header, &[], &[], None)?;
+        self.put_state(&mut batch, &genesis.changes, &genesis.tree_batch)?;
+        self.write_synced(batch)
+    }
+
+    /// Commits a final block atomically: block, certificate, receipts, state, tree, indexes.
+    pub fn commit_block(
+        &self,
+        block: &Block,
+        executed: &ExecutedBlock,
+        certificate: &FinalityCertificate,
+    ) -> Result<(), StorageError> {
+        let expected = self.finalized_height()?.map_or(0, |h| h + 1);
+        if block.header.height != expected {
+            return Err(StorageError::OutOfOrder {
+                height: block.header.height,
+                expected,
+            });
+        }
+        let mut batch = WriteBatch::default();
+        self.put_block_records(
+            &mut batch,
+            &block.header,
+            &block.transactions,
+            &executed.receipts,
+            Some(certificate),
+        )?;
+        self.put_state(&mut batch, &executed.changes, &executed.tree_batch)?;
+        self.write_synced(batch)
+    }
+
+    fn write_synced(&self, batch: WriteBatch) -> Result<(), StorageError> {
+        let mut options = WriteOptions::default();
+        options.set_sync(true);
+        self.db.write_opt(batch, &options)?;
+        Ok(())
+    }
+
+    fn put_block_records(
+        &self,
+        batch: &mut WriteBatch,
+        header: &Header,
+        transactions: &[Transaction],
+        receipts: &[Receipt],
+        certificate: Option<&FinalityCertificate>,
+    ) -> Result<(), StorageError> {
+        let height = height_key(header.height);
+        let hash = header.hash();
+        batch.put_cf(self.cf(columns::HEADERS), height, header.encode());
+        batch.put_cf(
+            self.cf(columns::BLOCK_HASHES),
+            hash.0,
+            header.height.encode(),
+        );
+        batch.put_cf(self.cf(columns::BODIES), height, transactions.encode());
+        batch.put_cf(self.cf(columns::RECEIPTS), height, receipts.encode());
+        if let Some(certificate) = certificate {
+            batch.put_cf(self.cf(columns::CERTIFICATES), height, certificate.encode());
+        }
+        for (index, receipt) in receipts.iter().enumerate() {
+            let location = TxLocation {
+                height: header.height,
+                index: index as u32,
+            };
+            batch.put_cf(
+                self.cf(columns::TX_INDEX),
+                receipt.tx_hash.0,
+                location.encode(),
+            );
+            for account in receipt.involved_accounts() {
+                batch.put_cf(
+                    self.cf(columns::ACCOUNT_HISTORY),
+                    history_key(&account, &location),
+                    receipt.tx_hash.0,
+                );
+            }
+        }
+        batch.put_cf(
+            self.cf(columns::META),
+            META_FINALIZED_HEIGHT,
+            header.height.encode(),
+        );
+        Ok(())
+    }
+
+    fn put_state(
+        &self,
+        batch: &mut WriteBatch,
+        changes: &wijk_support::StateChanges,
+        tree_batch: &jmt::storage::TreeUpdateBatch,
+    ) -> Result<(), StorageError> {
+        let state = self.cf(columns::STATE);
+        for (key, value) in changes {
+            match value {
+                Some(value) => batch.put_cf(state, key, value),
+                None => batch.delete_cf(state, key),
+            }
+        }
+        let nodes = self.cf(columns::TREE_NODES);
+        for (node_key, node) in tree_batch.node_batch.nodes() {
+            let key = borsh::to_vec(node_key).map_err(|e| StorageError::Corrupt {
+                what: "tree node key",
+                reason: e.to_string(),
+            })?;
+            let value = borsh::to_vec(node).map_err(|e| StorageError::Corrupt {
+                what: "tree node",
+                reason: e.to_string(),
+            })?;
+            batch.put_cf(nodes, key, value);
+        }
+        let values = self.cf(columns::TREE_VALUES);
+        for ((version, key_hash), value) in tree_batch.node_batch.values() {
+            batch.put_cf(values, tree_value_key(key_hash, *version), value.encode());
+        }
+        Ok(())
+    }
+
+    /// Header at `height`.
+    pub fn header(&self, height: Height) -> Result<Option<Header>, StorageError> {
+        self.get_decoded(columns::HEADERS, &height_key(height), "header", 4096)
+    }
+
+    /// Height of the block with `hash`.
+    pub fn height_of(&self, hash: &Hash) -> Result<Option<Height>, StorageError> {
+        self.get_decoded(columns::BLOCK_HASHES, &hash.0, "block height", 8)
+    }
+
+    /// The last committed header.
+    pub fn best_header(&self) -> Result<Option<Header>, StorageError> {
+        match self.finalized_height()? {
+            Some(height) => self.header(height),
+            None => Ok(None),
+        }
+    }
+
+    /// The block at `height`.
+    pub fn block(&self, height: Height) -> Result<Option<Block>, StorageError> {
+        let Some(header) = self.header(height)? else {
+            return Ok(None);
+        };
+        let transactions: Vec<Transaction> = self
+            .get_decoded(
+                columns::BODIES,
+                &height_key(height),
+                "block body",
+                MAX_BLOCK_BYTES,
+            )?
+            .unwrap_or_default();
+        Ok(Some(Block {
+            header,
+            transactions,
+        }))
+    }
+
+    /// Receipts of the block at `height`.
+    pub fn receipts(&self, height: Height) -> Result<Option<Vec<Receipt>>, StorageError> {
+        self.get_decoded(
+            columns::RECEIPTS,
+            &height_key(height),
+            "receipts",
+            MAX_BLOCK_BYTES,
+        )
+    }
+
+    /// The finality certificate of the block at `height`.
+    pub fn certificate(&self, height: Height) -> Result<Option<FinalityCertificate>, StorageError> {
+        self.get_decoded(
+            columns::CERTIFICATES,
+            &height_key(height),
+            "certificate",
+            1 << 20,
+        )
+    }
+
+    /// Where the transaction `hash` was included.
+    pub fn transaction_location(&self, hash: &Hash) -> Result<Option<TxLocation>, StorageError> {
+        self.get_decoded(columns::TX_INDEX, &hash.0, "transaction location", 16)
+    }
+
+    /// Up to `limit` history entries of `account`, newest first, strictly older than
+    /// `before` when given (for paging).
+    pub fn account_history(
+        &self,
+        account: &AccountId,
+        before: Option<TxLocation>,
+        limit: usize,
+    ) -> Result<Vec<HistoryEntry>, StorageError> {
+        let start = match before {
+            Some(location) => history_key(account, &location),
+            None => history_key(
+                account,
+                &TxLocation {
+                    height: Height::MAX,
+                    index: u32::MAX,
+                },
+            ),
+        };
+        let mut iter = self.db.raw_iterator_cf(self.cf(columns::ACCOUNT_HISTORY));
+        iter.seek_for_prev(&start);
+        let mut entries = Vec::new();
+        while iter.valid() && entries.len() < limit {
+            let (Some(key), Some(value)) = (iter.key(), iter.value()) else {
+                break;
+            };
+            if !key.starts_with(account.as_bytes()) {
+                break;
+            }
+            if before.is_some() && key == start.as_slice() {
+                iter.prev();
+                continue;
+            }
+            let location = layout::parse_history_key(key).ok_or(StorageError::Corrupt {
+                what: "history key",
+                reason: "wrong length".into(),
+            })?;
+            let tx_hash = <[u8; 32]>::try_from(value).map_err(|_| StorageError::Corrupt {
+                what: "history entry",
+                reason: "not 32 bytes".into(),
+            })?;
+            entries.push(HistoryEntry {
+                location,
+                tx_hash: Hash(tx_hash),
+            });
+            iter.prev();
+        }
+        iter.status()?;
+        Ok(entries)
+    }
+}
+
+impl StateRead for Storage {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        self.db
+            .get_cf(self.cf(columns::STATE), key)
+            .map_err(|error| StateError::Backend {
+                reason: error.to_string(),
+            })
+    }
+}
+
+impl TreeReader for Storage {
+    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        let key = borsh::to_vec(node_key)?;
+        match self.db.get_pinned_cf(self.cf(columns::TREE_NODES), key)? {
+            Some(bytes) => Ok(Some(borsh::from_slice(&bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn get_value_option(
+        &self,
+        max_version: jmt::Version,
+        key_hash: KeyHash,
+    ) -> anyhow::Result<Option<jmt::OwnedValue>> {
+        let mut iter = self.db.raw_iterator_cf(self.cf(columns::TREE_VALUES));
+        iter.seek_for_prev(tree_value_key(&key_hash, max_version));
+        if !iter.valid() {
+            iter.status()?;
+            return Ok(None);
+        }
+        match (iter.key(), iter.value()) {
+            (Some(key), Some(value)) if key.starts_with(&key_hash.0) => {
+                let value: Option<Vec<u8>> =
+                    decode_bounded("tree value", value, wijk_support::MAX_STATE_VALUE_BYTES + 8)?;
+                Ok(value)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
+        anyhow::bail!("tree restore is not supported")
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,182 @@
+use super::*;
+use wijk_primitives::{Keypair, SigningContext};
+use wijk_runtime::{
+    build_block, build_genesis, GenesisConfig, RuntimeCall, VerifiedTransaction, SPEC_VERSION,
+};
+
+fn genesis_config() -> GenesisConfig {
+    let alice = Keypair::dev("Alice").account_id();
+    GenesisConfig {
+        timestamp_ms: 0,
+        validators: vec![alice],
+        coin: wijk_coin::GenesisConfig {
+            issuer: alice,
+            balances: vec![(alice, 1_000_000)],
+        },
+    }
+}
+
+fn open_with_genesis(path: &Path) -> (Storage, SigningContext) {
+    let storage = Storage::open(path).unwrap();
+    let genesis = build_genesis(&genesis_config(), &storage).unwrap();
+    storage.initialize(&genesis).unwrap();
+    let signing = SigningContext {
+        genesis_hash: genesis.header.hash(),
+        spec_version: SPEC_VERSION,
+    };
+    (storage, signing)
+}
+
+fn commit_transfers(
+    storage: &Storage,
+    signing: &SigningContext,
+    first_nonce: u64,
+    count: u64,
+) -> Block {
+    let alice = Keypair::dev("Alice");
+    let bob = Keypair::dev("Bob").account_id();
+    let parent = storage.best_header().unwrap().unwrap();
+    let candidates = (first_nonce..first_nonce + count).map(|nonce| {
+        let tx = Transaction::sign(
+            &alice,
+            signing,
+            nonce,
+            1_000,
+            RuntimeCall::Coin(wijk_coin::Call::Transfer { to: bob, amount: 1 }),
+        );
+        VerifiedTransaction::verify(tx, signing).unwrap()
+    });
+    let built = build_block(
+        storage,
+        storage,
+        &parent,
+        parent.timestamp_ms + 1,
+        alice.account_id(),
+        candidates,
+    )
+    .unwrap();
+    let certificate = FinalityCertificate::sign_single(
+        &alice,
+        signing.genesis_hash,
+        built.block.header.height,
+        0,
+        built.block.header.hash(),
+    );
+    storage
+        .commit_block(&built.block, &built.executed, &certificate)
+        .unwrap();
+    built.block
+}
+
+#[test]
+fn blocks_state_and_indexes_survive_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let (block_hash, tx_hash) = {
+        let (storage, signing) = open_with_genesis(dir.path());
+        commit_transfers(&storage, &signing, 0, 3);
+        let block = commit_transfers(&storage, &signing, 3, 2);
+        (block.header.hash(), block.transactions[1].hash())
+    };
+    let (storage, _) = open_with_genesis(dir.path());
+    assert_eq!(storage.finalized_height().unwrap(), Some(2));
+    assert_eq!(storage.height_of(&block_hash).unwrap(), Some(2));
+    assert_eq!(
+        storage.transaction_location(&tx_hash).unwrap(),
+        Some(TxLocation {
+            height: 2,
+            index: 1
+        })
+    );
+    let bob = Keypair::dev("Bob").account_id();
+    assert_eq!(
+        wijk_coin::BALANCE.get_committed(&storage, &bob).unwrap(),
+        Some(5)
+    );
+    assert!(storage.certificate(2).unwrap().is_some());
+}
+
+#[test]
+fn history_is_newest_first_and_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let (storage, signing) = open_with_genesis(dir.path());
+    commit_transfers(&storage, &signing, 0, 3);
+    commit_transfers(&storage, &signing, 3, 2);
+    let bob = Keypair::dev("Bob").account_id();
+    let first = storage.account_history(&bob, None, 3).unwrap();
+    let locations: Vec<_> = first
+        .iter()
+        .map(|e| (e.location.height, e.location.index))
+        .collect();
+    assert_eq!(locations, vec![(2, 1), (2, 0), (1, 2)]);
+    let rest = storage
+        .account_history(&bob, Some(first[2].location), 10)
+        .unwrap();
+    let locations: Vec<_> = rest
+        .iter()
+        .map(|e| (e.location.height, e.location.index))
+        .collect();
+    assert_eq!(locations, vec![(1, 1), (1, 0)]);
+    assert!(storage
+        .account_history(&Keypair::dev("Eve").account_id(), None, 10)
+        .unwrap()
+        .is_empty());
+}
+
+#[test]
+fn proofs_at_old_heights_verify_against_old_roots() {
+    let dir = tempfile::tempdir().unwrap();
+    let (storage, signing) = open_with_genesis(dir.path());
+    commit_transfers(&storage, &signing, 0, 1);
+    commit_transfers(&storage, &signing, 1, 1);
+    let bob_key = wijk_coin::BALANCE.key(&Keypair::dev("Bob").account_id());
+    for height in 0..=2u64 {
+        let header = storage.header(height).unwrap().unwrap();
+        let (value, proof) = wijk_runtime::state_tree::prove(&storage, height, &bob_key).unwrap();
+        let expected = if height == 0 {
+            None
+        } else {
+            Some(Cents::from(height as u32))
+        };
+        assert_eq!(value.map(|v| Cents::decode(&mut &v[..]).unwrap()), expected);
+        wijk_runtime::state_tree::verify_proof(
+            header.state_root,
+            &bob_key,
+            expected.map(|c| c.encode()).as_deref(),
+            &proof,
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn another_chain_and_out_of_order_commits_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (storage, signing) = open_with_genesis(dir.path());
+    let mut other = genesis_config();
+    other.timestamp_ms = 99;
+    let other_genesis =
+        build_genesis(&other, &wijk_runtime::state_tree::MemoryTree::default()).unwrap();
+    assert!(matches!(
+        storage.initialize(&other_genesis),
+        Err(StorageError::GenesisMismatch { .. })
+    ));
+    let block = commit_transfers(&storage, &signing, 0, 1);
+    let alice = Keypair::dev("Alice");
+    let certificate =
+        FinalityCertificate::sign_single(&alice, signing.genesis_hash, 1, 0, block.header.hash());
+    let executed = wijk_runtime::ExecutedBlock {
+        changes: Default::default(),
+        receipts: vec![],
+        tree_batch: Default::default(),
+        state_root: Hash::ZERO,
+    };
+    assert!(matches!(
+        storage.commit_block(&block, &executed, &certificate),
+        Err(StorageError::OutOfOrder {
+            height: 1,
+            expected: 2
+        })
+    ));
+}
+
+use wijk_primitives::Cents;

@@ -1,0 +1,73 @@
+//! The pool actor: owns the [`Pool`] and serves its mailbox.
+
+use crate::ingress::{PoolEvent, PoolMailbox, PoolMessage, PoolStatus};
+use crate::state::{Pool, PoolConfig};
+use std::sync::Arc;
+use tokio::sync::{broadcast, mpsc};
+use wijk_primitives::{Height, SigningContext};
+use wijk_support::StateRead;
+
+/// Mailbox capacity: submitters wait (backpressure) rather than grow memory.
+const MAILBOX_CAPACITY: usize = 1_024;
+
+/// Starts the pool actor on the current tokio runtime. `next_height` is the height of the
+/// next block at start.
+pub fn spawn(
+    config: PoolConfig,
+    state: Arc<dyn StateRead + Send + Sync>,
+    signing: SigningContext,
+    next_height: Height,
+) -> PoolMailbox {
+    let (sender, mut receiver) = mpsc::channel(MAILBOX_CAPACITY);
+    let (events, _) = broadcast::channel(4_096);
+    let mailbox = PoolMailbox {
+        sender,
+        events: events.clone(),
+    };
+    tokio::spawn(async move {
+        let mut pool = Pool::new(config);
+        let mut next_height = next_height;
+        while let Some(message) = receiver.recv().await {
+            match message {
+                PoolMessage::Submit { bytes, reply } => {
+                    let result = pool.submit(&bytes, state.as_ref(), &signing, next_height);
+                    if let Err(error) = &result {
+                        tracing::debug!(target: "txpool", %error, "transaction refused");
+                    }
+                    let _ = reply.send(result);
+                }
+                PoolMessage::Candidates { limit, reply } => {
+                    let candidates = pool.candidates(limit, state.as_ref()).unwrap_or_else(|error| {
+                        tracing::error!(target: "txpool", %error, "cannot read state for candidates");
+                        Vec::new()
+                    });
+                    let _ = reply.send(candidates);
+                }
+                PoolMessage::BlockCommitted { height, included } => {
+                    next_height = height + 1;
+                    match pool.prune(&included, state.as_ref(), next_height) {
+                        Ok(dropped) => {
+                            for (hash, reason) in dropped {
+                                let _ = events.send(PoolEvent::Dropped {
+                                    hash,
+                                    reason: reason.to_string(),
+                                });
+                            }
+                        }
+                        Err(error) => {
+                            tracing::error!(target: "txpool", %error, "cannot read state to prune")
+                        }
+                    }
+                }
+                PoolMessage::Status { reply } => {
+                    let _ = reply.send(PoolStatus {
+                        count: pool.len(),
+                        bytes: pool.bytes(),
+                    });
+                }
+            }
+        }
+        tracing::debug!(target: "txpool", "pool actor stopped");
+    });
+    mailbox
+}

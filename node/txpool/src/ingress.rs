@@ -1,0 +1,113 @@
+//! The pool's mailbox: the messages other components send it, and its events.
+
+use crate::state::SubmitError;
+use tokio::sync::{broadcast, mpsc, oneshot};
+use wijk_primitives::{Hash, Height};
+use wijk_runtime::VerifiedTransaction;
+
+/// Messages to the pool actor.
+pub(crate) enum PoolMessage {
+    Submit {
+        bytes: Vec<u8>,
+        reply: oneshot::Sender<Result<Hash, SubmitError>>,
+    },
+    Candidates {
+        limit: usize,
+        reply: oneshot::Sender<Vec<VerifiedTransaction>>,
+    },
+    BlockCommitted {
+        height: Height,
+        included: Vec<Hash>,
+    },
+    Status {
+        reply: oneshot::Sender<PoolStatus>,
+    },
+}
+
+/// What the pool announces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PoolEvent {
+    /// A pooled transaction was dropped without being included.
+    Dropped {
+        /// Which.
+        hash: Hash,
+        /// Why, in words.
+        reason: String,
+    },
+}
+
+/// Size of the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PoolStatus {
+    /// Transactions held.
+    pub count: usize,
+    /// Bytes held.
+    pub bytes: usize,
+}
+
+/// Why the pool could not be asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the transaction pool is shutting down")]
+pub struct PoolUnavailable;
+
+/// A handle to the pool actor; cheap to clone.
+#[derive(Clone)]
+pub struct PoolMailbox {
+    pub(crate) sender: mpsc::Sender<PoolMessage>,
+    pub(crate) events: broadcast::Sender<PoolEvent>,
+}
+
+impl PoolMailbox {
+    /// Submits an encoded transaction; resolves once it is admitted or refused.
+    pub async fn submit(
+        &self,
+        bytes: Vec<u8>,
+    ) -> Result<Result<Hash, SubmitError>, PoolUnavailable> {
+        let (reply, answer) = oneshot::channel();
+        self.sender
+            .send(PoolMessage::Submit { bytes, reply })
+            .await
+            .map_err(|_| PoolUnavailable)?;
+        answer.await.map_err(|_| PoolUnavailable)
+    }
+
+    /// Candidates for the next block.
+    pub async fn candidates(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<VerifiedTransaction>, PoolUnavailable> {
+        let (reply, answer) = oneshot::channel();
+        self.sender
+            .send(PoolMessage::Candidates { limit, reply })
+            .await
+            .map_err(|_| PoolUnavailable)?;
+        answer.await.map_err(|_| PoolUnavailable)
+    }
+
+    /// Tells the pool a block was committed.
+    pub async fn block_committed(
+        &self,
+        height: Height,
+        included: Vec<Hash>,
+    ) -> Result<(), PoolUnavailable> {
+        self.sender
+            .send(PoolMessage::BlockCommitted { height, included })
+            .await
+            .map_err(|_| PoolUnavailable)
+    }
+
+    /// Current size.
+    pub async fn status(&self) -> Result<PoolStatus, PoolUnavailable> {
+        let (reply, answer) = oneshot::channel();
+        self.sender
+            .send(PoolMessage::Status { reply })
+            .await
+            .map_err(|_| PoolUnavailable)?;
+        answer.await.map_err(|_| PoolUnavailable)
+    }
+
+    /// Subscribes to pool events.
+    pub fn events(&self) -> broadcast::Receiver<PoolEvent> {
+        self.events.subscribe()
+    }
+}

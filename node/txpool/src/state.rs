@@ -1,0 +1,319 @@
+//! Pool logic, with no I/O: the actor calls it with committed state.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use wijk_primitives::{AccountId, DecodeLimitError, Hash, Height, SignatureError, SigningContext};
+use wijk_runtime::execute::validate_transaction;
+use wijk_runtime::{
+    decode_transaction, DispatchError, InvalidTransaction, TxOutcome, VerifiedTransaction,
+};
+use wijk_support::{StateError, StateRead};
+
+/// Limits of the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolConfig {
+    /// Most transactions held.
+    pub max_count: usize,
+    /// Most encoded bytes held.
+    pub max_bytes: usize,
+    /// Most transactions of one account held (the per-account rate limit).
+    pub max_per_account: usize,
+    /// How far ahead of the account's next nonce a transaction may be.
+    pub max_nonce_gap: u64,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        PoolConfig {
+            max_count: 100_000,
+            max_bytes: 64 * 1024 * 1024,
+            max_per_account: 1_024,
+            max_nonce_gap: 1_024,
+        }
+    }
+}
+
+/// Why a transaction was not admitted. Every variant says what to fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SubmitError {
+    /// The bytes are too large or not a transaction.
+    #[error(transparent)]
+    Decode(#[from] DecodeLimitError),
+    /// The signature is not valid for this chain (wrong key, wrong chain or spec version).
+    #[error("bad signature: {0}")]
+    Signature(#[from] SignatureError),
+    /// Nonce already used (replay) or transaction expired.
+    #[error(transparent)]
+    Invalid(#[from] InvalidTransaction),
+    /// The call would fail on the current state (e.g. insufficient funds).
+    #[error("the call would fail: {0}")]
+    WouldFail(DispatchError),
+    /// Already in the pool.
+    #[error("transaction {hash} is already in the pool")]
+    AlreadyKnown {
+        /// Its hash.
+        hash: Hash,
+    },
+    /// Another transaction of this account with this nonce is already pooled.
+    #[error("account {account:?} already has a pooled transaction with nonce {nonce}")]
+    NonceTaken {
+        /// The account.
+        account: AccountId,
+        /// The nonce.
+        nonce: u64,
+    },
+    /// Too far ahead of the account's next nonce.
+    #[error("nonce {nonce} is more than {max_gap} ahead of the account's next nonce {next}")]
+    NonceGapTooLarge {
+        /// The transaction's nonce.
+        nonce: u64,
+        /// The account's next nonce.
+        next: u64,
+        /// The allowed gap.
+        max_gap: u64,
+    },
+    /// This account has too many pending transactions.
+    #[error("account {account:?} has {limit} pending transactions; wait for some to be final")]
+    AccountLimit {
+        /// The account.
+        account: AccountId,
+        /// The cap.
+        limit: usize,
+    },
+    /// The pool is full.
+    #[error("the pool is full ({count} transactions, {bytes} bytes); try again shortly")]
+    PoolFull {
+        /// Transactions held.
+        count: usize,
+        /// Bytes held.
+        bytes: usize,
+    },
+    /// The node could not read its state.
+    #[error("node state unavailable: {0}")]
+    State(#[from] StateError),
+}
+
+struct PooledTx {
+    verified: VerifiedTransaction,
+    encoded_len: usize,
+    arrival: u64,
+}
+
+/// The pool: per-account queues ordered by nonce.
+pub struct Pool {
+    config: PoolConfig,
+    by_account: HashMap<AccountId, BTreeMap<u64, PooledTx>>,
+    by_hash: HashMap<Hash, (AccountId, u64)>,
+    total_bytes: usize,
+    next_arrival: u64,
+}
+
+impl Pool {
+    /// An empty pool.
+    pub fn new(config: PoolConfig) -> Pool {
+        Pool {
+            config,
+            by_account: HashMap::new(),
+            by_hash: HashMap::new(),
+            total_bytes: 0,
+            next_arrival: 0,
+        }
+    }
+
+    /// Transactions held.
+    pub fn len(&self) -> usize {
+        self.by_hash.len()
+    }
+
+    /// Whether the pool is empty.
+    pub fn is_empty(&self) -> bool {
+        self.by_hash.is_empty()
+    }
+
+    /// Bytes held.
+    pub fn bytes(&self) -> usize {
+        self.total_bytes
+    }
+
+    /// Whether `hash` is pooled.
+    pub fn contains(&self, hash: &Hash) -> bool {
+        self.by_hash.contains_key(hash)
+    }
+
+    /// Checks and admits encoded transaction `bytes`, to be included at `next_height` or
+    /// later. Returns its hash.
+    pub fn submit(
+        &mut self,
+        bytes: &[u8],
+        state: &dyn StateRead,
+        signing: &SigningContext,
+        next_height: Height,
+    ) -> Result<Hash, SubmitError> {
+        let transaction = decode_transaction(bytes)?;
+        let hash = transaction.hash();
+        if self.by_hash.contains_key(&hash) {
+            return Err(SubmitError::AlreadyKnown { hash });
+        }
+        if self.by_hash.len() >= self.config.max_count
+            || self.total_bytes + bytes.len() > self.config.max_bytes
+        {
+            return Err(SubmitError::PoolFull {
+                count: self.by_hash.len(),
+                bytes: self.total_bytes,
+            });
+        }
+        let signer = transaction.signer;
+        let nonce = transaction.nonce;
+        if let Some(queue) = self.by_account.get(&signer) {
+            if queue.contains_key(&nonce) {
+                return Err(SubmitError::NonceTaken {
+                    account: signer,
+                    nonce,
+                });
+            }
+            if queue.len() >= self.config.max_per_account {
+                return Err(SubmitError::AccountLimit {
+                    account: signer,
+                    limit: self.config.max_per_account,
+                });
+            }
+        }
+        let next = wijk_system::committed_nonce(state, &signer)?;
+        if nonce > next.saturating_add(self.config.max_nonce_gap) {
+            return Err(SubmitError::NonceGapTooLarge {
+                nonce,
+                next,
+                max_gap: self.config.max_nonce_gap,
+            });
+        }
+        let verified = VerifiedTransaction::verify(transaction, signing)?;
+        if nonce == next {
+            // The next transaction of this account: dry-run it so the resident hears now,
+            // not after a block, that e.g. the balance is too low.
+            match validate_transaction(state, next_height, verified.transaction())? {
+                Ok(TxOutcome::Success { .. }) => {}
+                Ok(TxOutcome::Failed { error }) => return Err(SubmitError::WouldFail(error)),
+                Err(invalid) => return Err(invalid.into()),
+            }
+        } else if nonce < next {
+            return Err(InvalidTransaction::System(wijk_system::Error::NonceTooLow {
+                expected: next,
+                got: nonce,
+            })
+            .into());
+        } else if verified.transaction().valid_until < next_height {
+            return Err(InvalidTransaction::System(wijk_system::Error::Expired {
+                valid_until: verified.transaction().valid_until,
+                height: next_height,
+            })
+            .into());
+        }
+        let arrival = self.next_arrival;
+        self.next_arrival += 1;
+        self.total_bytes += bytes.len();
+        self.by_hash.insert(hash, (signer, nonce));
+        self.by_account.entry(signer).or_default().insert(
+            nonce,
+            PooledTx {
+                verified,
+                encoded_len: bytes.len(),
+                arrival,
+            },
+        );
+        Ok(hash)
+    }
+
+    /// Up to `limit` candidates for the next block: for each account the run of
+    /// consecutive nonces starting at its committed next nonce, interleaved across accounts
+    /// in arrival order.
+    pub fn candidates(
+        &self,
+        limit: usize,
+        state: &dyn StateRead,
+    ) -> Result<Vec<VerifiedTransaction>, StateError> {
+        // Heap of (arrival of the account's next ready tx, account, nonce).
+        let mut heads = BinaryHeap::new();
+        for (account, queue) in &self.by_account {
+            let next = wijk_system::committed_nonce(state, account)?;
+            if let Some(tx) = queue.get(&next) {
+                heads.push(Reverse((tx.arrival, *account, next)));
+            }
+        }
+        let mut picked = Vec::new();
+        while let Some(Reverse((_, account, nonce))) = heads.pop() {
+            if picked.len() >= limit {
+                break;
+            }
+            let Some(queue) = self.by_account.get(&account) else {
+                continue;
+            };
+            if let Some(tx) = queue.get(&nonce) {
+                picked.push(tx.verified.clone());
+            }
+            if let Some(following) = queue.get(&(nonce + 1)) {
+                heads.push(Reverse((following.arrival, account, nonce + 1)));
+            }
+        }
+        Ok(picked)
+    }
+
+    fn remove(&mut self, hash: &Hash) -> bool {
+        let Some((account, nonce)) = self.by_hash.remove(hash) else {
+            return false;
+        };
+        if let Some(queue) = self.by_account.get_mut(&account) {
+            if let Some(tx) = queue.remove(&nonce) {
+                self.total_bytes -= tx.encoded_len;
+            }
+            if queue.is_empty() {
+                self.by_account.remove(&account);
+            }
+        }
+        true
+    }
+
+    /// After a block is committed: drops the included transactions, and those that can
+    /// never be included (nonce used, or expired before `next_height`). Returns the
+    /// dropped ones that were *not* included, with the reason.
+    pub fn prune(
+        &mut self,
+        included: &[Hash],
+        state: &dyn StateRead,
+        next_height: Height,
+    ) -> Result<Vec<(Hash, InvalidTransaction)>, StateError> {
+        for hash in included {
+            self.remove(hash);
+        }
+        let mut dropped = Vec::new();
+        for (account, queue) in &self.by_account {
+            let next = wijk_system::committed_nonce(state, account)?;
+            for (nonce, tx) in queue {
+                let valid_until = tx.verified.transaction().valid_until;
+                if *nonce < next {
+                    dropped.push((
+                        tx.verified.hash(),
+                        InvalidTransaction::System(wijk_system::Error::NonceTooLow {
+                            expected: next,
+                            got: *nonce,
+                        }),
+                    ));
+                } else if valid_until < next_height {
+                    dropped.push((
+                        tx.verified.hash(),
+                        InvalidTransaction::System(wijk_system::Error::Expired {
+                            valid_until,
+                            height: next_height,
+                        }),
+                    ));
+                }
+            }
+        }
+        for (hash, _) in &dropped {
+            self.remove(hash);
+        }
+        Ok(dropped)
+    }
+}
+
+#[cfg(test)]
+mod tests;

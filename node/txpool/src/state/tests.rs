@@ -1,0 +1,167 @@
+use super::*;
+use parity_scale_codec::Encode;
+use std::collections::BTreeMap;
+use wijk_coin::Call as CoinCall;
+use wijk_primitives::Keypair;
+use wijk_runtime::state_tree::MemoryTree;
+use wijk_runtime::{build_genesis, GenesisConfig, RuntimeCall, Transaction, SPEC_VERSION};
+
+fn setup() -> (BTreeMap<Vec<u8>, Vec<u8>>, SigningContext) {
+    let alice = Keypair::dev("Alice").account_id();
+    let genesis = build_genesis(
+        &GenesisConfig {
+            timestamp_ms: 0,
+            validators: vec![alice],
+            coin: wijk_coin::GenesisConfig {
+                issuer: alice,
+                balances: vec![(alice, 10_000)],
+            },
+        },
+        &MemoryTree::default(),
+    )
+    .unwrap();
+    let state = genesis
+        .changes
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect();
+    (
+        state,
+        SigningContext {
+            genesis_hash: genesis.header.hash(),
+            spec_version: SPEC_VERSION,
+        },
+    )
+}
+
+fn transfer(signing: &SigningContext, nonce: u64, amount: u128) -> Vec<u8> {
+    let call = RuntimeCall::Coin(CoinCall::Transfer {
+        to: Keypair::dev("Bob").account_id(),
+        amount,
+    });
+    Transaction::sign(&Keypair::dev("Alice"), signing, nonce, 50, call).encode()
+}
+
+#[test]
+fn admits_valid_and_refuses_each_bad_input_with_a_reason() {
+    let (state, signing) = setup();
+    let mut pool = Pool::new(PoolConfig::default());
+    let good = transfer(&signing, 0, 100);
+    let hash = pool.submit(&good, &state, &signing, 1).unwrap();
+    assert!(pool.contains(&hash));
+    assert_eq!(
+        pool.submit(&good, &state, &signing, 1),
+        Err(SubmitError::AlreadyKnown { hash })
+    );
+    // Malformed and oversized bytes.
+    assert!(matches!(
+        pool.submit(&[1, 2, 3], &state, &signing, 1),
+        Err(SubmitError::Decode(_))
+    ));
+    let huge = vec![0u8; wijk_runtime::MAX_TRANSACTION_BYTES + 1];
+    assert!(matches!(
+        pool.submit(&huge, &state, &signing, 1),
+        Err(SubmitError::Decode(DecodeLimitError::TooLarge { .. }))
+    ));
+    // Signed for another chain.
+    let other = SigningContext {
+        genesis_hash: Hash([7; 32]),
+        ..signing
+    };
+    assert!(matches!(
+        pool.submit(&transfer(&other, 1, 5), &state, &signing, 1),
+        Err(SubmitError::Signature(_))
+    ));
+    // Tampered signature.
+    let mut tampered = transfer(&signing, 1, 5);
+    let last = tampered.len() - 1;
+    tampered[last] ^= 1;
+    assert!(matches!(
+        pool.submit(&tampered, &state, &signing, 1),
+        Err(SubmitError::Signature(_))
+    ));
+    // Same nonce, different content.
+    assert!(matches!(
+        pool.submit(&transfer(&signing, 0, 7), &state, &signing, 1),
+        Err(SubmitError::NonceTaken { .. })
+    ));
+    // Would fail: more than the balance.
+    let (state2, _) = setup();
+    let mut fresh = Pool::new(PoolConfig::default());
+    assert!(matches!(
+        fresh.submit(&transfer(&signing, 0, 1_000_000), &state2, &signing, 1),
+        Err(SubmitError::WouldFail(_))
+    ));
+    // Expired.
+    assert!(matches!(
+        fresh.submit(&transfer(&signing, 0, 1), &state2, &signing, 51),
+        Err(SubmitError::Invalid(_))
+    ));
+    // Too far ahead.
+    let far = PoolConfig {
+        max_nonce_gap: 2,
+        ..PoolConfig::default()
+    };
+    assert!(matches!(
+        Pool::new(far).submit(&transfer(&signing, 3, 1), &state2, &signing, 1),
+        Err(SubmitError::NonceGapTooLarge { .. })
+    ));
+}
+
+#[test]
+fn caps_bound_the_pool_and_each_account() {
+    let (state, signing) = setup();
+    let mut pool = Pool::new(PoolConfig {
+        max_per_account: 2,
+        ..PoolConfig::default()
+    });
+    pool.submit(&transfer(&signing, 0, 1), &state, &signing, 1)
+        .unwrap();
+    pool.submit(&transfer(&signing, 1, 1), &state, &signing, 1)
+        .unwrap();
+    assert!(matches!(
+        pool.submit(&transfer(&signing, 2, 1), &state, &signing, 1),
+        Err(SubmitError::AccountLimit { limit: 2, .. })
+    ));
+    let mut tiny = Pool::new(PoolConfig {
+        max_count: 1,
+        ..PoolConfig::default()
+    });
+    tiny.submit(&transfer(&signing, 0, 1), &state, &signing, 1)
+        .unwrap();
+    assert!(matches!(
+        tiny.submit(&transfer(&signing, 1, 1), &state, &signing, 1),
+        Err(SubmitError::PoolFull { .. })
+    ));
+}
+
+#[test]
+fn candidates_follow_nonces_and_prune_drops_included() {
+    let (state, signing) = setup();
+    let mut pool = Pool::new(PoolConfig::default());
+    // Future nonce first, then the gap filler: candidates must come out 0, 1, 2.
+    let h2 = pool
+        .submit(&transfer(&signing, 2, 1), &state, &signing, 1)
+        .unwrap();
+    let h0 = pool
+        .submit(&transfer(&signing, 0, 1), &state, &signing, 1)
+        .unwrap();
+    let h1 = pool
+        .submit(&transfer(&signing, 1, 1), &state, &signing, 1)
+        .unwrap();
+    let order: Vec<_> = pool
+        .candidates(10, &state)
+        .unwrap()
+        .iter()
+        .map(|t| t.transaction().nonce)
+        .collect();
+    assert_eq!(order, vec![0, 1, 2]);
+    assert_eq!(pool.candidates(2, &state).unwrap().len(), 2);
+    let dropped = pool.prune(&[h0, h1], &state, 2).unwrap();
+    assert!(dropped.is_empty());
+    assert!(pool.contains(&h2) && pool.len() == 1);
+    // Once expired it is dropped with the reason.
+    let dropped = pool.prune(&[], &state, 51).unwrap();
+    assert_eq!(dropped.len(), 1);
+    assert!(pool.is_empty() && pool.bytes() == 0);
+}

@@ -1,0 +1,162 @@
+//! The system pallet: account nonces (replay protection), the current block's height and
+//! time, and the validator set recorded at genesis.
+//!
+//! Owns: `system/nonce/<account>`, `system/block`, `system/validators`.
+//! Must never: move money or know about any other pallet's storage.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
+
+use parity_scale_codec::{Decode, Encode};
+use wijk_primitives::{AccountId, Hash, Height, TimestampMs};
+use wijk_support::{StateError, StateOverlay, StateRead, StorageMap, StorageValue};
+
+/// Next nonce of each account that has ever transacted.
+pub const ACCOUNT_NONCE: StorageMap<AccountId, u64> = StorageMap::new(b"system/nonce/");
+/// The block being (or last) executed.
+pub const CURRENT_BLOCK: StorageValue<BlockInfo> = StorageValue::new(b"system/block");
+/// The validators whose signatures finalize blocks.
+pub const VALIDATORS: StorageValue<Vec<AccountId>> = StorageValue::new(b"system/validators");
+
+/// Height, time and parent of the current block, kept in state so proofs can show them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
+pub struct BlockInfo {
+    /// Height.
+    pub height: Height,
+    /// Proposer's timestamp.
+    pub timestamp_ms: TimestampMs,
+    /// Parent block hash.
+    pub parent_hash: Hash,
+}
+
+/// Why a transaction is not valid now (as opposed to failing during dispatch).
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, thiserror::Error)]
+pub enum Error {
+    /// Already used: a replay, or a transaction that was already included.
+    #[error("nonce {got} is already used; the account's next nonce is {expected}")]
+    NonceTooLow {
+        /// The account's next nonce.
+        expected: u64,
+        /// The transaction's nonce.
+        got: u64,
+    },
+    /// Leaves a gap: earlier transactions of this account are missing.
+    #[error("nonce {got} is ahead; the account's next nonce is {expected}")]
+    NonceTooHigh {
+        /// The account's next nonce.
+        expected: u64,
+        /// The transaction's nonce.
+        got: u64,
+    },
+    /// The transaction's validity ended before this block.
+    #[error("transaction expired at height {valid_until}; the block is at {height}")]
+    Expired {
+        /// Last height at which it was valid.
+        valid_until: Height,
+        /// The block height.
+        height: Height,
+    },
+}
+
+/// The next nonce of `account`.
+pub fn nonce(state: &StateOverlay<'_>, account: &AccountId) -> Result<u64, StateError> {
+    Ok(ACCOUNT_NONCE.get(state, account)?.unwrap_or(0))
+}
+
+/// The next nonce of `account` in committed state.
+pub fn committed_nonce(backend: &dyn StateRead, account: &AccountId) -> Result<u64, StateError> {
+    Ok(ACCOUNT_NONCE.get_committed(backend, account)?.unwrap_or(0))
+}
+
+/// Checks that a transaction with `nonce` and `valid_until` may run at `height`.
+pub fn check_transaction(
+    state: &StateOverlay<'_>,
+    signer: &AccountId,
+    tx_nonce: u64,
+    valid_until: Height,
+    height: Height,
+) -> Result<Result<(), Error>, StateError> {
+    if valid_until < height {
+        return Ok(Err(Error::Expired {
+            valid_until,
+            height,
+        }));
+    }
+    let expected = nonce(state, signer)?;
+    Ok(match tx_nonce.cmp(&expected) {
+        core::cmp::Ordering::Equal => Ok(()),
+        core::cmp::Ordering::Less => Err(Error::NonceTooLow {
+            expected,
+            got: tx_nonce,
+        }),
+        core::cmp::Ordering::Greater => Err(Error::NonceTooHigh {
+            expected,
+            got: tx_nonce,
+        }),
+    })
+}
+
+/// Consumes the signer's nonce. Called once per included transaction, whether its call
+/// succeeds or fails, so a failed call cannot be replayed either.
+pub fn increment_nonce(state: &mut StateOverlay<'_>, signer: &AccountId) -> Result<(), StateError> {
+    let next = nonce(state, signer)?.saturating_add(1);
+    ACCOUNT_NONCE.insert(state, signer, &next);
+    Ok(())
+}
+
+/// Records the block being executed.
+pub fn set_block(state: &mut StateOverlay<'_>, info: &BlockInfo) {
+    CURRENT_BLOCK.put(state, info);
+}
+
+/// Writes the genesis validator set.
+pub fn genesis(state: &mut StateOverlay<'_>, validators: &[AccountId]) {
+    VALIDATORS.put(state, &validators.to_vec());
+    set_block(
+        state,
+        &BlockInfo {
+            height: 0,
+            timestamp_ms: 0,
+            parent_hash: Hash::ZERO,
+        },
+    );
+}
+
+/// The validator set in committed state.
+pub fn validators(backend: &dyn StateRead) -> Result<Vec<AccountId>, StateError> {
+    Ok(VALIDATORS.get_committed(backend)?.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn nonces_reject_replays_gaps_and_expiry() {
+        let backend = BTreeMap::new();
+        let mut state = StateOverlay::new(&backend);
+        let who = AccountId([1; 32]);
+        assert_eq!(check_transaction(&state, &who, 0, 5, 1), Ok(Ok(())));
+        increment_nonce(&mut state, &who).unwrap();
+        assert_eq!(
+            check_transaction(&state, &who, 0, 5, 1),
+            Ok(Err(Error::NonceTooLow {
+                expected: 1,
+                got: 0
+            }))
+        );
+        assert_eq!(
+            check_transaction(&state, &who, 3, 5, 1),
+            Ok(Err(Error::NonceTooHigh {
+                expected: 1,
+                got: 3
+            }))
+        );
+        assert_eq!(
+            check_transaction(&state, &who, 1, 5, 6),
+            Ok(Err(Error::Expired {
+                valid_until: 5,
+                height: 6
+            }))
+        );
+    }
+}

@@ -1,0 +1,458 @@
+//! Block execution: the validity rules a block must satisfy and the state it produces.
+//!
+//! A transaction is either **invalid** (bad signature, wrong nonce, expired): a block that
+//! contains one is rejected whole; or **valid**: it is applied, its nonce is consumed, and
+//! its call either succeeds (changes kept, events recorded) or fails (changes rolled back,
+//! the error recorded in its receipt). After every block the coin invariant must hold.
+
+use crate::state_tree::{apply_changes, StateTreeError};
+use crate::{Block, DispatchError, RuntimeCall, RuntimeEvent, Transaction, MAX_BLOCK_TRANSACTIONS};
+use jmt::storage::{TreeReader, TreeUpdateBatch};
+use parity_scale_codec::{Decode, Encode};
+use wijk_primitives::{
+    blake3_hash, merkle_root, verify_batch_strict, AccountId, Hash, Header, SignatureError,
+    SigningContext, TimestampMs,
+};
+use wijk_support::{BlockContext, Origin, StateChanges, StateError, StateOverlay, StateRead};
+use wijk_system::BlockInfo;
+
+/// A transaction whose signature has been checked strictly for this chain.
+#[derive(Debug, Clone)]
+pub struct VerifiedTransaction {
+    transaction: Transaction,
+    hash: Hash,
+}
+
+impl VerifiedTransaction {
+    /// Checks the signature of `transaction` for the chain in `context`.
+    pub fn verify(
+        transaction: Transaction,
+        context: &SigningContext,
+    ) -> Result<VerifiedTransaction, SignatureError> {
+        transaction.verify_signature(context)?;
+        let hash = transaction.hash();
+        Ok(VerifiedTransaction { transaction, hash })
+    }
+
+    /// The transaction.
+    pub fn transaction(&self) -> &Transaction {
+        &self.transaction
+    }
+
+    /// Its hash.
+    pub fn hash(&self) -> Hash {
+        self.hash
+    }
+
+    /// Unwraps the transaction.
+    pub fn into_transaction(self) -> Transaction {
+        self.transaction
+    }
+}
+
+/// The outcome of one included transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+pub enum TxOutcome {
+    /// The call succeeded with these events.
+    #[codec(index = 0)]
+    Success {
+        /// Events, in order.
+        events: Vec<RuntimeEvent>,
+    },
+    /// The call failed; nothing but the nonce changed.
+    #[codec(index = 1)]
+    Failed {
+        /// Why.
+        error: DispatchError,
+    },
+}
+
+/// What happened to one included transaction; receipts are committed in the header.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+pub struct Receipt {
+    /// The transaction.
+    pub tx_hash: Hash,
+    /// Its signer.
+    pub signer: AccountId,
+    /// Its outcome.
+    pub outcome: TxOutcome,
+}
+
+/// Why a transaction may not be included now.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidTransaction {
+    /// Nonce or expiry.
+    #[error(transparent)]
+    System(#[from] wijk_system::Error),
+    /// The signature does not verify strictly.
+    #[error(transparent)]
+    Signature(#[from] SignatureError),
+}
+
+/// Why a block was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BlockError {
+    /// Reading state failed: not the block's fault; the node must stop importing.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// The state tree failed.
+    #[error(transparent)]
+    StateTree(#[from] StateTreeError),
+    /// The block does not extend the given parent.
+    #[error("block {height} names parent {claimed:?}, expected {expected:?} at height {expected_height}")]
+    WrongParent {
+        /// The block's height.
+        height: u64,
+        /// Its parent hash.
+        claimed: Hash,
+        /// The parent we have.
+        expected: Hash,
+        /// Height of a valid child.
+        expected_height: u64,
+    },
+    /// The timestamp goes backwards.
+    #[error("timestamp {timestamp_ms} is before the parent's {parent_timestamp_ms}")]
+    TimestampBeforeParent {
+        /// The block's timestamp.
+        timestamp_ms: TimestampMs,
+        /// The parent's.
+        parent_timestamp_ms: TimestampMs,
+    },
+    /// Too many transactions.
+    #[error("block has {count} transactions, the limit is {limit}")]
+    TooManyTransactions {
+        /// How many.
+        count: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// A transaction is invalid.
+    #[error("transaction {index} ({tx_hash}) is invalid: {reason}")]
+    InvalidTransaction {
+        /// Its position in the block.
+        index: usize,
+        /// Its hash.
+        tx_hash: Hash,
+        /// Why.
+        reason: InvalidTransaction,
+    },
+    /// A header root does not match re-execution.
+    #[error("{which} mismatch: header says {claimed}, execution gives {computed}")]
+    RootMismatch {
+        /// Which root.
+        which: &'static str,
+        /// From the header.
+        claimed: Hash,
+        /// Recomputed.
+        computed: Hash,
+    },
+    /// The supply invariant broke: a runtime bug; the block is refused.
+    #[error(transparent)]
+    Invariant(#[from] wijk_coin::InvariantViolation),
+}
+
+/// The result of executing a block.
+#[derive(Debug)]
+pub struct ExecutedBlock {
+    /// State changes to commit.
+    pub changes: StateChanges,
+    /// One receipt per transaction.
+    pub receipts: Vec<Receipt>,
+    /// Tree nodes to commit.
+    pub tree_batch: TreeUpdateBatch,
+    /// The state root after the block.
+    pub state_root: Hash,
+}
+
+/// Merkle root over receipts.
+pub fn receipts_root(receipts: &[Receipt]) -> Hash {
+    let leaves: Vec<Hash> = receipts.iter().map(|r| blake3_hash(&r.encode())).collect();
+    merkle_root(&leaves)
+}
+
+/// Merkle root over transaction hashes.
+pub fn transactions_root(hashes: &[Hash]) -> Hash {
+    merkle_root(hashes)
+}
+
+fn dispatch(
+    state: &mut StateOverlay<'_>,
+    context: &BlockContext,
+    origin: Origin,
+    call: &RuntimeCall,
+) -> Result<Result<Vec<RuntimeEvent>, DispatchError>, StateError> {
+    Ok(match call {
+        RuntimeCall::Coin(call) => wijk_coin::dispatch(state, context, origin, call)?
+            .map(|event| vec![RuntimeEvent::Coin(event)])
+            .map_err(DispatchError::Coin),
+    })
+}
+
+/// Applies one signature-checked transaction on `state`.
+pub fn apply_transaction(
+    state: &mut StateOverlay<'_>,
+    context: &BlockContext,
+    tx: &Transaction,
+    tx_hash: Hash,
+) -> Result<Result<Receipt, InvalidTransaction>, StateError> {
+    if let Err(invalid) =
+        wijk_system::check_transaction(state, &tx.signer, tx.nonce, tx.valid_until, context.height)?
+    {
+        return Ok(Err(invalid.into()));
+    }
+    let outcome = match dispatch(state, context, Origin::Signed(tx.signer), &tx.call)? {
+        Ok(events) => {
+            state.commit_transaction();
+            TxOutcome::Success { events }
+        }
+        Err(error) => {
+            state.rollback_transaction();
+            TxOutcome::Failed { error }
+        }
+    };
+    wijk_system::increment_nonce(state, &tx.signer)?;
+    state.commit_transaction();
+    Ok(Ok(Receipt {
+        tx_hash,
+        signer: tx.signer,
+        outcome,
+    }))
+}
+
+/// Checks what a transaction would do on committed state without keeping anything, for the
+/// pool: `Ok(Err(_))` means it would be invalid in the next block.
+pub fn validate_transaction(
+    backend: &dyn StateRead,
+    next_height: u64,
+    tx: &Transaction,
+) -> Result<Result<TxOutcome, InvalidTransaction>, StateError> {
+    let mut state = StateOverlay::new(backend);
+    let context = BlockContext {
+        height: next_height,
+        timestamp_ms: 0,
+    };
+    Ok(apply_transaction(&mut state, &context, tx, Hash::ZERO)?.map(|receipt| receipt.outcome))
+}
+
+fn begin_block(state: &mut StateOverlay<'_>, header_context: &BlockContext, parent_hash: Hash) {
+    wijk_system::set_block(
+        state,
+        &BlockInfo {
+            height: header_context.height,
+            timestamp_ms: header_context.timestamp_ms,
+            parent_hash,
+        },
+    );
+    state.commit_transaction();
+}
+
+fn end_block(state: &StateOverlay<'_>) -> Result<(), BlockError> {
+    wijk_coin::check_invariant(state)??;
+    Ok(())
+}
+
+/// A block built by a proposer.
+#[derive(Debug)]
+pub struct BuiltBlock {
+    /// The block, with header roots filled in.
+    pub block: Block,
+    /// Its execution.
+    pub executed: ExecutedBlock,
+    /// Candidates left out because they are invalid now, with the reason.
+    pub rejected: Vec<(Hash, InvalidTransaction)>,
+}
+
+/// Builds the next block on `parent` from `candidates` (in order), leaving out invalid
+/// ones, up to [`MAX_BLOCK_TRANSACTIONS`].
+pub fn build_block<R: TreeReader>(
+    backend: &dyn StateRead,
+    tree: &R,
+    parent: &Header,
+    timestamp_ms: TimestampMs,
+    proposer: AccountId,
+    candidates: impl IntoIterator<Item = VerifiedTransaction>,
+) -> Result<BuiltBlock, BlockError> {
+    let context = BlockContext {
+        height: parent.height + 1,
+        timestamp_ms: timestamp_ms.max(parent.timestamp_ms),
+    };
+    let parent_hash = parent.hash();
+    let mut state = StateOverlay::new(backend);
+    begin_block(&mut state, &context, parent_hash);
+    let mut transactions = Vec::new();
+    let mut hashes = Vec::new();
+    let mut receipts = Vec::new();
+    let mut rejected = Vec::new();
+    for candidate in candidates {
+        if transactions.len() >= MAX_BLOCK_TRANSACTIONS {
+            break;
+        }
+        match apply_transaction(
+            &mut state,
+            &context,
+            candidate.transaction(),
+            candidate.hash(),
+        )? {
+            Ok(receipt) => {
+                receipts.push(receipt);
+                hashes.push(candidate.hash());
+                transactions.push(candidate.into_transaction());
+            }
+            Err(invalid) => {
+                state.rollback_transaction();
+                rejected.push((candidate.hash(), invalid));
+            }
+        }
+    }
+    end_block(&state)?;
+    let changes = state.into_changes();
+    let (state_root, tree_batch) = apply_changes(tree, context.height, &changes)?;
+    let header = Header {
+        parent_hash,
+        height: context.height,
+        timestamp_ms: context.timestamp_ms,
+        state_root,
+        transactions_root: transactions_root(&hashes),
+        receipts_root: receipts_root(&receipts),
+        proposer,
+    };
+    Ok(BuiltBlock {
+        block: Block {
+            header,
+            transactions,
+        },
+        executed: ExecutedBlock {
+            changes,
+            receipts,
+            tree_batch,
+            state_root,
+        },
+        rejected,
+    })
+}
+
+/// Re-executes `block` on `parent` and checks every rule and every root in its header.
+/// Verifies all signatures (strict, batched in fixed chunks, in parallel) first.
+pub fn execute_block<R: TreeReader>(
+    backend: &dyn StateRead,
+    tree: &R,
+    parent: &Header,
+    block: &Block,
+    signing: &SigningContext,
+) -> Result<ExecutedBlock, BlockError> {
+    let header = &block.header;
+    let parent_hash = parent.hash();
+    if header.parent_hash != parent_hash || header.height != parent.height + 1 {
+        return Err(BlockError::WrongParent {
+            height: header.height,
+            claimed: header.parent_hash,
+            expected: parent_hash,
+            expected_height: parent.height + 1,
+        });
+    }
+    if header.timestamp_ms < parent.timestamp_ms {
+        return Err(BlockError::TimestampBeforeParent {
+            timestamp_ms: header.timestamp_ms,
+            parent_timestamp_ms: parent.timestamp_ms,
+        });
+    }
+    if block.transactions.len() > MAX_BLOCK_TRANSACTIONS {
+        return Err(BlockError::TooManyTransactions {
+            count: block.transactions.len(),
+            limit: MAX_BLOCK_TRANSACTIONS,
+        });
+    }
+    let hashes: Vec<Hash> = block.transactions.iter().map(|tx| tx.hash()).collect();
+    let computed_tx_root = transactions_root(&hashes);
+    if computed_tx_root != header.transactions_root {
+        return Err(BlockError::RootMismatch {
+            which: "transactions root",
+            claimed: header.transactions_root,
+            computed: computed_tx_root,
+        });
+    }
+    let payloads: Vec<Vec<u8>> = block
+        .transactions
+        .iter()
+        .map(|tx| tx.payload_for(signing))
+        .collect();
+    let messages: Vec<_> = block
+        .transactions
+        .iter()
+        .zip(&payloads)
+        .map(|(tx, payload)| tx.signed_message(payload))
+        .collect();
+    if let Err((index, reason)) = verify_batch_strict(&messages) {
+        return Err(BlockError::InvalidTransaction {
+            index,
+            tx_hash: hashes[index],
+            reason: reason.into(),
+        });
+    }
+
+    let context = BlockContext {
+        height: header.height,
+        timestamp_ms: header.timestamp_ms,
+    };
+    let mut state = StateOverlay::new(backend);
+    begin_block(&mut state, &context, parent_hash);
+    let mut receipts = Vec::with_capacity(block.transactions.len());
+    for (index, (tx, tx_hash)) in block.transactions.iter().zip(&hashes).enumerate() {
+        match apply_transaction(&mut state, &context, tx, *tx_hash)? {
+            Ok(receipt) => receipts.push(receipt),
+            Err(reason) => {
+                return Err(BlockError::InvalidTransaction {
+                    index,
+                    tx_hash: *tx_hash,
+                    reason,
+                })
+            }
+        }
+    }
+    end_block(&state)?;
+    let computed_receipts_root = receipts_root(&receipts);
+    if computed_receipts_root != header.receipts_root {
+        return Err(BlockError::RootMismatch {
+            which: "receipts root",
+            claimed: header.receipts_root,
+            computed: computed_receipts_root,
+        });
+    }
+    let changes = state.into_changes();
+    let (state_root, tree_batch) = apply_changes(tree, header.height, &changes)?;
+    if state_root != header.state_root {
+        return Err(BlockError::RootMismatch {
+            which: "state root",
+            claimed: header.state_root,
+            computed: state_root,
+        });
+    }
+    Ok(ExecutedBlock {
+        changes,
+        receipts,
+        tree_batch,
+        state_root,
+    })
+}
+
+impl Receipt {
+    /// Every account this transaction concerns (signer first), for the history index.
+    pub fn involved_accounts(&self) -> Vec<AccountId> {
+        let mut accounts = vec![self.signer];
+        if let TxOutcome::Success { events } = &self.outcome {
+            for event in events {
+                let RuntimeEvent::Coin(event) = event;
+                match event {
+                    wijk_coin::Event::Transferred { from, to, .. } => {
+                        accounts.extend([*from, *to]);
+                    }
+                    wijk_coin::Event::Minted { to, .. } => accounts.push(*to),
+                    wijk_coin::Event::Redeemed { who, .. } => accounts.push(*who),
+                }
+            }
+        }
+        accounts.sort();
+        accounts.dedup();
+        accounts
+    }
+}

@@ -1,0 +1,263 @@
+//! Runtime behaviour: building a block and re-executing it agree; tampering is caught;
+//! proofs verify offline.
+
+use std::collections::BTreeMap;
+use wijk_coin::Call as CoinCall;
+use wijk_primitives::{Header, Keypair, SigningContext};
+use wijk_runtime::state_tree::{prove, verify_proof, MemoryTree};
+use wijk_runtime::{
+    build_block, build_genesis, execute_block, BlockError, GenesisConfig, RuntimeCall, Transaction,
+    TxOutcome, VerifiedTransaction, SPEC_VERSION,
+};
+
+struct Chain {
+    state: BTreeMap<Vec<u8>, Vec<u8>>,
+    tree: MemoryTree,
+    head: Header,
+    signing: SigningContext,
+}
+
+impl Chain {
+    fn new() -> Chain {
+        let alice = Keypair::dev("Alice").account_id();
+        let config = GenesisConfig {
+            timestamp_ms: 0,
+            validators: vec![alice],
+            coin: wijk_coin::GenesisConfig {
+                issuer: alice,
+                balances: vec![(alice, 10_000)],
+            },
+        };
+        let mut tree = MemoryTree::default();
+        let genesis = build_genesis(&config, &tree).unwrap();
+        tree.write(&genesis.tree_batch);
+        let mut state = BTreeMap::new();
+        apply(&mut state, &genesis.changes);
+        Chain {
+            state,
+            tree,
+            signing: SigningContext {
+                genesis_hash: genesis.header.hash(),
+                spec_version: SPEC_VERSION,
+            },
+            head: genesis.header,
+        }
+    }
+
+    fn tx(&self, who: &Keypair, nonce: u64, call: CoinCall) -> Transaction {
+        Transaction::sign(who, &self.signing, nonce, 100, RuntimeCall::Coin(call))
+    }
+}
+
+fn apply(state: &mut BTreeMap<Vec<u8>, Vec<u8>>, changes: &wijk_support::StateChanges) {
+    for (key, value) in changes {
+        match value {
+            Some(value) => state.insert(key.clone(), value.clone()),
+            None => state.remove(key),
+        };
+    }
+}
+
+fn verified(chain: &Chain, txs: Vec<Transaction>) -> Vec<VerifiedTransaction> {
+    txs.into_iter()
+        .map(|tx| VerifiedTransaction::verify(tx, &chain.signing).unwrap())
+        .collect()
+}
+
+#[test]
+fn built_block_re_executes_to_the_same_roots() {
+    let mut chain = Chain::new();
+    let alice = Keypair::dev("Alice");
+    let bob = Keypair::dev("Bob").account_id();
+    let txs = vec![
+        chain.tx(
+            &alice,
+            0,
+            CoinCall::Transfer {
+                to: bob,
+                amount: 1_250,
+            },
+        ),
+        chain.tx(
+            &alice,
+            1,
+            CoinCall::Transfer {
+                to: bob,
+                amount: 99_999,
+            },
+        ),
+        chain.tx(&alice, 5, CoinCall::Transfer { to: bob, amount: 1 }),
+    ];
+    let built = build_block(
+        &chain.state,
+        &chain.tree,
+        &chain.head,
+        1_000,
+        alice.account_id(),
+        verified(&chain, txs),
+    )
+    .unwrap();
+    // The gap nonce is left out; the overdraft is included as a failed call.
+    assert_eq!(built.block.transactions.len(), 2);
+    assert_eq!(built.rejected.len(), 1);
+    assert!(matches!(
+        built.executed.receipts[0].outcome,
+        TxOutcome::Success { .. }
+    ));
+    assert!(matches!(
+        built.executed.receipts[1].outcome,
+        TxOutcome::Failed { .. }
+    ));
+
+    let executed = execute_block(
+        &chain.state,
+        &chain.tree,
+        &chain.head,
+        &built.block,
+        &chain.signing,
+    )
+    .unwrap();
+    assert_eq!(executed.state_root, built.block.header.state_root);
+    assert_eq!(executed.changes, built.executed.changes);
+
+    // Tampering with the amount breaks the signature; with the root, the root check.
+    let mut forged = built.block.clone();
+    if let RuntimeCall::Coin(CoinCall::Transfer { amount, .. }) = &mut forged.transactions[0].call {
+        *amount = 5;
+    }
+    assert!(matches!(
+        execute_block(
+            &chain.state,
+            &chain.tree,
+            &chain.head,
+            &forged,
+            &chain.signing
+        ),
+        Err(BlockError::RootMismatch {
+            which: "transactions root",
+            ..
+        })
+    ));
+    let mut wrong_root = built.block.clone();
+    wrong_root.header.state_root.0[0] ^= 1;
+    assert!(matches!(
+        execute_block(
+            &chain.state,
+            &chain.tree,
+            &chain.head,
+            &wrong_root,
+            &chain.signing
+        ),
+        Err(BlockError::RootMismatch {
+            which: "state root",
+            ..
+        })
+    ));
+
+    // Commit, then prove Bob's balance and a missing key offline against the root.
+    chain.tree.write(&built.executed.tree_batch);
+    apply(&mut chain.state, &built.executed.changes);
+    chain.head = built.block.header.clone();
+    let bob_key = wijk_coin::BALANCE.key(&bob);
+    let (value, proof) = prove(&chain.tree, 1, &bob_key).unwrap();
+    assert_eq!(
+        value.as_deref(),
+        chain.state.get(&bob_key).map(|v| v.as_slice())
+    );
+    verify_proof(chain.head.state_root, &bob_key, value.as_deref(), &proof).unwrap();
+    assert!(verify_proof(chain.head.state_root, &bob_key, Some(&[0u8; 16]), &proof).is_err());
+    let missing = wijk_coin::BALANCE.key(&Keypair::dev("Nobody").account_id());
+    let (none, exclusion) = prove(&chain.tree, 1, &missing).unwrap();
+    assert!(none.is_none());
+    verify_proof(chain.head.state_root, &missing, None, &exclusion).unwrap();
+}
+
+#[test]
+fn replayed_transaction_makes_a_block_invalid() {
+    let mut chain = Chain::new();
+    let alice = Keypair::dev("Alice");
+    let bob = Keypair::dev("Bob").account_id();
+    let tx = chain.tx(
+        &alice,
+        0,
+        CoinCall::Transfer {
+            to: bob,
+            amount: 10,
+        },
+    );
+    let built = build_block(
+        &chain.state,
+        &chain.tree,
+        &chain.head,
+        1,
+        alice.account_id(),
+        verified(&chain, vec![tx.clone()]),
+    )
+    .unwrap();
+    chain.tree.write(&built.executed.tree_batch);
+    apply(&mut chain.state, &built.executed.changes);
+    chain.head = built.block.header.clone();
+    // A second block replaying the same transaction: the builder refuses it ...
+    let again = build_block(
+        &chain.state,
+        &chain.tree,
+        &chain.head,
+        2,
+        alice.account_id(),
+        verified(&chain, vec![tx.clone()]),
+    )
+    .unwrap();
+    assert!(again.block.transactions.is_empty());
+    // ... and a proposer that forces it in gets the block rejected.
+    let mut forced = again.block.clone();
+    forced.transactions.push(tx.clone());
+    forced.header.transactions_root = wijk_runtime::execute::transactions_root(&[tx.hash()]);
+    assert!(matches!(
+        execute_block(
+            &chain.state,
+            &chain.tree,
+            &chain.head,
+            &forced,
+            &chain.signing
+        ),
+        Err(BlockError::InvalidTransaction { index: 0, .. })
+    ));
+}
+
+#[test]
+fn same_block_same_root_on_two_machines() {
+    let chain_a = Chain::new();
+    let chain_b = Chain::new();
+    assert_eq!(chain_a.head, chain_b.head);
+    let alice = Keypair::dev("Alice");
+    let txs: Vec<_> = (0..50)
+        .map(|n| {
+            chain_a.tx(
+                &alice,
+                n,
+                CoinCall::Transfer {
+                    to: Keypair::dev(&format!("R{n}")).account_id(),
+                    amount: 7,
+                },
+            )
+        })
+        .collect();
+    let built = build_block(
+        &chain_a.state,
+        &chain_a.tree,
+        &chain_a.head,
+        5,
+        alice.account_id(),
+        verified(&chain_a, txs),
+    )
+    .unwrap();
+    let executed = execute_block(
+        &chain_b.state,
+        &chain_b.tree,
+        &chain_b.head,
+        &built.block,
+        &chain_b.signing,
+    )
+    .unwrap();
+    assert_eq!(executed.state_root, built.block.header.state_root);
+}
