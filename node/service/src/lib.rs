@@ -1,1 +1,17 @@
-//! wijk-service
+//! The node service: wires storage, the transaction pool, consensus and the block author,
+//! and the RPC server into a running wijk node, and imports/exports blocks.
+//!
+//! Owns: the chain specification format ([`chain_spec`]), start-up and shutdown
+//! ([`node`]), the author actor that carries out consensus effects ([`author`]), and block
+//! import with full re-execution and certificate checks ([`import`]).
+//! Must never: contain chain rules (the runtime does) or consensus decisions (the
+//! consensus crate does); it only performs their effects.
+
+pub mod author;
+pub mod chain_spec;
+pub mod import;
+pub mod node;
+
+pub use chain_spec::{ChainSpec, ChainSpecError};
+pub use import::{import_block, BlockFileReader, BlockFileWriter, ImportError};
+pub use node::{start, NodeConfig, RunningNode, ServiceError};

@@ -421,3 +421,12 @@ impl TreeReader for Storage {
 
 #[cfg(test)]
 mod tests;
+
+/// Announced after a block is committed: what RPC subscribers and the pool learn.
+#[derive(Debug, Clone)]
+pub struct CommittedBlock {
+    /// The block's header.
+    pub header: Header,
+    /// Hashes of its transactions, in order.
+    pub tx_hashes: Vec<Hash>,
+}

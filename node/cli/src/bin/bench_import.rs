@@ -1,0 +1,183 @@
+//! Import benchmark: builds blocks of signed transfers among many accounts, then times
+//! importing them into a fresh node database - strict signature checks (batched),
+//! execution, state root, and one synced RocksDB write per block - and prints the rate
+//! beside this machine's ed25519 batch-verification rate on one core, measured in the
+//! same run (absolute numbers are noisy here; the ratio is what compares).
+//!
+//! Run through `scripts/bench-import` (release build).
+
+use clap::Parser;
+use std::collections::BTreeMap;
+use std::time::Instant;
+use wijk_primitives::{verify_batch_strict, FinalityCertificate, Keypair, SigningContext};
+use wijk_runtime::state_tree::MemoryTree;
+use wijk_runtime::{
+    build_block, build_genesis, GenesisConfig, RuntimeCall, Transaction, VerifiedTransaction,
+    SPEC_VERSION,
+};
+use wijk_storage::Storage;
+
+/// Import throughput against the signature-verification ceiling.
+#[derive(Debug, Parser)]
+struct Args {
+    /// Accounts that send and receive.
+    #[arg(long, default_value_t = 10_000)]
+    accounts: usize,
+    /// Blocks to import.
+    #[arg(long, default_value_t = 20)]
+    blocks: usize,
+    /// Transfers per block.
+    #[arg(long, default_value_t = 5_000)]
+    txs_per_block: usize,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    anyhow::ensure!(
+        args.txs_per_block <= args.accounts,
+        "--txs-per-block must not exceed --accounts"
+    );
+    let validator = Keypair::dev("Alice");
+    let keys: Vec<Keypair> = (0..args.accounts)
+        .map(|i| Keypair::from_seed(blake3::hash(&(i as u64).to_le_bytes()).as_bytes()))
+        .collect();
+    let config = GenesisConfig {
+        timestamp_ms: 0,
+        validators: vec![validator.account_id()],
+        coin: wijk_coin::GenesisConfig {
+            issuer: validator.account_id(),
+            balances: keys.iter().map(|k| (k.account_id(), 1_000_000)).collect(),
+        },
+    };
+
+    eprintln!(
+        "building {} blocks of {} transfers among {} accounts ...",
+        args.blocks, args.txs_per_block, args.accounts
+    );
+    let mut tree = MemoryTree::default();
+    let genesis = build_genesis(&config, &tree)?;
+    tree.write(&genesis.tree_batch);
+    let signing = SigningContext {
+        genesis_hash: genesis.header.hash(),
+        spec_version: SPEC_VERSION,
+    };
+    let mut state: BTreeMap<Vec<u8>, Vec<u8>> = genesis
+        .changes
+        .iter()
+        .filter_map(|(k, v)| v.clone().map(|v| (k.clone(), v)))
+        .collect();
+    let mut parent = genesis.header.clone();
+    let mut nonces = vec![0u64; args.accounts];
+    let mut next_sender = 0usize;
+    let mut blocks = Vec::with_capacity(args.blocks);
+    for height in 1..=args.blocks as u64 {
+        let transactions: Vec<Transaction> = (0..args.txs_per_block)
+            .map(|_| {
+                let from = next_sender % args.accounts;
+                next_sender += 1;
+                let to = keys[(from * 7 + 1) % args.accounts].account_id();
+                let nonce = nonces[from];
+                nonces[from] += 1;
+                let call = RuntimeCall::Coin(wijk_coin::Call::Transfer { to, amount: 1 });
+                Transaction::sign(&keys[from], &signing, nonce, u64::MAX, call)
+            })
+            .collect();
+        let candidates = transactions
+            .into_iter()
+            .map(|tx| VerifiedTransaction::verify(tx, &signing))
+            .collect::<Result<Vec<_>, _>>()?;
+        let built = build_block(
+            &state,
+            &tree,
+            &parent,
+            height * 1_000,
+            validator.account_id(),
+            candidates,
+        )?;
+        anyhow::ensure!(
+            built.block.transactions.len() == args.txs_per_block,
+            "builder left out {:?}",
+            built.rejected.first()
+        );
+        tree.write(&built.executed.tree_batch);
+        for (key, value) in &built.executed.changes {
+            match value {
+                Some(value) => state.insert(key.clone(), value.clone()),
+                None => state.remove(key),
+            };
+        }
+        let certificate = FinalityCertificate::sign_single(
+            &validator,
+            signing.genesis_hash,
+            height,
+            height,
+            built.block.header.hash(),
+        );
+        parent = built.block.header.clone();
+        blocks.push((built.block, certificate));
+    }
+
+    // The ceiling: strict batch verification of the same signatures on one core.
+    let payloads: Vec<Vec<u8>> = blocks
+        .iter()
+        .flat_map(|(b, _)| b.transactions.iter().map(|tx| tx.payload_for(&signing)))
+        .collect();
+    let all: Vec<&Transaction> = blocks
+        .iter()
+        .flat_map(|(b, _)| b.transactions.iter())
+        .collect();
+    let messages: Vec<_> = all
+        .iter()
+        .zip(&payloads)
+        .map(|(tx, p)| tx.signed_message(p))
+        .collect();
+    let one_core = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
+    let started = Instant::now();
+    one_core
+        .install(|| verify_batch_strict(&messages))
+        .map_err(|(i, e)| anyhow::anyhow!("signature {i}: {e}"))?;
+    let verify_one_core = messages.len() as f64 / started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    verify_batch_strict(&messages).map_err(|(i, e)| anyhow::anyhow!("signature {i}: {e}"))?;
+    let verify_all_cores = messages.len() as f64 / started.elapsed().as_secs_f64();
+
+    // The import: a fresh RocksDB node, every block checked, executed and committed synced.
+    let dir = tempfile::tempdir()?;
+    let storage = Storage::open(dir.path())?;
+    storage.initialize(&build_genesis(&config, &storage)?)?;
+    let total: usize = blocks.iter().map(|(b, _)| b.transactions.len()).sum();
+    eprintln!(
+        "importing {} blocks ({total} transactions) into a fresh database ...",
+        blocks.len()
+    );
+    let started = Instant::now();
+    for (block, certificate) in &blocks {
+        wijk_service::import_block(&storage, block, certificate, &signing)?;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let import_rate = total as f64 / seconds;
+    anyhow::ensure!(
+        storage.best_header()?.map(|h| h.hash()) == Some(parent.hash()),
+        "imported head differs"
+    );
+
+    println!("import:                       {import_rate:>10.0} tx/s  ({total} transfers in {} blocks, {seconds:.2} s, {} accounts, synced commit per block)", blocks.len(), args.accounts);
+    println!("ed25519 batch verify, 1 core: {verify_one_core:>10.0} sig/s  (strict, same signatures, same run)");
+    println!(
+        "ed25519 batch verify, {} cores: {verify_all_cores:>9.0} sig/s",
+        rayon::current_num_threads()
+    );
+    println!(
+        "ratio import / 1-core verify: {:>10.1} %  (target >= 40 %)",
+        100.0 * import_rate / verify_one_core
+    );
+    println!(
+        "target 20,000 tx/s:           {:>10}",
+        if import_rate >= 20_000.0 {
+            "met"
+        } else {
+            "NOT met"
+        }
+    );
+    Ok(())
+}

@@ -1,0 +1,307 @@
+//! Carrying out each command.
+
+use crate::cli::{ChainArgs, Cli, Command, KeyCommand, RunArgs};
+use anyhow::{bail, Context};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Instant;
+use wijk_primitives::{Address, Keypair, SigningContext};
+use wijk_rpc::RpcConfig;
+use wijk_runtime::SPEC_VERSION;
+use wijk_service::{BlockFileReader, BlockFileWriter, ChainSpec, NodeConfig};
+use wijk_storage::Storage;
+
+pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        None => run_node(cli.run),
+        Some(Command::Key(command)) => key(command),
+        Some(Command::ExportChainSpec { validators }) => {
+            let spec = match cli.run.chain.chain.as_deref() {
+                Some("local") => ChainSpec::local(validators),
+                Some(name) => ChainSpec::load(name)?,
+                None => ChainSpec::dev(),
+            };
+            print!("{}", spec.to_json());
+            Ok(())
+        }
+        Some(Command::ExportBlocks { output, from, to }) => {
+            export_blocks(&cli.run.chain, output, from, to)
+        }
+        Some(Command::ImportBlocks { input }) => import_blocks(&cli.run.chain, input),
+        Some(Command::PurgeChain { yes }) => purge_chain(&cli.run.chain, yes),
+    }
+}
+
+fn chain_spec(args: &ChainArgs) -> anyhow::Result<ChainSpec> {
+    match (&args.chain, args.dev) {
+        (Some(name), _) => Ok(ChainSpec::load(name)?),
+        (None, true) => Ok(ChainSpec::dev()),
+        (None, false) => bail!("say which chain: --dev, or --chain dev|local|PATH"),
+    }
+}
+
+/// The base path, and the temporary folder that must live as long as the node when
+/// `--dev` runs without `--base-path`.
+fn base_path(
+    args: &ChainArgs,
+    allow_temporary: bool,
+) -> anyhow::Result<(PathBuf, Option<tempfile::TempDir>)> {
+    if let Some(path) = &args.base_path {
+        return Ok((path.clone(), None));
+    }
+    if args.dev && allow_temporary {
+        let dir = tempfile::Builder::new().prefix("wijk-dev-").tempdir()?;
+        return Ok((dir.path().to_path_buf(), Some(dir)));
+    }
+    if args.dev {
+        bail!("--dev without --base-path keeps no data; give --base-path to use a database");
+    }
+    let home = std::env::var_os("HOME").context("HOME is not set; give --base-path")?;
+    Ok((PathBuf::from(home).join(".local/share/wijk-node"), None))
+}
+
+fn database_path(base: &std::path::Path, spec: &ChainSpec) -> PathBuf {
+    base.join("chains").join(&spec.id).join("db")
+}
+
+fn init_logging(filter: &str) -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .with_context(|| format!("bad --log filter `{filter}`"))?;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    Ok(())
+}
+
+fn run_node(args: RunArgs) -> anyhow::Result<()> {
+    init_logging(&args.log)?;
+    let spec = chain_spec(&args.chain)?;
+    let (base, _temporary) = base_path(&args.chain, true)?;
+    let validator = match (&args.key, args.validator || args.chain.dev) {
+        (Some(secret), _) => Some(Keypair::from_secret_uri(secret).context("--key")?),
+        (None, true) if args.chain.dev => Some(Keypair::dev("Alice")),
+        (None, true) => {
+            bail!("--validator needs --key SECRET (or the WIJK_VALIDATOR_KEY variable)")
+        }
+        (None, false) => None,
+    };
+    let ip = if args.rpc_external {
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+    } else {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    };
+    let config = NodeConfig {
+        database_path: database_path(&base, &spec),
+        rpc: Some(RpcConfig {
+            listen: SocketAddr::new(ip, args.rpc_port),
+            max_request_bytes: args.rpc_max_request_kib.saturating_mul(1024),
+            max_connections: args.rpc_max_connections,
+            max_subscriptions_per_connection: args.rpc_max_subscriptions,
+            ..RpcConfig::default()
+        }),
+        block_time_ms: args.block_time_ms.unwrap_or(spec.block_time_ms),
+        validator,
+        pool: wijk_txpool::PoolConfig::default(),
+        chain_spec: spec,
+    };
+    let prefix = config.chain_spec.address_prefix;
+    if let Some(key) = &config.validator {
+        tracing::info!(
+            "validator key {}",
+            Address {
+                prefix,
+                account: key.account_id()
+            }
+        );
+    }
+    if _temporary.is_some() {
+        tracing::info!(
+            "dev chain data in a temporary folder {} (deleted on exit; use --base-path to keep it)",
+            base.display()
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("wijk-node")
+        .build()?;
+    runtime.block_on(async move {
+        let mut node = wijk_service::start(config).await?;
+        if let Some(addr) = node.rpc_addr {
+            tracing::info!("ready: JSON-RPC on http://{addr} and ws://{addr}");
+        }
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => tracing::info!("interrupted; stopping"),
+            _ = terminate.recv() => tracing::info!("terminated; stopping"),
+            error = node.wait_for_failure() => {
+                node.stop().await;
+                return Err(anyhow::Error::new(error));
+            }
+        }
+        node.stop().await;
+        Ok(())
+    })
+}
+
+fn key(command: KeyCommand) -> anyhow::Result<()> {
+    match command {
+        KeyCommand::Generate { prefix } => {
+            let (phrase, pair) = Keypair::generate_mnemonic();
+            println!("Secret phrase:  {phrase}");
+            println!(
+                "Address:        {}",
+                Address {
+                    prefix,
+                    account: pair.account_id()
+                }
+            );
+            println!("Public key:     0x{}", hex::encode(pair.account_id().0));
+            println!(
+                "Write the phrase down and keep it offline: it is the only way to recover the key."
+            );
+        }
+        KeyCommand::Inspect { secret, prefix } => {
+            let pair = Keypair::from_secret_uri(&secret)?;
+            println!(
+                "Address:        {}",
+                Address {
+                    prefix,
+                    account: pair.account_id()
+                }
+            );
+            println!("Public key:     0x{}", hex::encode(pair.account_id().0));
+        }
+    }
+    Ok(())
+}
+
+fn open_storage(args: &ChainArgs) -> anyhow::Result<(ChainSpec, Storage, SigningContext)> {
+    let spec = chain_spec(args)?;
+    let (base, _) = base_path(args, false)?;
+    let path = database_path(&base, &spec);
+    std::fs::create_dir_all(&path).with_context(|| format!("cannot create {}", path.display()))?;
+    let storage = Storage::open(&path)?;
+    let genesis = wijk_runtime::build_genesis(&spec.genesis_config()?, &storage)?;
+    storage.initialize(&genesis)?;
+    let signing = SigningContext {
+        genesis_hash: genesis.header.hash(),
+        spec_version: SPEC_VERSION,
+    };
+    Ok((spec, storage, signing))
+}
+
+fn export_blocks(
+    args: &ChainArgs,
+    output: PathBuf,
+    from: u64,
+    to: Option<u64>,
+) -> anyhow::Result<()> {
+    let (_, storage, signing) = open_storage(args)?;
+    let head = storage.finalized_height()?.unwrap_or(0);
+    let to = to.unwrap_or(head).min(head);
+    let file = std::fs::File::create(&output)
+        .with_context(|| format!("cannot create {}", output.display()))?;
+    let mut writer = BlockFileWriter::new(std::io::BufWriter::new(file), signing.genesis_hash)?;
+    let progress = indicatif::ProgressBar::new(to.saturating_sub(from) + 1);
+    progress.set_style(indicatif::ProgressStyle::with_template(
+        "exporting {bar:40} {pos}/{len} blocks ({per_sec}, eta {eta})",
+    )?);
+    for height in from.max(1)..=to {
+        let block = storage
+            .block(height)?
+            .with_context(|| format!("block {height} missing"))?;
+        let certificate = storage
+            .certificate(height)?
+            .with_context(|| format!("certificate {height} missing"))?;
+        writer.write(&block, &certificate)?;
+        progress.inc(1);
+    }
+    writer.finish()?;
+    progress.finish();
+    let head_hash = storage
+        .header(to)?
+        .map(|h| h.hash().to_hex())
+        .unwrap_or_default();
+    eprintln!(
+        "exported blocks {from}..={to} to {}; head #{to} {head_hash}",
+        output.display()
+    );
+    Ok(())
+}
+
+fn import_blocks(args: &ChainArgs, input: PathBuf) -> anyhow::Result<()> {
+    let (_, storage, signing) = open_storage(args)?;
+    let file =
+        std::fs::File::open(&input).with_context(|| format!("cannot open {}", input.display()))?;
+    let progress = indicatif::ProgressBar::new(file.metadata()?.len());
+    progress.set_style(indicatif::ProgressStyle::with_template(
+        "importing {bar:40} {bytes}/{total_bytes} ({eta}) {msg}",
+    )?);
+    let mut reader = BlockFileReader::new(std::io::BufReader::new(progress.wrap_read(file)))?;
+    if reader.genesis_hash != signing.genesis_hash {
+        bail!(wijk_service::ImportError::WrongChain {
+            expected: signing.genesis_hash,
+            found: reader.genesis_hash,
+        });
+    }
+    let started = Instant::now();
+    let (mut blocks, mut transactions, mut skipped) = (0u64, 0u64, 0u64);
+    while let Some((block, certificate)) = reader.next_block()? {
+        let height = block.header.height;
+        if height <= storage.finalized_height()?.unwrap_or(0) {
+            let ours = storage.header(height)?.map(|h| h.hash());
+            if ours != Some(block.header.hash()) {
+                bail!("block {height} in the file differs from the one this node finalized");
+            }
+            skipped += 1;
+            continue;
+        }
+        wijk_service::import_block(&storage, &block, &certificate, &signing)?;
+        blocks += 1;
+        transactions += block.transactions.len() as u64;
+        let seconds = started.elapsed().as_secs_f64().max(1e-9);
+        progress.set_message(format!(
+            "#{height}, {:.0} tx/s",
+            transactions as f64 / seconds
+        ));
+    }
+    progress.finish();
+    let head = storage.finalized_height()?.unwrap_or(0);
+    let head_hash = storage
+        .header(head)?
+        .map(|h| h.hash().to_hex())
+        .unwrap_or_default();
+    eprintln!(
+        "imported {blocks} blocks ({transactions} transactions) in {:.2?}; {skipped} already present; head is #{head} {head_hash}",
+        started.elapsed(),
+    );
+    Ok(())
+}
+
+fn purge_chain(args: &ChainArgs, yes: bool) -> anyhow::Result<()> {
+    let spec = chain_spec(args)?;
+    let (base, _) = base_path(args, false)?;
+    let path = database_path(&base, &spec);
+    if !path.exists() {
+        eprintln!("nothing to purge at {}", path.display());
+        return Ok(());
+    }
+    if !yes {
+        eprint!(
+            "Delete the database of {} at {}? [y/N] ",
+            spec.name,
+            path.display()
+        );
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            eprintln!("aborted");
+            return Ok(());
+        }
+    }
+    std::fs::remove_dir_all(&path).with_context(|| format!("cannot delete {}", path.display()))?;
+    eprintln!("deleted {}", path.display());
+    Ok(())
+}

@@ -1,0 +1,305 @@
+//! JSON-RPC end to end against a node started in-process on a free loopback port.
+
+use jsonrpsee::core::client::{ClientT, SubscriptionClientT};
+use jsonrpsee::core::ClientError;
+use serde_json::{json, Value};
+use wijk_primitives::{Address, Hash, Keypair};
+use wijk_rpc::{codes, RpcConfig};
+use wijk_tests::{
+    call, dev_address, signing_context, start_dev_node, submit_until_final, transfer_hex, ws,
+};
+
+fn error_code(error: &ClientError) -> (i32, String) {
+    match error {
+        ClientError::Call(call) => (call.code(), call.message().to_string()),
+        other => panic!("expected a JSON-RPC error, got {other}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn methods_payment_history_and_supply() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_dev_node(dir.path(), 50, RpcConfig::default()).await;
+    let url = format!("http://{}", node.rpc_addr.unwrap());
+
+    let methods = call(&url, "rpc_methods", vec![]).await.unwrap();
+    for method in [
+        "rpc_methods",
+        "system_health",
+        "system_chain",
+        "system_version",
+        "chain_getBlockHash",
+        "chain_getHeader",
+        "chain_getBlock",
+        "chain_getFinalizedHead",
+        "chain_subscribeNewHeads",
+        "chain_subscribeFinalizedHeads",
+        "state_getReadProof",
+        "author_submitTransaction",
+        "author_submitAndWatchTransaction",
+        "wijk_account",
+        "wijk_history",
+        "wijk_transaction",
+        "wijk_supply",
+    ] {
+        assert!(
+            methods["methods"]
+                .as_array()
+                .unwrap()
+                .contains(&json!(method)),
+            "{method} missing"
+        );
+    }
+    assert_eq!(
+        call(&url, "system_chain", vec![]).await.unwrap(),
+        json!("Wijk Dev")
+    );
+    assert_eq!(
+        call(&url, "system_health", vec![]).await.unwrap()["isSyncing"],
+        json!(false)
+    );
+
+    let signing = signing_context(node.genesis_hash);
+    let alice = Keypair::dev("Alice");
+    let charlie = Keypair::dev("Charlie");
+    let client = ws(&url).await;
+    let block_hash = submit_until_final(
+        &client,
+        &transfer_hex(&signing, &alice, 0, 1_000, charlie.account_id(), 1_250),
+    )
+    .await
+    .unwrap();
+    let block = call(&url, "chain_getBlock", vec![json!(block_hash)])
+        .await
+        .unwrap();
+    let tx_hash = block["block"]["transactions"][0]["hash"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        block["block"]["transactions"][0]["call"]["amount"],
+        json!("12.50")
+    );
+
+    let account = call(&url, "wijk_account", vec![json!(dev_address("Charlie"))])
+        .await
+        .unwrap();
+    assert_eq!(account["balance"], json!("112.50"));
+    let tx = call(&url, "wijk_transaction", vec![json!(tx_hash)])
+        .await
+        .unwrap();
+    assert_eq!(tx["outcome"]["success"], json!(true));
+    assert_eq!(tx["blockHash"], json!(block_hash));
+    let history = call(&url, "wijk_history", vec![json!(dev_address("Charlie"))])
+        .await
+        .unwrap();
+    assert_eq!(history["entries"][0]["hash"], json!(tx_hash));
+    let supply = call(&url, "wijk_supply", vec![]).await.unwrap();
+    assert_eq!(supply["total_supply"], supply["euro_reserve"]);
+    assert_eq!(supply["total_supply"], json!("10200.00"));
+
+    let head = call(&url, "chain_getFinalizedHead", vec![]).await.unwrap();
+    let header = call(&url, "chain_getHeader", vec![head.clone()])
+        .await
+        .unwrap();
+    let number = header["number"].as_u64().unwrap();
+    assert_eq!(
+        call(&url, "chain_getBlockHash", vec![json!(number)])
+            .await
+            .unwrap(),
+        head
+    );
+    let certificate = call(&url, "chain_getFinalityCertificate", vec![head])
+        .await
+        .unwrap();
+    assert_eq!(certificate["signatures"].as_array().unwrap().len(), 1);
+    node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_inputs_get_clear_errors_and_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_dev_node(dir.path(), 50, RpcConfig::default()).await;
+    let url = format!("http://{}", node.rpc_addr.unwrap());
+    let signing = signing_context(node.genesis_hash);
+    let alice = Keypair::dev("Alice");
+    let bob = Keypair::dev("Bob").account_id();
+    let submit = |encoded: String| {
+        let url = url.clone();
+        async move { call(&url, "author_submitTransaction", vec![json!(encoded)]).await }
+    };
+
+    // Malformed hex and malformed SCALE.
+    let (code, _) = error_code(&submit("0xzz".into()).await.unwrap_err());
+    assert_eq!(code, codes::INVALID_PARAMS);
+    let (code, message) = error_code(&submit("0x0102".into()).await.unwrap_err());
+    assert_eq!(code, codes::TRANSACTION_REFUSED);
+    assert!(message.contains("not valid SCALE"), "{message}");
+    // Signed for another chain (wrong genesis hash).
+    let other_chain = signing_context(Hash([9; 32]));
+    let (code, message) = error_code(
+        &submit(transfer_hex(&other_chain, &alice, 0, 1_000, bob, 1))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(code, codes::TRANSACTION_REFUSED);
+    assert!(message.contains("signature"), "{message}");
+    // Bad signature.
+    let mut tampered = transfer_hex(&signing, &alice, 0, 1_000, bob, 1);
+    let flip = if tampered.ends_with('0') { "1" } else { "0" };
+    tampered.replace_range(tampered.len() - 1.., flip);
+    let (code, message) = error_code(&submit(tampered).await.unwrap_err());
+    assert_eq!(code, codes::TRANSACTION_REFUSED);
+    assert!(message.contains("signature"), "{message}");
+    // Expired.
+    let (_, message) = error_code(
+        &submit(transfer_hex(&signing, &alice, 0, 0, bob, 1))
+            .await
+            .unwrap_err(),
+    );
+    assert!(message.contains("expired"), "{message}");
+    // Insufficient funds is refused before it reaches a block.
+    let (_, message) = error_code(
+        &submit(transfer_hex(
+            &signing,
+            &Keypair::dev("Bob"),
+            0,
+            1_000,
+            alice.account_id(),
+            999_999_999,
+        ))
+        .await
+        .unwrap_err(),
+    );
+    assert!(message.contains("needs"), "{message}");
+    // A good payment, then its replay.
+    let good = transfer_hex(&signing, &alice, 0, 1_000, bob, 5);
+    let client = ws(&url).await;
+    submit_until_final(&client, &good).await.unwrap();
+    let (code, message) = error_code(&submit(good).await.unwrap_err());
+    assert_eq!(code, codes::TRANSACTION_REFUSED);
+    assert!(message.contains("already used"), "{message}");
+    // Unknown address and bad hash are parameter errors.
+    let (code, _) = error_code(
+        &call(&url, "wijk_account", vec![json!("not-an-address")])
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(code, codes::INVALID_PARAMS);
+    let other_prefix = Address {
+        prefix: 7,
+        account: bob,
+    }
+    .to_string();
+    let (code, message) = error_code(
+        &call(&url, "wijk_account", vec![json!(other_prefix)])
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(code, codes::INVALID_PARAMS);
+    assert!(message.contains("prefix"), "{message}");
+    assert_eq!(
+        call(
+            &url,
+            "wijk_transaction",
+            vec![json!(Hash([1; 32]).to_hex())]
+        )
+        .await
+        .unwrap(),
+        Value::Null
+    );
+
+    // Nothing lost, the node still works: the next payment goes through.
+    submit_until_final(&client, &transfer_hex(&signing, &alice, 1, 1_000, bob, 5))
+        .await
+        .unwrap();
+    let bob_account = call(&url, "wijk_account", vec![json!(dev_address("Bob"))])
+        .await
+        .unwrap();
+    assert_eq!(bob_account["balance"], json!("100.10"));
+    node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_requests_and_too_many_subscriptions_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = RpcConfig {
+        max_request_bytes: 4 * 1024,
+        max_subscriptions_per_connection: 3,
+        ..RpcConfig::default()
+    };
+    let node = start_dev_node(dir.path(), 50, config).await;
+    let url = format!("http://{}", node.rpc_addr.unwrap());
+    let huge = format!("0x{}", "00".repeat(8 * 1024));
+    let error = call(&url, "author_submitTransaction", vec![json!(huge)])
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("413") || error.to_string().to_lowercase().contains("too large"),
+        "{error}"
+    );
+
+    let client = ws(&url).await;
+    let mut subscriptions = Vec::new();
+    for _ in 0..3 {
+        subscriptions.push(
+            client
+                .subscribe::<Value, _>(
+                    "chain_subscribeNewHeads",
+                    Vec::<Value>::new(),
+                    "chain_unsubscribeNewHeads",
+                )
+                .await
+                .unwrap(),
+        );
+    }
+    let refused = client
+        .subscribe::<Value, _>(
+            "chain_subscribeNewHeads",
+            Vec::<Value>::new(),
+            "chain_unsubscribeNewHeads",
+        )
+        .await;
+    assert!(refused.is_err(), "a fourth subscription must be refused");
+    // The connection and node keep serving.
+    let chain: Value = client
+        .request("system_chain", Vec::<Value>::new())
+        .await
+        .unwrap();
+    assert_eq!(chain, json!("Wijk Dev"));
+    node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_proofs_verify_offline_against_the_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_dev_node(dir.path(), 50, RpcConfig::default()).await;
+    let url = format!("http://{}", node.rpc_addr.unwrap());
+    let bob_key = wijk_coin::BALANCE.key(&Keypair::dev("Bob").account_id());
+    let nobody_key = wijk_coin::BALANCE.key(&Keypair::dev("Nobody").account_id());
+    let keys = json!([
+        format!("0x{}", hex::encode(&bob_key)),
+        format!("0x{}", hex::encode(&nobody_key))
+    ]);
+    let read = call(&url, "state_getReadProof", vec![keys]).await.unwrap();
+    let header = call(&url, "chain_getHeader", vec![read["at"].clone()])
+        .await
+        .unwrap();
+    let root = Hash::from_hex(header["stateRoot"].as_str().unwrap()).unwrap();
+    for (key, proof) in [bob_key, nobody_key]
+        .iter()
+        .zip(read["proofs"].as_array().unwrap())
+    {
+        let value = proof["value"]
+            .as_str()
+            .map(|v| hex::decode(&v[2..]).unwrap());
+        let bytes = hex::decode(&proof["proof"].as_str().unwrap()[2..]).unwrap();
+        wijk_runtime::state_tree::verify_proof(root, key, value.as_deref(), &bytes).unwrap();
+        // A lie about the value fails.
+        assert!(
+            wijk_runtime::state_tree::verify_proof(root, key, Some(&[1, 2, 3]), &bytes).is_err()
+        );
+    }
+    assert!(read["proofs"][1]["value"].is_null());
+    node.stop().await;
+}
