@@ -16,7 +16,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
 use parity_scale_codec::{Decode, Encode};
-use wijk_primitives::{AccountId, Cents, Hash, Height};
+use wijk_primitives::{format_cents, AccountId, Cents, Hash, Height};
 use wijk_support::{
     BlockContext, Origin, StateError, StateOverlay, StateRead, StorageMap, StorageValue,
 };
@@ -112,7 +112,7 @@ pub enum Event {
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, thiserror::Error)]
 pub enum Error {
     /// Not enough coins.
-    #[error("account {account:?} has {available} cents, needs {needed}")]
+    #[error("insufficient funds: account {account:?} has {} but needs {}", format_cents(*available), format_cents(*needed))]
     InsufficientBalance {
         /// The account.
         account: AccountId,

@@ -12,7 +12,6 @@
 //! reaches the same verdict. Chunks are verified in parallel.
 
 use crate::keys::{AccountId, Signature};
-use curve25519_dalek::edwards::CompressedEdwardsY;
 use ed25519_dalek::VerifyingKey;
 use rayon::prelude::*;
 
@@ -80,11 +79,7 @@ fn checked_key(signer: &AccountId, signature: &Signature) -> Result<VerifyingKey
     }
     let mut r_bytes = [0u8; 32];
     r_bytes.copy_from_slice(&signature.0[..32]);
-    let r_compressed = CompressedEdwardsY(r_bytes);
-    let r_point = r_compressed
-        .decompress()
-        .ok_or(SignatureError::NonCanonical { signer: *signer })?;
-    if r_point.is_small_order() || r_point.compress() != r_compressed {
+    if !is_canonical_y(&r_bytes) || is_small_order_encoding(&r_bytes) {
         return Err(SignatureError::NonCanonical { signer: *signer });
     }
     let mut s_bytes = [0u8; 32];
@@ -93,6 +88,52 @@ fn checked_key(signer: &AccountId, signature: &Signature) -> Result<VerifyingKey
         return Err(SignatureError::NonCanonical { signer: *signer });
     }
     Ok(key)
+}
+
+/// Encodings (sign bit ignored) of the points of small order, after libsodium's list:
+/// 0, 1, the two of order 8, and p-1, p, p+1 (the last two are non-canonical forms).
+const SMALL_ORDER_ENCODINGS: [[u8; 32]; 7] = [
+    [0; 32],
+    {
+        let mut one = [0u8; 32];
+        one[0] = 1;
+        one
+    },
+    [
+        0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98,
+        0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53,
+        0xfc, 0x05,
+    ],
+    [
+        0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67,
+        0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac,
+        0x03, 0x7a,
+    ],
+    field_element_with_low_byte(0xec),
+    field_element_with_low_byte(0xed),
+    field_element_with_low_byte(0xee),
+];
+
+/// `0xff..ff7f` with the lowest byte replaced: p - 1, p and p + 1 for 0xec, 0xed, 0xee.
+const fn field_element_with_low_byte(low: u8) -> [u8; 32] {
+    let mut bytes = [0xff; 32];
+    bytes[0] = low;
+    bytes[31] = 0x7f;
+    bytes
+}
+
+/// Whether a compressed point encodes a point of small order, in either sign.
+fn is_small_order_encoding(bytes: &[u8; 32]) -> bool {
+    SMALL_ORDER_ENCODINGS
+        .iter()
+        .any(|blocked| bytes[..31] == blocked[..31] && (bytes[31] & 0x7f) == blocked[31])
+}
+
+/// Whether the y coordinate (the low 255 bits, little-endian) is below p = 2^255 - 19.
+/// Checked on the bytes so `R` need not be decompressed twice (dalek's batch does it).
+fn is_canonical_y(bytes: &[u8; 32]) -> bool {
+    let top = bytes[31] & 0x7f;
+    !(top == 0x7f && bytes[1..31].iter().all(|b| *b == 0xff) && bytes[0] >= 0xed)
 }
 
 /// Verifies every signature, in fixed chunks of [`SIGNATURE_BATCH_SIZE`] checked in
@@ -188,6 +229,27 @@ mod tests {
             verify_batch_strict(&items),
             Err((0, SignatureError::WeakKey { .. }))
         ));
+    }
+
+    #[test]
+    fn byte_checks_agree_with_the_curve() {
+        use curve25519_dalek::constants::EIGHT_TORSION;
+        for point in EIGHT_TORSION {
+            let bytes = point.compress().to_bytes();
+            assert!(is_small_order_encoding(&bytes), "{bytes:02x?}");
+            let mut flipped = bytes;
+            flipped[31] ^= 0x80;
+            assert!(is_small_order_encoding(&flipped));
+        }
+        for seed in 1..50u8 {
+            let signature = Keypair::from_seed(&[seed; 32]).sign(b"m");
+            let mut r = [0u8; 32];
+            r.copy_from_slice(&signature.0[..32]);
+            assert!(is_canonical_y(&r) && !is_small_order_encoding(&r));
+        }
+        // y = p + 2 (a non-canonical encoding of y = 2) is refused.
+        assert!(!is_canonical_y(&field_element_with_low_byte(0xef)));
+        assert!(is_canonical_y(&field_element_with_low_byte(0xec)));
     }
 
     #[test]
