@@ -10,6 +10,13 @@ use wijk_tests::{
     call, node_binary, signing_context, submit_until_final, transfer_hex, ws, NodeProcess, WAIT,
 };
 
+async fn balance_cents(url: &str, address: &str) -> u128 {
+    let account = call(url, "wijk_account", vec![json!(address)])
+        .await
+        .unwrap();
+    account["balanceCents"].as_str().unwrap().parse().unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_final_transaction_is_lost_after_kill_9_and_the_chain_re_executes() {
     let dir = tempfile::tempdir().unwrap();
@@ -22,13 +29,7 @@ async fn no_final_transaction_is_lost_after_kill_9_and_the_chain_re_executes() {
     let alice = Keypair::dev("Alice");
     let bob = Keypair::dev("Bob").account_id();
     let bob_address = wijk_tests::dev_address("Bob");
-    let bob_before: u128 = call(&url, "wijk_account", vec![json!(bob_address)])
-        .await
-        .unwrap()["balanceCents"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let bob_before: u128 = balance_cents(&url, &bob_address).await;
 
     // Payments acknowledged as final, one after another.
     let client = ws(&url).await;
@@ -74,13 +75,7 @@ async fn no_final_transaction_is_lost_after_kill_9_and_the_chain_re_executes() {
         .as_u64()
         .unwrap();
     assert!(alice_nonce >= 30, "nonce {alice_nonce} went backwards");
-    let bob_after: u128 = call(&url, "wijk_account", vec![json!(bob_address)])
-        .await
-        .unwrap()["balanceCents"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let bob_after: u128 = balance_cents(&url, &bob_address).await;
     assert_eq!(bob_after - bob_before, u128::from(alice_nonce));
     let supply = call(&url, "wijk_supply", vec![]).await.unwrap();
     assert_eq!(supply["total_supply"], supply["euro_reserve"]);

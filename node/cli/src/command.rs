@@ -151,13 +151,7 @@ fn key(command: KeyCommand) -> anyhow::Result<()> {
         KeyCommand::Generate { prefix } => {
             let (phrase, pair) = Keypair::generate_mnemonic();
             println!("Secret phrase:  {phrase}");
-            println!(
-                "Address:        {}",
-                Address {
-                    prefix,
-                    account: pair.account_id()
-                }
-            );
+            println!("Address:        {}", pair.account_id().address(prefix));
             println!("Public key:     0x{}", hex::encode(pair.account_id().0));
             println!(
                 "Write the phrase down and keep it offline: it is the only way to recover the key."
@@ -165,13 +159,7 @@ fn key(command: KeyCommand) -> anyhow::Result<()> {
         }
         KeyCommand::Inspect { secret, prefix } => {
             let pair = Keypair::from_secret_uri(&secret)?;
-            println!(
-                "Address:        {}",
-                Address {
-                    prefix,
-                    account: pair.account_id()
-                }
-            );
+            println!("Address:        {}", pair.account_id().address(prefix));
             println!("Public key:     0x{}", hex::encode(pair.account_id().0));
         }
     }

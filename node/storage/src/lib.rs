@@ -93,9 +93,25 @@ impl Storage {
         options.create_missing_column_families(true);
         options.set_max_open_files(512);
         options.increase_parallelism(2);
+        options.set_max_background_jobs(2);
+        // Most reads are point lookups of state, tree nodes and indexes: bloom filters spare
+        // disk reads for absent keys, and one block cache serves every column family.
+        let cache = rocksdb::Cache::new_lru_cache(256 * 1024 * 1024);
+        let mut table = rocksdb::BlockBasedOptions::default();
+        table.set_block_cache(&cache);
+        table.set_bloom_filter(10.0, false);
+        table.set_cache_index_and_filter_blocks(true);
+        let column_options = || {
+            let mut column = Options::default();
+            column.set_block_based_table_factory(&table);
+            column.set_compression_type(rocksdb::DBCompressionType::Lz4);
+            // Blocks arrive as large batches; bigger memtables mean fewer, larger flushes.
+            column.set_write_buffer_size(64 * 1024 * 1024);
+            column
+        };
         let descriptors = columns::ALL
             .iter()
-            .map(|name| ColumnFamilyDescriptor::new(*name, Options::default()));
+            .map(|name| ColumnFamilyDescriptor::new(*name, column_options()));
         let db = DB::open_cf_descriptors(&options, path, descriptors)?;
         Ok(Storage { db })
     }

@@ -219,13 +219,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     .map(|i| i.address_prefix)
                     .unwrap_or(42),
             };
-            println!(
-                "Address:        {}",
-                Address {
-                    prefix,
-                    account: pair.account_id()
-                }
-            );
+            println!("Address:        {}", pair.account_id().address(prefix));
             println!("Public key:     0x{}", hex::encode(pair.account_id().0));
         }
         Command::Balance { address } => {

@@ -92,6 +92,16 @@ impl Address {
     }
 }
 
+impl AccountId {
+    /// This account as an address of the chain with `prefix`.
+    pub fn address(&self, prefix: u16) -> Address {
+        Address {
+            prefix,
+            account: *self,
+        }
+    }
+}
+
 impl fmt::Display for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut bytes = Vec::with_capacity(36);

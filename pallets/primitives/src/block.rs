@@ -292,6 +292,50 @@ mod tests {
         ));
     }
 
+    fn arbitrary_header() -> impl proptest::strategy::Strategy<Value = Header> {
+        use proptest::prelude::*;
+        (
+            any::<[u8; 32]>(),
+            any::<u64>(),
+            any::<u64>(),
+            any::<[u8; 32]>(),
+            any::<[u8; 32]>(),
+        )
+            .prop_map(|(parent, height, timestamp_ms, state, proposer)| Header {
+                parent_hash: Hash(parent),
+                height,
+                timestamp_ms,
+                state_root: Hash(state),
+                transactions_root: Hash(state),
+                receipts_root: Hash(parent),
+                proposer: AccountId(proposer),
+            })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn header_block_and_certificate_round_trip(
+            header in arbitrary_header(),
+            transactions in proptest::collection::vec(proptest::collection::vec(0u8..=255, 0..40), 0..8),
+            view in 0u64..1_000,
+        ) {
+            use crate::codec::decode_bounded;
+            let block = Block { header: header.clone(), transactions };
+            let back: Block<Vec<u8>> = decode_bounded("block", &block.encode(), 1 << 20).unwrap();
+            proptest::prop_assert_eq!(&back, &block);
+            let certificate = FinalityCertificate::sign_single(
+                &Keypair::from_seed(&[1; 32]), Hash::ZERO, header.height, view, header.hash());
+            let back: FinalityCertificate = decode_bounded("certificate", &certificate.encode(), 4096).unwrap();
+            proptest::prop_assert_eq!(back, certificate);
+        }
+
+        #[test]
+        fn decoding_garbage_as_a_block_never_panics(bytes in proptest::collection::vec(0u8..=255, 0..512)) {
+            let _ = crate::codec::decode_bounded::<Block<Vec<u8>>>("block", &bytes, 1 << 20);
+            let _ = crate::codec::decode_bounded::<FinalityCertificate>("certificate", &bytes, 1 << 20);
+        }
+    }
+
     #[test]
     fn merkle_root_depends_on_every_leaf_and_order() {
         let leaves: Vec<Hash> = (0..5u8).map(|i| Hash([i; 32])).collect();
