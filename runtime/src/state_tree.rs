@@ -75,15 +75,34 @@ pub fn apply_changes<R: TreeReader>(
     changes: &StateChanges,
 ) -> Result<(Hash, TreeUpdateBatch), StateTreeError> {
     let tree = StateTree::new(reader);
-    let value_set = changes
-        .iter()
-        .map(|(key, value)| (key_hash(key), value.clone()));
-    let (root, batch) =
-        tree.put_value_set(value_set, version)
-            .map_err(|error| StateTreeError::Tree {
-                version,
-                reason: error.to_string(),
-            })?;
+    let tree_error = |error: anyhow::Error| StateTreeError::Tree {
+        version,
+        reason: error.to_string(),
+    };
+    let has_deletions = changes.values().any(Option::is_none);
+    let (roots, batch) = if has_deletions || changes.is_empty() {
+        // Key by key: walks and rehashes the path of every key.
+        let value_set: Vec<_> = changes
+            .iter()
+            .map(|(key, value)| (key_hash(key), value.clone()))
+            .collect();
+        tree.put_value_sets(vec![value_set], version)
+            .map_err(tree_error)?
+    } else {
+        // Sorted batch insertion: every internal node is built and hashed once. jmt's batch
+        // path takes no deletions, hence the fallback above; both give the same root
+        // because a JMT's shape depends only on its set of keys.
+        let value_set: Vec<_> = changes
+            .iter()
+            .filter_map(|(key, value)| value.clone().map(|v| (key_hash(key), v)))
+            .collect();
+        tree.batch_put_value_sets(vec![value_set], None, version)
+            .map_err(tree_error)?
+    };
+    let root = roots.first().ok_or_else(|| StateTreeError::Tree {
+        version,
+        reason: "jmt returned no root".into(),
+    })?;
     Ok((Hash(root.0), batch))
 }
 
@@ -169,5 +188,70 @@ impl TreeReader for MemoryTree {
         &self,
     ) -> anyhow::Result<Option<(jmt::storage::NodeKey, jmt::storage::LeafNode)>> {
         anyhow::bail!("tree restore is not supported")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn key_by_key(
+        tree: &MemoryTree,
+        version: Height,
+        changes: &StateChanges,
+    ) -> (Hash, TreeUpdateBatch) {
+        let value_set: Vec<_> = changes
+            .iter()
+            .map(|(k, v)| (key_hash(k), v.clone()))
+            .collect();
+        let (roots, batch) = StateTree::new(tree)
+            .put_value_sets(vec![value_set], version)
+            .unwrap();
+        (Hash(roots[0].0), batch)
+    }
+
+    proptest! {
+        /// The batch path and the key-by-key path agree on the root, version after version.
+        #[test]
+        fn batch_and_key_by_key_insertion_give_the_same_root(
+            blocks in proptest::collection::vec(
+                proptest::collection::btree_map(
+                    proptest::collection::vec(0u8..8, 1..4),
+                    proptest::collection::vec(any::<u8>(), 1..8),
+                    1..40,
+                ),
+                1..5,
+            )
+        ) {
+            let (mut batched, mut sequential) = (MemoryTree::default(), MemoryTree::default());
+            for (version, block) in blocks.iter().enumerate() {
+                let changes: StateChanges = block.iter().map(|(k, v)| (k.clone(), Some(v.clone()))).collect();
+                let (root_a, batch_a) = apply_changes(&batched, version as Height, &changes).unwrap();
+                let (root_b, batch_b) = key_by_key(&sequential, version as Height, &changes);
+                prop_assert_eq!(root_a, root_b);
+                batched.write(&batch_a);
+                sequential.write(&batch_b);
+            }
+        }
+    }
+
+    #[test]
+    fn deletions_take_the_key_by_key_path_and_proofs_still_verify() {
+        let mut tree = MemoryTree::default();
+        let first: StateChanges = (0u8..20).map(|i| (vec![i], Some(vec![i; 3]))).collect();
+        let (_, batch) = apply_changes(&tree, 0, &first).unwrap();
+        tree.write(&batch);
+        let second: StateChanges = [(vec![3u8], None), (vec![4u8], Some(vec![9]))]
+            .into_iter()
+            .collect();
+        let (root, batch) = apply_changes(&tree, 1, &second).unwrap();
+        tree.write(&batch);
+        let (value, proof) = prove(&tree, 1, &[3]).unwrap();
+        assert!(value.is_none());
+        verify_proof(root, &[3], None, &proof).unwrap();
+        let (value, proof) = prove(&tree, 1, &[4]).unwrap();
+        verify_proof(root, &[4], value.as_deref(), &proof).unwrap();
+        assert_eq!(value, Some(vec![9]));
     }
 }
