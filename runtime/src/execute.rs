@@ -146,6 +146,14 @@ pub enum BlockError {
         /// Recomputed.
         computed: Hash,
     },
+    /// Executed with a signature check made for another block.
+    #[error("signatures were checked for block {checked:?}, not {block:?}")]
+    SignaturesNotChecked {
+        /// The block the check was for.
+        checked: Hash,
+        /// The block being executed.
+        block: Hash,
+    },
     /// The supply invariant broke: a runtime bug; the block is refused.
     #[error(transparent)]
     Invariant(#[from] wijk_coin::InvariantViolation),
@@ -331,8 +339,50 @@ pub fn build_block<R: TreeReader>(
     })
 }
 
-/// Re-executes `block` on `parent` and checks every rule and every root in its header.
-/// Verifies all signatures (strict, batched in fixed chunks, in parallel) first.
+/// Proof that every signature of one block was checked strictly for one chain; made only by
+/// [`check_signatures`], so a block cannot be executed without its signatures checked.
+#[derive(Debug)]
+pub struct SignaturesChecked {
+    block_hash: Hash,
+    genesis_hash: Hash,
+}
+
+/// Checks every signature of `block` (strict, batched in fixed chunks, in parallel). It
+/// needs no state, so an importer can check the next block while executing this one.
+pub fn check_signatures(
+    block: &Block,
+    signing: &SigningContext,
+) -> Result<SignaturesChecked, BlockError> {
+    let payloads: Vec<Vec<u8>> = block
+        .transactions
+        .iter()
+        .map(|tx| tx.payload_for(signing))
+        .collect();
+    let messages: Vec<_> = block
+        .transactions
+        .iter()
+        .zip(&payloads)
+        .map(|(tx, payload)| tx.signed_message(payload))
+        .collect();
+    if let Err((index, reason)) = verify_batch_strict(&messages) {
+        return Err(BlockError::InvalidTransaction {
+            index,
+            tx_hash: block
+                .transactions
+                .get(index)
+                .map(|tx| tx.hash())
+                .unwrap_or_default(),
+            reason: reason.into(),
+        });
+    }
+    Ok(SignaturesChecked {
+        block_hash: block.header.hash(),
+        genesis_hash: signing.genesis_hash,
+    })
+}
+
+/// Re-executes `block` on `parent` and checks every rule and every root in its header,
+/// signatures included.
 pub fn execute_block<R: TreeReader>(
     backend: &dyn StateRead,
     tree: &R,
@@ -340,7 +390,27 @@ pub fn execute_block<R: TreeReader>(
     block: &Block,
     signing: &SigningContext,
 ) -> Result<ExecutedBlock, BlockError> {
+    let checked = check_signatures(block, signing)?;
+    execute_checked_block(backend, tree, parent, block, signing, checked)
+}
+
+/// [`execute_block`] for a block whose signatures [`check_signatures`] already checked.
+/// The transactions root ties the checked header to these very transactions.
+pub fn execute_checked_block<R: TreeReader>(
+    backend: &dyn StateRead,
+    tree: &R,
+    parent: &Header,
+    block: &Block,
+    signing: &SigningContext,
+    checked: SignaturesChecked,
+) -> Result<ExecutedBlock, BlockError> {
     let header = &block.header;
+    if checked.block_hash != header.hash() || checked.genesis_hash != signing.genesis_hash {
+        return Err(BlockError::SignaturesNotChecked {
+            checked: checked.block_hash,
+            block: header.hash(),
+        });
+    }
     let parent_hash = parent.hash();
     if header.parent_hash != parent_hash || header.height != parent.height + 1 {
         return Err(BlockError::WrongParent {
@@ -371,25 +441,6 @@ pub fn execute_block<R: TreeReader>(
             computed: computed_tx_root,
         });
     }
-    let payloads: Vec<Vec<u8>> = block
-        .transactions
-        .iter()
-        .map(|tx| tx.payload_for(signing))
-        .collect();
-    let messages: Vec<_> = block
-        .transactions
-        .iter()
-        .zip(&payloads)
-        .map(|(tx, payload)| tx.signed_message(payload))
-        .collect();
-    if let Err((index, reason)) = verify_batch_strict(&messages) {
-        return Err(BlockError::InvalidTransaction {
-            index,
-            tx_hash: hashes[index],
-            reason: reason.into(),
-        });
-    }
-
     let context = BlockContext {
         height: header.height,
         timestamp_ms: header.timestamp_ms,

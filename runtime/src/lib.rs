@@ -16,8 +16,8 @@ use parity_scale_codec::{Decode, Encode};
 use wijk_primitives::SpecVersion;
 
 pub use execute::{
-    build_block, execute_block, BlockError, BuiltBlock, ExecutedBlock, InvalidTransaction, Receipt,
-    TxOutcome, VerifiedTransaction,
+    build_block, check_signatures, execute_block, execute_checked_block, BlockError, BuiltBlock,
+    ExecutedBlock, InvalidTransaction, Receipt, SignaturesChecked, TxOutcome, VerifiedTransaction,
 };
 pub use genesis::{build_genesis, Genesis, GenesisConfig, GenesisError};
 

@@ -236,26 +236,17 @@ fn import_blocks(args: &ChainArgs, input: PathBuf) -> anyhow::Result<()> {
         });
     }
     let started = Instant::now();
-    let (mut blocks, mut transactions, mut skipped) = (0u64, 0u64, 0u64);
-    while let Some((block, certificate)) = reader.next_block()? {
-        let height = block.header.height;
-        if height <= storage.finalized_height()?.unwrap_or(0) {
-            let ours = storage.header(height)?.map(|h| h.hash());
-            if ours != Some(block.header.hash()) {
-                bail!("block {height} in the file differs from the one this node finalized");
-            }
-            skipped += 1;
-            continue;
-        }
-        wijk_service::import_block(&storage, &block, &certificate, &signing)?;
-        blocks += 1;
-        transactions += block.transactions.len() as u64;
+    let mut imported_transactions = 0u64;
+    let blocks = std::iter::from_fn(move || reader.next_block().transpose());
+    let summary = wijk_service::import_blocks(&storage, blocks, &signing, |block| {
+        imported_transactions += block.transactions.len() as u64;
         let seconds = started.elapsed().as_secs_f64().max(1e-9);
         progress.set_message(format!(
-            "#{height}, {:.0} tx/s",
-            transactions as f64 / seconds
+            "#{}, {:.0} tx/s",
+            block.header.height,
+            imported_transactions as f64 / seconds
         ));
-    }
+    })?;
     progress.finish();
     let head = storage.finalized_height()?.unwrap_or(0);
     let head_hash = storage
@@ -263,8 +254,11 @@ fn import_blocks(args: &ChainArgs, input: PathBuf) -> anyhow::Result<()> {
         .map(|h| h.hash().to_hex())
         .unwrap_or_default();
     eprintln!(
-        "imported {blocks} blocks ({transactions} transactions) in {:.2?}; {skipped} already present; head is #{head} {head_hash}",
+        "imported {} blocks ({} transactions) in {:.2?}; {} already present; head is #{head} {head_hash}",
+        summary.blocks,
+        summary.transactions,
         started.elapsed(),
+        summary.skipped,
     );
     Ok(())
 }

@@ -9,7 +9,10 @@ use std::io::{Read, Write};
 use wijk_primitives::{
     decode_bounded, CertificateError, FinalityCertificate, Hash, SigningContext,
 };
-use wijk_runtime::{execute_block, Block, BlockError, ExecutedBlock, MAX_BLOCK_BYTES};
+use wijk_runtime::{
+    check_signatures, execute_checked_block, Block, BlockError, ExecutedBlock, SignaturesChecked,
+    MAX_BLOCK_BYTES,
+};
 use wijk_storage::{Storage, StorageError};
 
 const MAGIC: &[u8; 8] = b"WIJKBLK1";
@@ -55,6 +58,12 @@ pub enum ImportError {
         /// Why.
         reason: String,
     },
+    /// A block at a height we have differs from ours.
+    #[error("block {height} differs from the block this node finalized at that height")]
+    Conflict {
+        /// The height.
+        height: u64,
+    },
     /// The block file belongs to another chain.
     #[error("block file is for chain {found}, this node runs {expected}")]
     WrongChain {
@@ -72,6 +81,20 @@ pub fn import_block(
     certificate: &FinalityCertificate,
     signing: &SigningContext,
 ) -> Result<ExecutedBlock, ImportError> {
+    let checked = check_signatures(block, signing).map_err(|source| ImportError::Invalid {
+        height: block.header.height,
+        source,
+    })?;
+    import_checked_block(storage, block, certificate, signing, checked)
+}
+
+fn import_checked_block(
+    storage: &Storage,
+    block: &Block,
+    certificate: &FinalityCertificate,
+    signing: &SigningContext,
+    checked: SignaturesChecked,
+) -> Result<ExecutedBlock, ImportError> {
     let height = block.header.height;
     let finalized = storage.finalized_height()?.unwrap_or(0);
     let parent = match storage.header(finalized)? {
@@ -82,10 +105,75 @@ pub fn import_block(
     certificate
         .verify(signing.genesis_hash, &block.header, &validators)
         .map_err(|source| ImportError::Certificate { height, source })?;
-    let executed = execute_block(storage, storage, &parent, block, signing)
+    let executed = execute_checked_block(storage, storage, &parent, block, signing, checked)
         .map_err(|source| ImportError::Invalid { height, source })?;
     storage.commit_block(block, &executed, certificate)?;
     Ok(executed)
+}
+
+/// What [`import_blocks`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    /// Blocks imported.
+    pub blocks: u64,
+    /// Transactions in them.
+    pub transactions: u64,
+    /// Blocks the node already had (same hash), skipped.
+    pub skipped: u64,
+}
+
+/// Imports a stream of blocks in order. The signatures of upcoming blocks are checked on
+/// another thread while the current block executes and commits (they need no state), so
+/// the two overlap. Blocks the node already has are compared by hash and skipped.
+/// `on_imported` is called after each commit.
+pub fn import_blocks<I>(
+    storage: &Storage,
+    blocks: I,
+    signing: &SigningContext,
+    mut on_imported: impl FnMut(&Block),
+) -> Result<ImportSummary, ImportError>
+where
+    I: Iterator<Item = Result<(Block, FinalityCertificate), ImportError>> + Send,
+{
+    std::thread::scope(|scope| {
+        // Two blocks of look-ahead: enough to keep the checker busy, bounded memory.
+        let (sender, receiver) = std::sync::mpsc::sync_channel(2);
+        scope.spawn(move || {
+            for item in blocks {
+                let checked = item.and_then(|(block, certificate)| {
+                    let checked = check_signatures(&block, signing).map_err(|source| {
+                        ImportError::Invalid {
+                            height: block.header.height,
+                            source,
+                        }
+                    })?;
+                    Ok((block, certificate, checked))
+                });
+                let failed = checked.is_err();
+                // A closed channel means the importer stopped on an error: stop too.
+                if sender.send(checked).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        let mut summary = ImportSummary::default();
+        for item in receiver {
+            let (block, certificate, checked) = item?;
+            let height = block.header.height;
+            if height <= storage.finalized_height()?.unwrap_or(0) {
+                if storage.header(height)?.map(|h| h.hash()) != Some(block.header.hash()) {
+                    return Err(ImportError::Conflict { height });
+                }
+                summary.skipped += 1;
+                continue;
+            }
+            import_checked_block(storage, &block, &certificate, signing, checked)?;
+            summary.blocks += 1;
+            summary.transactions += block.transactions.len() as u64;
+            on_imported(&block);
+        }
+        Ok(summary)
+    })
 }
 
 fn io_error(error: std::io::Error) -> ImportError {

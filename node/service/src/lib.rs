@@ -13,5 +13,7 @@ pub mod import;
 pub mod node;
 
 pub use chain_spec::{ChainSpec, ChainSpecError};
-pub use import::{import_block, BlockFileReader, BlockFileWriter, ImportError};
+pub use import::{
+    import_block, import_blocks, BlockFileReader, BlockFileWriter, ImportError, ImportSummary,
+};
 pub use node::{start, NodeConfig, RunningNode, ServiceError};

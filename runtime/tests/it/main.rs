@@ -133,10 +133,43 @@ fn built_block_re_executes_to_the_same_roots() {
             &forged,
             &chain.signing
         ),
+        Err(BlockError::InvalidTransaction {
+            index: 0,
+            reason: wijk_runtime::InvalidTransaction::Signature(_),
+            ..
+        })
+    ));
+    // A signature check is bound to its header, and the header to its transactions: a check
+    // of the real block does not let swapped transactions through ...
+    let checked = wijk_runtime::check_signatures(&built.block, &chain.signing).unwrap();
+    assert!(matches!(
+        wijk_runtime::execute_checked_block(
+            &chain.state,
+            &chain.tree,
+            &chain.head,
+            &forged,
+            &chain.signing,
+            checked
+        ),
         Err(BlockError::RootMismatch {
             which: "transactions root",
             ..
         })
+    ));
+    // ... nor execute a block with another header.
+    let mut other_header = built.block.clone();
+    other_header.header.timestamp_ms += 1;
+    let checked = wijk_runtime::check_signatures(&built.block, &chain.signing).unwrap();
+    assert!(matches!(
+        wijk_runtime::execute_checked_block(
+            &chain.state,
+            &chain.tree,
+            &chain.head,
+            &other_header,
+            &chain.signing,
+            checked
+        ),
+        Err(BlockError::SignaturesNotChecked { .. })
     ));
     let mut wrong_root = built.block.clone();
     wrong_root.header.state_root.0[0] ^= 1;

@@ -172,9 +172,13 @@ fn main() -> anyhow::Result<()> {
         blocks.len()
     );
     let started = Instant::now();
-    for (block, certificate) in &blocks {
-        wijk_service::import_block(&storage, block, certificate, &signing)?;
-    }
+    let summary =
+        wijk_service::import_blocks(&storage, blocks.iter().cloned().map(Ok), &signing, |_| {})?;
+    anyhow::ensure!(
+        summary.transactions as usize == total,
+        "imported {} of {total}",
+        summary.transactions
+    );
     let seconds = started.elapsed().as_secs_f64();
     let import_rate = total as f64 / seconds;
     anyhow::ensure!(
