@@ -149,7 +149,9 @@ fn run_node(args: RunArgs) -> anyhow::Result<()> {
 fn key(command: KeyCommand) -> anyhow::Result<()> {
     match command {
         KeyCommand::Generate { prefix } => {
-            let (phrase, pair) = Keypair::generate_mnemonic();
+            let mut entropy = [0u8; 16];
+            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut entropy);
+            let (phrase, pair) = Keypair::mnemonic_from_entropy(&entropy)?;
             println!("Secret phrase:  {phrase}");
             println!("Address:        {}", pair.account_id().address(prefix));
             println!("Public key:     0x{}", hex::encode(pair.account_id().0));

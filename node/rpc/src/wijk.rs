@@ -37,19 +37,19 @@ fn located_transaction(
     location: TxLocation,
     blocks: &mut HashMap<Height, (wijk_runtime::Block, Vec<wijk_runtime::Receipt>)>,
 ) -> RpcResult {
-    if !blocks.contains_key(&location.height) {
-        let block = ctx.storage.block(location.height).map_err(internal)?;
-        let receipts = ctx.storage.receipts(location.height).map_err(internal)?;
-        let (Some(block), Some(receipts)) = (block, receipts) else {
-            return Err(internal(format!(
-                "block {} missing from storage",
-                location.height
-            )));
-        };
-        blocks.insert(location.height, (block, receipts));
-    }
-    let Some((block, receipts)) = blocks.get(&location.height) else {
-        return Err(internal("block cache"));
+    let (block, receipts) = match blocks.entry(location.height) {
+        std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+        std::collections::hash_map::Entry::Vacant(entry) => {
+            let block = ctx.storage.block(location.height).map_err(internal)?;
+            let receipts = ctx.storage.receipts(location.height).map_err(internal)?;
+            let (Some(block), Some(receipts)) = (block, receipts) else {
+                return Err(internal(format!(
+                    "block {} missing from storage",
+                    location.height
+                )));
+            };
+            entry.insert((block, receipts))
+        }
     };
     let index = location.index as usize;
     let (Some(tx), Some(receipt)) = (block.transactions.get(index), receipts.get(index)) else {

@@ -358,7 +358,7 @@ impl Storage {
             ),
         };
         let mut iter = self.db.raw_iterator_cf(self.cf(columns::ACCOUNT_HISTORY));
-        iter.seek_for_prev(&start);
+        iter.seek_for_prev(start.as_slice());
         let mut entries = Vec::new();
         while iter.valid() && entries.len() < limit {
             let (Some(key), Some(value)) = (iter.key(), iter.value()) else {

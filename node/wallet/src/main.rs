@@ -191,7 +191,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     .map(|i| i.address_prefix)
                     .unwrap_or(42),
             };
-            let (phrase, pair) = Keypair::generate_mnemonic();
+            let mut entropy = [0u8; 16];
+            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut entropy);
+            let (phrase, pair) = Keypair::mnemonic_from_entropy(&entropy)?;
             let address = Address {
                 prefix,
                 account: pair.account_id(),

@@ -90,14 +90,16 @@ impl Keypair {
         }
     }
 
-    /// Generates a fresh 12-word mnemonic and its key pair.
-    pub fn generate_mnemonic() -> (String, Keypair) {
-        let mut rng = rand::thread_rng();
-        let mnemonic = bip39::Mnemonic::generate_in_with(&mut rng, bip39::Language::English, 12)
-            .expect("12 is a valid BIP39 word count");
+    /// The 12-word mnemonic for 16 bytes of entropy, and its key pair. The caller draws the
+    /// entropy (from the operating system): this crate stays free of randomness.
+    pub fn mnemonic_from_entropy(entropy: &[u8; 16]) -> Result<(String, Keypair), KeyError> {
+        let mnemonic =
+            bip39::Mnemonic::from_entropy(entropy).map_err(|error| KeyError::BadMnemonic {
+                reason: error.to_string(),
+            })?;
         let phrase = mnemonic.to_string();
-        let pair = Keypair::from_phrase(&phrase).expect("a freshly generated phrase parses");
-        (phrase, pair)
+        let pair = Keypair::from_phrase(&phrase)?;
+        Ok((phrase, pair))
     }
 
     /// A key pair from a secret URI (see the module docs for the scheme).
@@ -193,7 +195,7 @@ mod tests {
 
     #[test]
     fn generated_mnemonic_round_trips() {
-        let (phrase, pair) = Keypair::generate_mnemonic();
+        let (phrase, pair) = Keypair::mnemonic_from_entropy(&[7u8; 16]).unwrap();
         assert_eq!(phrase.split_whitespace().count(), 12);
         assert_eq!(
             Keypair::from_secret_uri(&phrase).unwrap().account_id(),
