@@ -1,8 +1,9 @@
 //! The wijk runtime: the state-transition function of a wijk chain.
 //!
 //! Owns: the composition of the pallets into [`RuntimeCall`] and [`RuntimeEvent`], the block
-//! validity rules ([`execute`]), genesis ([`genesis`]) and the authenticated state tree
-//! ([`state_tree`], a Jellyfish Merkle tree keyed and hashed with blake3).
+//! validity rules ([`execute`]), genesis ([`genesis`]), the authenticated state tree
+//! ([`state_tree`], a Jellyfish Merkle tree keyed and hashed with blake3) and reading state
+//! through blocks executed but not yet committed ([`staged`]).
 //! Must never: do I/O, read a clock, draw randomness, or panic on any input. State comes in
 //! through [`wijk_support::StateRead`] and [`jmt::storage::TreeReader`]; time comes in the
 //! header. Same block and same pre-state give the same post-state and root everywhere.
@@ -10,6 +11,7 @@
 
 pub mod execute;
 pub mod genesis;
+pub mod staged;
 pub mod state_tree;
 
 use parity_scale_codec::{Decode, Encode};
@@ -20,6 +22,7 @@ pub use execute::{
     ExecutedBlock, InvalidTransaction, Receipt, SignaturesChecked, TxOutcome, VerifiedTransaction,
 };
 pub use genesis::{build_genesis, Genesis, GenesisConfig, GenesisError};
+pub use staged::{StagedBlock, StagedState};
 
 /// Version of the state-transition rules; part of every signed payload.
 pub const SPEC_VERSION: SpecVersion = 1;

@@ -6,12 +6,13 @@
 
 use parity_scale_codec::Encode;
 use std::io::{Read, Write};
+use std::sync::Arc;
 use wijk_primitives::{
-    decode_bounded, CertificateError, FinalityCertificate, Hash, SigningContext,
+    decode_bounded, CertificateError, FinalityCertificate, Hash, Header, SigningContext,
 };
 use wijk_runtime::{
     check_signatures, execute_checked_block, Block, BlockError, ExecutedBlock, SignaturesChecked,
-    MAX_BLOCK_BYTES,
+    StagedBlock, StagedState, MAX_BLOCK_BYTES,
 };
 use wijk_storage::{Storage, StorageError};
 
@@ -101,14 +102,41 @@ fn import_checked_block(
         Some(parent) if height == finalized + 1 => parent,
         _ => return Err(ImportError::NotNext { height, finalized }),
     };
-    let validators = wijk_system::validators(storage)?;
+    let executed = check_and_execute(
+        &StagedState::new(storage),
+        &parent,
+        block,
+        certificate,
+        signing,
+        checked,
+    )?;
+    storage.commit_block(block, &executed, certificate)?;
+    Ok(executed)
+}
+
+/// Checks `block`'s certificate against the validator set in `state` and re-executes it
+/// on `parent` (whose post-state `state` is), checking every root.
+fn check_and_execute(
+    state: &StagedState<'_, Storage>,
+    parent: &Header,
+    block: &Block,
+    certificate: &FinalityCertificate,
+    signing: &SigningContext,
+    checked: SignaturesChecked,
+) -> Result<ExecutedBlock, ImportError> {
+    let height = block.header.height;
+    if height != parent.height + 1 {
+        return Err(ImportError::NotNext {
+            height,
+            finalized: parent.height,
+        });
+    }
+    let validators = wijk_system::validators(state)?;
     certificate
         .verify(signing.genesis_hash, &block.header, &validators)
         .map_err(|source| ImportError::Certificate { height, source })?;
-    let executed = execute_checked_block(storage, storage, &parent, block, signing, checked)
-        .map_err(|source| ImportError::Invalid { height, source })?;
-    storage.commit_block(block, &executed, certificate)?;
-    Ok(executed)
+    execute_checked_block(state, state, parent, block, signing, checked)
+        .map_err(|source| ImportError::Invalid { height, source })
 }
 
 /// What [`import_blocks`] did.
@@ -122,10 +150,20 @@ pub struct ImportSummary {
     pub skipped: u64,
 }
 
-/// Imports a stream of blocks in order. The signatures of upcoming blocks are checked on
-/// another thread while the current block executes and commits (they need no state), so
-/// the two overlap. Blocks the node already has are compared by hash and skipped.
-/// `on_imported` is called after each commit.
+/// A checked and executed block on its way to disk.
+struct Verified {
+    block: Block,
+    certificate: FinalityCertificate,
+    executed: ExecutedBlock,
+}
+
+/// Imports a stream of blocks in order, as a three-stage pipeline: the signatures of
+/// upcoming blocks are checked on one thread (they need no state); the current block is
+/// executed on top of the previous one, which is meanwhile written (synced) by a writer
+/// thread. Execution reads through the previous block's changes and tree nodes
+/// ([`StagedState`]), so it never waits for the disk. `on_imported` is called after each
+/// block's synced write, in order; at most one block is executed but not yet on disk.
+/// Blocks the node already has are compared by hash and skipped.
 pub fn import_blocks<I>(
     storage: &Storage,
     blocks: I,
@@ -137,7 +175,7 @@ where
 {
     std::thread::scope(|scope| {
         // Two blocks of look-ahead: enough to keep the checker busy, bounded memory.
-        let (sender, receiver) = std::sync::mpsc::sync_channel(2);
+        let (checked_sender, checked_blocks) = std::sync::mpsc::sync_channel(2);
         scope.spawn(move || {
             for item in blocks {
                 let checked = item.and_then(|(block, certificate)| {
@@ -151,28 +189,90 @@ where
                 });
                 let failed = checked.is_err();
                 // A closed channel means the importer stopped on an error: stop too.
-                if sender.send(checked).is_err() || failed {
+                if checked_sender.send(checked).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        let (write_sender, writes) = std::sync::mpsc::sync_channel::<Arc<Verified>>(1);
+        let (written_sender, written) = std::sync::mpsc::sync_channel(1);
+        scope.spawn(move || {
+            for job in writes {
+                let result = storage.commit_block(&job.block, &job.executed, &job.certificate);
+                if written_sender.send(result).is_err() {
                     break;
                 }
             }
         });
         let mut summary = ImportSummary::default();
-        for item in receiver {
-            let (block, certificate, checked) = item?;
-            let height = block.header.height;
-            if height <= storage.finalized_height()?.unwrap_or(0) {
-                if storage.header(height)?.map(|h| h.hash()) != Some(block.header.hash()) {
-                    return Err(ImportError::Conflict { height });
-                }
-                summary.skipped += 1;
-                continue;
+        // The block being written, if any: executed, not yet on disk.
+        let mut in_flight: Option<Arc<Verified>> = None;
+        let mut wait_for_write = |in_flight: &mut Option<Arc<Verified>>,
+                                  summary: &mut ImportSummary|
+         -> Result<(), ImportError> {
+            if let Some(job) = in_flight.take() {
+                written.recv().map_err(|_| ImportError::File {
+                    reason: "the block writer stopped".into(),
+                })??;
+                summary.blocks += 1;
+                summary.transactions += job.block.transactions.len() as u64;
+                on_imported(&job.block);
             }
-            import_checked_block(storage, &block, &certificate, signing, checked)?;
-            summary.blocks += 1;
-            summary.transactions += block.transactions.len() as u64;
-            on_imported(&block);
-        }
-        Ok(summary)
+            Ok(())
+        };
+        let result = (|| {
+            for item in checked_blocks {
+                let (block, certificate, checked) = item?;
+                let height = block.header.height;
+                let head = match &in_flight {
+                    Some(job) => job.block.header.clone(),
+                    None => {
+                        let finalized = storage.finalized_height()?.unwrap_or(0);
+                        storage
+                            .header(finalized)?
+                            .ok_or(ImportError::NotNext { height, finalized })?
+                    }
+                };
+                if height <= head.height {
+                    let ours = if height == head.height {
+                        Some(head.hash())
+                    } else {
+                        storage.header(height)?.map(|h| h.hash())
+                    };
+                    if ours != Some(block.header.hash()) {
+                        return Err(ImportError::Conflict { height });
+                    }
+                    summary.skipped += 1;
+                    continue;
+                }
+                let mut state = StagedState::new(storage);
+                if let Some(job) = &in_flight {
+                    state.push(StagedBlock {
+                        height: job.block.header.height,
+                        executed: &job.executed,
+                    });
+                }
+                let executed =
+                    check_and_execute(&state, &head, &block, &certificate, signing, checked)?;
+                wait_for_write(&mut in_flight, &mut summary)?;
+                let job = Arc::new(Verified {
+                    block,
+                    certificate,
+                    executed,
+                });
+                write_sender
+                    .send(Arc::clone(&job))
+                    .map_err(|_| ImportError::File {
+                        reason: "the block writer stopped".into(),
+                    })?;
+                in_flight = Some(job);
+            }
+            Ok(())
+        })();
+        // Whatever happened, the block already handed to the writer is valid: finish it.
+        let finished = wait_for_write(&mut in_flight, &mut summary);
+        drop(write_sender);
+        result.and(finished).map(|()| summary)
     })
 }
 
@@ -266,3 +366,6 @@ impl<R: Read> BlockFileReader<R> {
         Ok(Some(decoded))
     }
 }
+
+#[cfg(test)]
+mod tests;

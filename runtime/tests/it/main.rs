@@ -6,8 +6,8 @@ use wijk_coin::Call as CoinCall;
 use wijk_primitives::{Header, Keypair, SigningContext};
 use wijk_runtime::state_tree::{prove, verify_proof, MemoryTree};
 use wijk_runtime::{
-    build_block, build_genesis, execute_block, BlockError, GenesisConfig, RuntimeCall, Transaction,
-    TxOutcome, VerifiedTransaction, SPEC_VERSION,
+    build_block, build_genesis, execute_block, BlockError, GenesisConfig, RuntimeCall, StagedBlock,
+    StagedState, Transaction, TxOutcome, VerifiedTransaction, SPEC_VERSION,
 };
 
 struct Chain {
@@ -293,4 +293,78 @@ fn same_block_same_root_on_two_machines() {
     )
     .unwrap();
     assert_eq!(executed.state_root, built.block.header.state_root);
+}
+
+#[test]
+fn a_block_built_on_staged_state_matches_one_built_after_commit() {
+    let mut chain = Chain::new();
+    let alice = Keypair::dev("Alice");
+    let bob = Keypair::dev("Bob");
+    let pay = |to, amount| CoinCall::Transfer { to, amount };
+    let first = build_block(
+        &chain.state,
+        &chain.tree,
+        &chain.head,
+        1_000,
+        alice.account_id(),
+        verified(
+            &chain,
+            vec![chain.tx(&alice, 0, pay(bob.account_id(), 500))],
+        ),
+    )
+    .unwrap();
+    // Block 2 spends what block 1 gave Bob, read through the staged (unwritten) block 1.
+    let layer = StagedBlock {
+        height: 1,
+        executed: &first.executed,
+    };
+    let (mut staged_state, mut staged_tree) = (
+        StagedState::new(&chain.state),
+        StagedState::new(&chain.tree),
+    );
+    staged_state.push(layer);
+    staged_tree.push(layer);
+    let second = build_block(
+        &staged_state,
+        &staged_tree,
+        &first.block.header,
+        2_000,
+        alice.account_id(),
+        verified(
+            &chain,
+            vec![chain.tx(&bob, 0, pay(alice.account_id(), 200))],
+        ),
+    )
+    .unwrap();
+    assert_eq!(second.block.transactions.len(), 1);
+    assert!(matches!(
+        second.executed.receipts[0].outcome,
+        TxOutcome::Success { .. }
+    ));
+    // A proof served at version 2 from the staged view verifies against block 2's root.
+    staged_tree.push(StagedBlock {
+        height: 2,
+        executed: &second.executed,
+    });
+    let key = wijk_coin::BALANCE.key(&bob.account_id());
+    let (value, proof) = prove(&staged_tree, 2, &key).unwrap();
+    verify_proof(
+        second.block.header.state_root,
+        &key,
+        value.as_deref(),
+        &proof,
+    )
+    .unwrap();
+    // Commit block 1, then re-execute block 2 on the committed state: same roots.
+    chain.tree.write(&first.executed.tree_batch);
+    apply(&mut chain.state, &first.executed.changes);
+    let executed = execute_block(
+        &chain.state,
+        &chain.tree,
+        &first.block.header,
+        &second.block,
+        &chain.signing,
+    )
+    .unwrap();
+    assert_eq!(executed.state_root, second.block.header.state_root);
 }

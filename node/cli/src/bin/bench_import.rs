@@ -171,6 +171,7 @@ fn main() -> anyhow::Result<()> {
         "importing {} blocks ({total} transactions) into a fresh database ...",
         blocks.len()
     );
+    let cpu_before = process_cpu_seconds();
     let started = Instant::now();
     let summary =
         wijk_service::import_blocks(&storage, blocks.iter().cloned().map(Ok), &signing, |_| {})?;
@@ -180,6 +181,7 @@ fn main() -> anyhow::Result<()> {
         summary.transactions
     );
     let seconds = started.elapsed().as_secs_f64();
+    let cores_busy = (process_cpu_seconds() - cpu_before) / seconds;
     let import_rate = total as f64 / seconds;
     anyhow::ensure!(
         storage.best_header()?.map(|h| h.hash()) == Some(parent.hash()),
@@ -196,6 +198,10 @@ fn main() -> anyhow::Result<()> {
     println!(
         "ratio import / 1-core verify: {:>10.1} %  (target >= 40 %)",
         100.0 * import_rate / raw_one_core
+    );
+    println!(
+        "cores busy during import:     {cores_busy:>10.2}    (of {} available)",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     println!(
         "target 20,000 tx/s:           {:>10}",
@@ -250,4 +256,23 @@ fn main() -> anyhow::Result<()> {
         per_tx(commit_s)
     );
     Ok(())
+}
+
+/// User plus system CPU time of this process so far, in seconds, from `/proc/self/stat`
+/// (Linux; fields 14 and 15, in USER_HZ = 100 ticks per second). NaN where unavailable.
+fn process_cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return f64::NAN;
+    };
+    // The command name (field 2) may contain spaces; the fields after it are plain.
+    let Some(after_name) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+        return f64::NAN;
+    };
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
+    // After the name, field 3 (state) is index 0, so utime (14) is 11 and stime (15) is 12.
+    match (ticks(11), ticks(12)) {
+        (Some(user), Some(system)) => (user + system) / 100.0,
+        _ => f64::NAN,
+    }
 }

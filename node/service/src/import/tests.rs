@@ -1,0 +1,202 @@
+//! The import pipeline: blocks are committed in order, a bad block stops it with every
+//! earlier block durable, and a re-run skips what the node already has.
+
+use super::*;
+use wijk_primitives::Keypair;
+use wijk_runtime::state_tree::MemoryTree;
+use wijk_runtime::{
+    build_block, build_genesis, GenesisConfig, RuntimeCall, Transaction, VerifiedTransaction,
+    SPEC_VERSION,
+};
+
+struct TestChain {
+    config: GenesisConfig,
+    signing: SigningContext,
+    blocks: Vec<(Block, FinalityCertificate)>,
+    validator: Keypair,
+}
+
+/// `count` blocks, each with a few transfers among the dev accounts, built in memory.
+fn test_chain(count: u64) -> TestChain {
+    let validator = Keypair::dev("Alice");
+    let people: Vec<Keypair> = ["Alice", "Bob", "Charlie"]
+        .iter()
+        .map(|name| Keypair::dev(name))
+        .collect();
+    let config = GenesisConfig {
+        timestamp_ms: 0,
+        validators: vec![validator.account_id()],
+        coin: wijk_coin::GenesisConfig {
+            issuer: validator.account_id(),
+            balances: people.iter().map(|p| (p.account_id(), 1_000_000)).collect(),
+        },
+    };
+    let mut tree = MemoryTree::default();
+    let genesis = build_genesis(&config, &tree).unwrap();
+    tree.write(&genesis.tree_batch);
+    let signing = SigningContext {
+        genesis_hash: genesis.header.hash(),
+        spec_version: SPEC_VERSION,
+    };
+    let mut state: std::collections::BTreeMap<Vec<u8>, Vec<u8>> = Default::default();
+    let apply = |state: &mut std::collections::BTreeMap<Vec<u8>, Vec<u8>>,
+                 changes: &wijk_support::StateChanges| {
+        for (key, value) in changes {
+            match value {
+                Some(value) => state.insert(key.clone(), value.clone()),
+                None => state.remove(key),
+            };
+        }
+    };
+    apply(&mut state, &genesis.changes);
+    let mut parent = genesis.header.clone();
+    let mut blocks = Vec::new();
+    for height in 1..=count {
+        let candidates = people.iter().enumerate().map(|(i, from)| {
+            let to = people[(i + 1) % people.len()].account_id();
+            let call = RuntimeCall::Coin(wijk_coin::Call::Transfer { to, amount: 100 });
+            let tx = Transaction::sign(from, &signing, height - 1, u64::MAX, call);
+            VerifiedTransaction::verify(tx, &signing).unwrap()
+        });
+        let built = build_block(
+            &state,
+            &tree,
+            &parent,
+            height * 1_000,
+            validator.account_id(),
+            candidates,
+        )
+        .unwrap();
+        assert_eq!(built.block.transactions.len(), people.len());
+        tree.write(&built.executed.tree_batch);
+        apply(&mut state, &built.executed.changes);
+        let certificate = FinalityCertificate::sign_single(
+            &validator,
+            signing.genesis_hash,
+            height,
+            height,
+            built.block.header.hash(),
+        );
+        parent = built.block.header.clone();
+        blocks.push((built.block, certificate));
+    }
+    TestChain {
+        config,
+        signing,
+        blocks,
+        validator,
+    }
+}
+
+fn fresh_storage(chain: &TestChain) -> (tempfile::TempDir, Storage) {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage::open(dir.path()).unwrap();
+    storage
+        .initialize(&build_genesis(&chain.config, &storage).unwrap())
+        .unwrap();
+    (dir, storage)
+}
+
+#[test]
+fn a_bad_block_stops_the_pipeline_with_every_earlier_block_durable() {
+    let chain = test_chain(6);
+    let (_dir, storage) = fresh_storage(&chain);
+    // Block 4 claims a wrong state root, with a certificate that does sign it.
+    let mut stream = chain.blocks.clone();
+    let (bad_block, bad_certificate) = &mut stream[3];
+    bad_block.header.state_root = Hash([7; 32]);
+    *bad_certificate = FinalityCertificate::sign_single(
+        &chain.validator,
+        chain.signing.genesis_hash,
+        4,
+        4,
+        bad_block.header.hash(),
+    );
+    let mut announced = Vec::new();
+    let error = import_blocks(&storage, stream.into_iter().map(Ok), &chain.signing, |b| {
+        announced.push(b.header.height)
+    })
+    .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ImportError::Invalid {
+                height: 4,
+                source: BlockError::RootMismatch {
+                    which: "state root",
+                    ..
+                }
+            }
+        ),
+        "{error}"
+    );
+    assert_eq!(announced, vec![1, 2, 3]);
+    assert_eq!(storage.finalized_height().unwrap(), Some(3));
+    assert_eq!(
+        storage.best_header().unwrap().map(|h| h.hash()),
+        Some(chain.blocks[2].0.header.hash())
+    );
+
+    // The good stream again: 1-3 are skipped, 4-6 imported, same head as the builder's.
+    let summary = import_blocks(
+        &storage,
+        chain.blocks.iter().cloned().map(Ok),
+        &chain.signing,
+        |_| {},
+    )
+    .unwrap();
+    assert_eq!(
+        summary,
+        ImportSummary {
+            blocks: 3,
+            transactions: 9,
+            skipped: 3
+        }
+    );
+    assert_eq!(
+        storage.best_header().unwrap().map(|h| h.hash()),
+        Some(chain.blocks[5].0.header.hash())
+    );
+}
+
+#[test]
+fn a_block_differing_from_ours_at_a_known_height_is_a_conflict() {
+    let chain = test_chain(3);
+    let (_dir, storage) = fresh_storage(&chain);
+    import_blocks(
+        &storage,
+        chain.blocks.iter().cloned().map(Ok),
+        &chain.signing,
+        |_| {},
+    )
+    .unwrap();
+    let mut other = chain.blocks[1].clone();
+    other.0.header.timestamp_ms += 1;
+    let error =
+        import_blocks(&storage, std::iter::once(Ok(other)), &chain.signing, |_| {}).unwrap_err();
+    assert!(
+        matches!(error, ImportError::Conflict { height: 2 }),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_bad_signature_is_refused_before_execution() {
+    let chain = test_chain(2);
+    let (_dir, storage) = fresh_storage(&chain);
+    let mut stream = chain.blocks.clone();
+    stream[1].0.transactions[0].signature.0[40] ^= 1;
+    let error =
+        import_blocks(&storage, stream.into_iter().map(Ok), &chain.signing, |_| {}).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ImportError::Invalid {
+                height: 2,
+                source: BlockError::InvalidTransaction { index: 0, .. }
+            }
+        ),
+        "{error}"
+    );
+    assert_eq!(storage.finalized_height().unwrap(), Some(1));
+}

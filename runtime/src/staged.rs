@@ -1,0 +1,90 @@
+//! State as it will be once blocks that are executed but not yet written are committed.
+//!
+//! An importer can execute block `N + 1` while block `N` is still being written to disk,
+//! and consensus can execute a proposal on top of a parent that is not final yet: both
+//! need to read "the committed state plus these executed blocks". [`StagedState`] layers
+//! the changes and tree nodes of such blocks over a committed backend, newest first.
+
+use crate::ExecutedBlock;
+use jmt::storage::{LeafNode, Node, NodeKey, TreeReader};
+use jmt::{KeyHash, OwnedValue, Version};
+use wijk_primitives::Height;
+use wijk_support::{StateError, StateRead};
+
+/// An executed block not yet in the backend, at its height.
+#[derive(Debug, Clone, Copy)]
+pub struct StagedBlock<'a> {
+    /// The block's height (the tree version its nodes were written at).
+    pub height: Height,
+    /// Its execution.
+    pub executed: &'a ExecutedBlock,
+}
+
+/// The backend's state with `layers` (oldest first, consecutive heights) applied on top.
+pub struct StagedState<'a, B> {
+    base: &'a B,
+    layers: Vec<StagedBlock<'a>>,
+}
+
+impl<'a, B> StagedState<'a, B> {
+    /// The backend as it is.
+    pub fn new(base: &'a B) -> Self {
+        StagedState {
+            base,
+            layers: Vec::new(),
+        }
+    }
+
+    /// Adds a block executed on top of the current view.
+    pub fn push(&mut self, layer: StagedBlock<'a>) {
+        self.layers.push(layer);
+    }
+}
+
+impl<B: StateRead> StateRead for StagedState<'_, B> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        for layer in self.layers.iter().rev() {
+            if let Some(value) = layer.executed.changes.get(key) {
+                return Ok(value.clone());
+            }
+        }
+        self.base.get(key)
+    }
+}
+
+impl<B: TreeReader> TreeReader for StagedState<'_, B> {
+    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        for layer in self.layers.iter().rev() {
+            if let Some(node) = layer.executed.tree_batch.node_batch.get_node(node_key) {
+                return Ok(Some(node.clone()));
+            }
+        }
+        self.base.get_node_option(node_key)
+    }
+
+    fn get_value_option(
+        &self,
+        max_version: Version,
+        key_hash: KeyHash,
+    ) -> anyhow::Result<Option<OwnedValue>> {
+        for layer in self.layers.iter().rev() {
+            if layer.height > max_version {
+                continue;
+            }
+            if let Some(value) = layer
+                .executed
+                .tree_batch
+                .node_batch
+                .values()
+                .get(&(layer.height, key_hash))
+            {
+                return Ok(value.clone());
+            }
+        }
+        self.base.get_value_option(max_version, key_hash)
+    }
+
+    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
+        anyhow::bail!("tree restore is not supported")
+    }
+}
