@@ -10,8 +10,8 @@ use crate::{Block, DispatchError, RuntimeCall, RuntimeEvent, Transaction, MAX_BL
 use jmt::storage::{TreeReader, TreeUpdateBatch};
 use parity_scale_codec::{Decode, Encode};
 use wijk_primitives::{
-    blake3_hash, merkle_root, verify_batch_strict, AccountId, Hash, Header, SignatureError,
-    SigningContext, TimestampMs,
+    blake3_hash, merkle_root, verify_batch_strict, AccountId, Hash, Header, KeyCache,
+    SignatureError, SigningContext, TimestampMs,
 };
 use wijk_support::{BlockContext, Origin, StateChanges, StateError, StateOverlay, StateRead};
 use wijk_system::BlockInfo;
@@ -349,9 +349,11 @@ pub struct SignaturesChecked {
 
 /// Checks every signature of `block` (strict, batched in fixed chunks, in parallel). It
 /// needs no state, so an importer can check the next block while executing this one.
+/// `keys` remembers decoded signer keys across blocks (it changes no verdict).
 pub fn check_signatures(
     block: &Block,
     signing: &SigningContext,
+    keys: Option<&KeyCache>,
 ) -> Result<SignaturesChecked, BlockError> {
     let payloads: Vec<Vec<u8>> = block
         .transactions
@@ -364,7 +366,7 @@ pub fn check_signatures(
         .zip(&payloads)
         .map(|(tx, payload)| tx.signed_message(payload))
         .collect();
-    if let Err((index, reason)) = verify_batch_strict(&messages) {
+    if let Err((index, reason)) = verify_batch_strict(&messages, keys) {
         return Err(BlockError::InvalidTransaction {
             index,
             tx_hash: block
@@ -390,7 +392,7 @@ pub fn execute_block<R: TreeReader>(
     block: &Block,
     signing: &SigningContext,
 ) -> Result<ExecutedBlock, BlockError> {
-    let checked = check_signatures(block, signing)?;
+    let checked = check_signatures(block, signing, None)?;
     execute_checked_block(backend, tree, parent, block, signing, checked)
 }
 

@@ -8,7 +8,7 @@ use parity_scale_codec::Encode;
 use std::io::{Read, Write};
 use std::sync::Arc;
 use wijk_primitives::{
-    decode_bounded, CertificateError, FinalityCertificate, Hash, Header, SigningContext,
+    decode_bounded, CertificateError, FinalityCertificate, Hash, Header, KeyCache, SigningContext,
 };
 use wijk_runtime::{
     check_signatures, execute_checked_block, Block, BlockError, ExecutedBlock, SignaturesChecked,
@@ -82,10 +82,11 @@ pub fn import_block(
     certificate: &FinalityCertificate,
     signing: &SigningContext,
 ) -> Result<ExecutedBlock, ImportError> {
-    let checked = check_signatures(block, signing).map_err(|source| ImportError::Invalid {
-        height: block.header.height,
-        source,
-    })?;
+    let checked =
+        check_signatures(block, signing, None).map_err(|source| ImportError::Invalid {
+            height: block.header.height,
+            source,
+        })?;
     import_checked_block(storage, block, certificate, signing, checked)
 }
 
@@ -177,14 +178,17 @@ where
         // Two blocks of look-ahead: enough to keep the checker busy, bounded memory.
         let (checked_sender, checked_blocks) = std::sync::mpsc::sync_channel(2);
         scope.spawn(move || {
+            // Signers recur from block to block; decode each key once.
+            let keys = KeyCache::default();
             for item in blocks {
                 let checked = item.and_then(|(block, certificate)| {
-                    let checked = check_signatures(&block, signing).map_err(|source| {
-                        ImportError::Invalid {
-                            height: block.header.height,
-                            source,
-                        }
-                    })?;
+                    let checked =
+                        check_signatures(&block, signing, Some(&keys)).map_err(|source| {
+                            ImportError::Invalid {
+                                height: block.header.height,
+                                source,
+                            }
+                        })?;
                     Ok((block, certificate, checked))
                 });
                 let failed = checked.is_err();

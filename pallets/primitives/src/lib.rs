@@ -27,5 +27,6 @@ pub use hash::{blake3_hash, Hash};
 pub use keys::{AccountId, KeyError, Keypair, Signature, DEV_PHRASE};
 pub use transaction::{SignedTransaction, SigningContext, SpecVersion};
 pub use verify::{
-    verify_batch_strict, verify_strict, SignatureError, SignedMessage, SIGNATURE_BATCH_SIZE,
+    verify_batch_strict, verify_strict, KeyCache, SignatureError, SignedMessage,
+    SIGNATURE_BATCH_SIZE,
 };

@@ -14,6 +14,8 @@
 use crate::keys::{AccountId, Signature};
 use ed25519_dalek::VerifyingKey;
 use rayon::prelude::*;
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 /// Signatures per batch. Fixed: it is part of the block validity rule (see module docs).
 pub const SIGNATURE_BATCH_SIZE: usize = 64;
@@ -72,11 +74,23 @@ pub fn verify_strict(
 /// Decodes the key and runs the per-signature strictness checks that batch verification
 /// does not do by itself.
 fn checked_key(signer: &AccountId, signature: &Signature) -> Result<VerifyingKey, SignatureError> {
+    let key = decoded_key(signer)?;
+    check_signature_form(signer, signature)?;
+    Ok(key)
+}
+
+/// The signer's key, decompressed, refused if malformed or weak.
+fn decoded_key(signer: &AccountId) -> Result<VerifyingKey, SignatureError> {
     let key = VerifyingKey::from_bytes(signer.as_bytes())
         .map_err(|_| SignatureError::MalformedKey { signer: *signer })?;
     if key.is_weak() {
         return Err(SignatureError::WeakKey { signer: *signer });
     }
+    Ok(key)
+}
+
+/// `R` canonical and not of small order, `s` canonical: checked on the bytes.
+fn check_signature_form(signer: &AccountId, signature: &Signature) -> Result<(), SignatureError> {
     let mut r_bytes = [0u8; 32];
     r_bytes.copy_from_slice(&signature.0[..32]);
     if !is_canonical_y(&r_bytes) || is_small_order_encoding(&r_bytes) {
@@ -87,7 +101,73 @@ fn checked_key(signer: &AccountId, signature: &Signature) -> Result<VerifyingKey
     if bool::from(curve25519_dalek::Scalar::from_canonical_bytes(s_bytes).is_none()) {
         return Err(SignatureError::NonCanonical { signer: *signer });
     }
-    Ok(key)
+    Ok(())
+}
+
+/// Decompressed, weak-checked public keys of recent signers.
+///
+/// Decompressing a key costs about a quarter of a batched verification, and the residents
+/// of a neighbourhood sign again and again. The cache changes no verdict: it holds only
+/// keys that decoded and are not weak, which is all [`decoded_key`] would establish again.
+/// Bounded: when full it is emptied, so a flood of fresh keys costs no more than without it.
+pub struct KeyCache {
+    keys: Mutex<HashMap<AccountId, VerifyingKey>>,
+    capacity: usize,
+}
+
+impl KeyCache {
+    /// A cache holding at most `capacity` keys (about 200 bytes each).
+    pub fn new(capacity: usize) -> Self {
+        KeyCache {
+            keys: Mutex::new(HashMap::with_capacity(capacity.min(1 << 16))),
+            capacity,
+        }
+    }
+
+    /// The keys of `signers` (or why each is refused), from the cache where present,
+    /// decoded and remembered where not.
+    fn keys_of(&self, signers: &[AccountId]) -> Vec<Result<VerifyingKey, SignatureError>> {
+        let known: Vec<Option<VerifyingKey>> = {
+            let keys = self
+                .keys
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            signers.iter().map(|s| keys.get(s).copied()).collect()
+        };
+        let mut fresh = Vec::new();
+        let out = signers
+            .iter()
+            .zip(known)
+            .map(|(signer, known)| match known {
+                Some(key) => Ok(key),
+                None => {
+                    let key = decoded_key(signer)?;
+                    fresh.push((*signer, key));
+                    Ok(key)
+                }
+            })
+            .collect();
+        if !fresh.is_empty() {
+            let mut keys = self
+                .keys
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if keys.len() + fresh.len() > self.capacity {
+                keys.clear();
+            }
+            if fresh.len() <= self.capacity {
+                keys.extend(fresh);
+            }
+        }
+        out
+    }
+}
+
+impl Default for KeyCache {
+    /// Room for 65,536 signers (about 13 MiB).
+    fn default() -> Self {
+        KeyCache::new(1 << 16)
+    }
 }
 
 /// Encodings (sign bit ignored) of the points of small order, after libsodium's list:
@@ -137,25 +217,43 @@ fn is_canonical_y(bytes: &[u8; 32]) -> bool {
 }
 
 /// Verifies every signature, in fixed chunks of [`SIGNATURE_BATCH_SIZE`] checked in
-/// parallel. On failure returns the lowest failing index and why.
-pub fn verify_batch_strict(items: &[SignedMessage<'_>]) -> Result<(), (usize, SignatureError)> {
+/// parallel. On failure returns the index of a refused signature and why: in the first
+/// failing chunk, the first that fails the form checks (key, `R`, `s`), else the first
+/// whose equation fails. Decoded keys come from `keys` when given (see [`KeyCache`]); the
+/// verdict and the index are the same with or without it.
+pub fn verify_batch_strict(
+    items: &[SignedMessage<'_>],
+    keys: Option<&KeyCache>,
+) -> Result<(), (usize, SignatureError)> {
     items
         .par_chunks(SIGNATURE_BATCH_SIZE)
         .enumerate()
         .map(|(chunk_index, chunk)| {
-            verify_chunk(chunk).map_err(|(i, e)| (chunk_index * SIGNATURE_BATCH_SIZE + i, e))
+            verify_chunk(chunk, keys).map_err(|(i, e)| (chunk_index * SIGNATURE_BATCH_SIZE + i, e))
         })
         .collect::<Vec<_>>()
         .into_iter()
         .collect()
 }
 
-fn verify_chunk(chunk: &[SignedMessage<'_>]) -> Result<(), (usize, SignatureError)> {
+fn verify_chunk(
+    chunk: &[SignedMessage<'_>],
+    cache: Option<&KeyCache>,
+) -> Result<(), (usize, SignatureError)> {
+    let decoded: Vec<Result<VerifyingKey, SignatureError>> = match cache {
+        Some(cache) => {
+            let signers: Vec<AccountId> = chunk.iter().map(|item| item.signer).collect();
+            cache.keys_of(&signers)
+        }
+        None => chunk.iter().map(|item| decoded_key(&item.signer)).collect(),
+    };
     let mut keys = Vec::with_capacity(chunk.len());
     let mut signatures = Vec::with_capacity(chunk.len());
     let mut messages = Vec::with_capacity(chunk.len());
-    for (index, item) in chunk.iter().enumerate() {
-        keys.push(checked_key(&item.signer, &item.signature).map_err(|e| (index, e))?);
+    // In index order, key first, so the first failing index is reported whatever is cached.
+    for (index, (item, key)) in chunk.iter().zip(decoded).enumerate() {
+        keys.push(key.map_err(|e| (index, e))?);
+        check_signature_form(&item.signer, &item.signature).map_err(|e| (index, e))?;
         signatures.push(ed25519_dalek::Signature::from_bytes(&item.signature.0));
         messages.push(item.message);
     }
@@ -203,10 +301,15 @@ mod tests {
                 signature: pair.sign(message),
             })
             .collect();
-        assert_eq!(verify_batch_strict(&items), Ok(()));
+        let cache = KeyCache::new(1_000);
+        for keys in [None, Some(&cache), Some(&cache)] {
+            assert_eq!(verify_batch_strict(&items, keys), Ok(()));
+        }
         items[97].signature.0[40] ^= 1;
-        let (index, _) = verify_batch_strict(&items).unwrap_err();
-        assert_eq!(index, 97);
+        for keys in [None, Some(&cache)] {
+            let (index, _) = verify_batch_strict(&items, keys).unwrap_err();
+            assert_eq!(index, 97);
+        }
     }
 
     #[test]
@@ -225,8 +328,15 @@ mod tests {
             message: b"x",
             signature: Signature([0u8; 64]),
         }];
+        let cache = KeyCache::new(10);
+        for _ in 0..2 {
+            assert!(matches!(
+                verify_batch_strict(&items, Some(&cache)),
+                Err((0, SignatureError::WeakKey { .. }))
+            ));
+        }
         assert!(matches!(
-            verify_batch_strict(&items),
+            verify_batch_strict(&items, None),
             Err((0, SignatureError::WeakKey { .. }))
         ));
     }
@@ -262,5 +372,34 @@ mod tests {
             verify_strict(&pair.account_id(), b"hello", &signature),
             Err(SignatureError::NonCanonical { .. })
         ));
+    }
+
+    #[test]
+    fn a_full_cache_is_emptied_and_verdicts_do_not_change() {
+        let (pairs, messages) = signed(100);
+        let items: Vec<SignedMessage<'_>> = pairs
+            .iter()
+            .zip(&messages)
+            .map(|(pair, message)| SignedMessage {
+                signer: pair.account_id(),
+                message,
+                signature: pair.sign(message),
+            })
+            .collect();
+        let cache = KeyCache::new(30);
+        for _ in 0..3 {
+            assert_eq!(verify_batch_strict(&items, Some(&cache)), Ok(()));
+            let held = cache.keys.lock().unwrap().len();
+            assert!(held <= 30, "cache holds {held} keys");
+        }
+        // A malformed signature before a bad key, in a chunk whose good keys are cached:
+        // the first is named, as without a cache.
+        let mut bad = items.clone();
+        bad[70].signature.0[63] |= 0xF0;
+        bad[80].signer = AccountId([0u8; 32]);
+        bad[80].signer.0[0] = 1;
+        let (index, _) = verify_batch_strict(&bad, Some(&cache)).unwrap_err();
+        assert_eq!(index, 70);
+        assert_eq!(verify_batch_strict(&bad, None).unwrap_err().0, 70);
     }
 }

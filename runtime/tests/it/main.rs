@@ -141,7 +141,7 @@ fn built_block_re_executes_to_the_same_roots() {
     ));
     // A signature check is bound to its header, and the header to its transactions: a check
     // of the real block does not let swapped transactions through ...
-    let checked = wijk_runtime::check_signatures(&built.block, &chain.signing).unwrap();
+    let checked = wijk_runtime::check_signatures(&built.block, &chain.signing, None).unwrap();
     assert!(matches!(
         wijk_runtime::execute_checked_block(
             &chain.state,
@@ -159,7 +159,7 @@ fn built_block_re_executes_to_the_same_roots() {
     // ... nor execute a block with another header.
     let mut other_header = built.block.clone();
     other_header.header.timestamp_ms += 1;
-    let checked = wijk_runtime::check_signatures(&built.block, &chain.signing).unwrap();
+    let checked = wijk_runtime::check_signatures(&built.block, &chain.signing, None).unwrap();
     assert!(matches!(
         wijk_runtime::execute_checked_block(
             &chain.state,

@@ -155,11 +155,11 @@ fn main() -> anyhow::Result<()> {
     let raw_one_core = messages.len() as f64 / started.elapsed().as_secs_f64();
     let started = Instant::now();
     one_core
-        .install(|| verify_batch_strict(&messages))
+        .install(|| verify_batch_strict(&messages, None))
         .map_err(|(i, e)| anyhow::anyhow!("signature {i}: {e}"))?;
     let verify_one_core = messages.len() as f64 / started.elapsed().as_secs_f64();
     let started = Instant::now();
-    verify_batch_strict(&messages).map_err(|(i, e)| anyhow::anyhow!("signature {i}: {e}"))?;
+    verify_batch_strict(&messages, None).map_err(|(i, e)| anyhow::anyhow!("signature {i}: {e}"))?;
     let verify_all_cores = messages.len() as f64 / started.elapsed().as_secs_f64();
 
     // The import: a fresh RocksDB node, every block checked, executed and committed synced.
@@ -188,7 +188,7 @@ fn main() -> anyhow::Result<()> {
         "imported head differs"
     );
 
-    println!("import:                       {import_rate:>10.0} tx/s  ({total} transfers in {} blocks, {seconds:.2} s, {} accounts, synced commit per block)", blocks.len(), args.accounts);
+    println!("import:                       {import_rate:>10.0} tx/s  ({total} transfers in {} blocks, {seconds:.2} s, {} accounts, synced commit per block, decoded signer keys cached)", blocks.len(), args.accounts);
     println!("ed25519 batch verify, 1 core: {raw_one_core:>10.0} sig/s  (dalek verify_batch in chunks of {chunk}; same signatures, same run)");
     println!("  strict batch path, 1 core:  {verify_one_core:>10.0} sig/s  (plus weak-key and canonical R/s checks)");
     println!(
@@ -234,7 +234,8 @@ fn main() -> anyhow::Result<()> {
             .zip(&payloads)
             .map(|(tx, p)| tx.signed_message(p))
             .collect();
-        verify_batch_strict(&messages).map_err(|(i, e)| anyhow::anyhow!("signature {i}: {e}"))?;
+        verify_batch_strict(&messages, None)
+            .map_err(|(i, e)| anyhow::anyhow!("signature {i}: {e}"))?;
         verify_s += started.elapsed().as_secs_f64();
         let started = Instant::now();
         let executed = wijk_runtime::execute_block(&storage, &storage, &parent, block, &signing)?;
