@@ -1,20 +1,73 @@
-//! Consensus of a wijk chain: a pure state machine, `on_input(input) -> effects`, driven
-//! by the node's author actor, which carries out the effects (build a block, sign,
-//! commit, set a timer).
+//! Consensus of a wijk chain: pure state machines, `on_input(input) -> effects`, driven by
+//! a node actor that carries out the effects (build or execute a block, persist a vote,
+//! send a message, commit, set a timer).
 //!
-//! Protocol (single validator, the dev chain): at each slot of `block_time_ms` the sole
-//! validator proposes the block at `finalized + 1`; once built, it signs the
-//! [`wijk_primitives::FinalityVote`] for it, which with one validator is a quorum, so the
-//! block is final at once and committed with that one-signature certificate. A new
-//! proposal starts only after the previous block is committed, so there is never more
-//! than one block per height: no forks, and nothing to double-sign.
+//! Owns: the decision what to vote for, when a block is final, and when to give up on a
+//! view. Must never: do I/O, read a clock (time arrives in inputs), draw randomness, or
+//! execute blocks (it asks the actor to).
 //!
-//! The multi-validator BFT protocol replaces [`SoloAuthority`] behind the same shape of
-//! inputs and effects.
+//! # The BFT protocol ([`Replica`]), after Simplex (Chan and Pass, 2023)
 //!
-//! Owns: the decision when to propose and when a block is final.
-//! Must never: do I/O, read a clock (time arrives in [`Input::Tick`]), or execute blocks.
+//! `n` validators, at most `f` faulty, `n >= 3f + 1`; a *quorum* is `n - f` (`2f + 1` when
+//! `n = 3f + 1`). Time is divided into *views* `1, 2, ...`; view `v` is led by validator
+//! `v mod n`. Each validator is in one view at a time and, in view `v`:
+//!
+//! 1. **Propose.** The leader builds a block on the *parent* of `v`: the block notarized in
+//!    the latest view `w < v` such that every view between `w` and `v` is nullified (the
+//!    finalized block if none). Its notarize vote for the block is the proposal.
+//! 2. **Notarize.** A validator that has not voted to skip `v` checks the proposal's parent
+//!    is exactly that (parent notarized, every view between nullified, height one more),
+//!    has the block executed, and votes *notarize* for it. It notarizes at most one block
+//!    per view.
+//! 3. **Skip.** If `v` has not ended within the view timeout, it votes *nullify* `v`.
+//! 4. **Advance.** A quorum of notarize votes for a block is its *notarization*; a quorum of
+//!    nullify votes is a *nullification*. On either, a validator forwards the certificate
+//!    and moves to view `v + 1`. On a notarization, a validator that did *not* vote
+//!    nullify in `v` votes *finalize* for the block.
+//! 5. **Finalize.** A quorum of finalize votes for a block finalizes it and, through the
+//!    parent links, every ancestor. The finalize votes sign exactly the
+//!    [`wijk_primitives::FinalityVote`], so they form the block's finality certificate.
+//!
+//! **Safety** (no two conflicting blocks are ever final, with at most `f` faulty):
+//! - *One block notarized per view.* Two notarizations of different blocks in view `v`
+//!   need two quorums; any two quorums share at least `f + 1` validators, so at least one
+//!   honest validator notarized two blocks in `v`, which honest validators never do.
+//! - *A finalized view is never nullified.* If block `b` is finalized in view `v`, a quorum
+//!   voted finalize in `v`; a nullification of `v` needs a quorum of nullify votes; the two
+//!   share an honest validator, who would have voted both finalize and nullify in `v`,
+//!   which honest validators never do (finalize is only sent for a view not nullified
+//!   by oneself, and nullify never after finalize).
+//! - *Every later notarized block extends `b`.* A block notarized in a view `v' > v` was
+//!   voted by at least one honest validator, who checked that its parent is notarized in
+//!   some view `w` with every view between `w` and `v'` nullified. Since `v` is not
+//!   nullified, `w >= v`; if `w = v` the parent is `b` (the only block notarized in `v`),
+//!   and if `w > v` the parent is itself a block notarized after `v`, which by induction
+//!   on the view extends `b`. A block finalized in a later view is notarized in it, so it
+//!   extends `b`: finalized blocks form one chain.
+//!
+//! **Liveness** (after the network heals): a view whose leader is honest and whose messages
+//! arrive within the timeout gets a notarization from the honest quorum; a view with a
+//! silent or faulty leader is nullified by the honest quorum's timeouts. Validators repeat
+//! their votes and the certificate that moved them into their view on every timeout, so
+//! lost messages are made up for, and certificates let a lagging validator jump ahead.
+//!
+//! **Double signing across restarts:** the replica emits [`replica::Effect::PersistVote`] before
+//! the [`replica::Effect::Broadcast`] of every vote it signs; the actor writes it synced first. On
+//! restart the replica is given those votes ([`Restart`]) and refuses any conflicting one.
+//! **Equivocation** by others (two conflicting signed votes) is reported as
+//! [`replica::Effect::Evidence`] for the node to record.
+//!
+//! [`SoloAuthority`] is the older single-validator author kept for the dev chain until the
+//! node drives [`Replica`] (with `n = 1` it finalizes every block at once).
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
+
+pub mod messages;
+pub mod replica;
+
+pub use messages::{
+    BlockRef, Certificate, Message, MessageError, SignedVote, View, Vote, VoteKind,
+};
+pub use replica::{Config, Effect as ReplicaEffect, Input as ReplicaInput, Replica, Restart};
 
 use wijk_primitives::{Hash, Height, TimestampMs};
 

@@ -1,0 +1,894 @@
+//! The BFT replica: one validator's (or full node's) view of the protocol, as a pure state
+//! machine. See the crate docs for the protocol and its safety argument.
+
+use crate::messages::{BlockRef, Certificate, Message, SignedVote, View, Vote, VoteKind};
+use parity_scale_codec::{Decode, Encode};
+use std::collections::{BTreeMap, BTreeSet};
+use wijk_primitives::{
+    quorum, AccountId, FinalityCertificate, Hash, Height, Keypair, Signature, TimestampMs,
+};
+
+/// Votes for views further ahead than this are dropped (bounded memory); certificates
+/// for any view are accepted, since they are checked and let a lagging node jump ahead.
+pub const MAX_VIEWS_AHEAD: View = 64;
+
+/// How a replica is set up.
+#[derive(Clone)]
+pub struct Config {
+    /// The chain.
+    pub genesis_hash: Hash,
+    /// The validator set, in leader order.
+    pub validators: Vec<AccountId>,
+    /// This validator's key; `None` for a full node, which follows but never signs.
+    pub key: Option<Keypair>,
+    /// How long a view may take before this validator votes to skip it.
+    pub view_timeout_ms: u64,
+}
+
+/// Where a replica starts: the last finalized block and the view that finalized it, and
+/// every vote this validator signed after it (from its synced vote log), so that after a
+/// restart it never signs a conflicting vote.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+pub struct Restart {
+    /// The last finalized block (genesis at first start).
+    pub finalized: BlockRef,
+    /// The view in which it was finalized (0 for genesis).
+    pub finalized_view: View,
+    /// Votes this validator signed in later views.
+    pub signed_votes: Vec<Vote>,
+}
+
+/// What happened, as told by the actor that drives the replica.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// The clock, read by the actor (also the answer to [`Effect::ScheduleTick`]).
+    Tick {
+        /// Now.
+        now_ms: TimestampMs,
+    },
+    /// A message from the network.
+    Message(Message),
+    /// The block asked for by [`Effect::BuildBlock`] is built (and executed).
+    Built {
+        /// The view it was asked for.
+        view: View,
+        /// The block.
+        block: BlockRef,
+    },
+    /// The outcome of [`Effect::VerifyBlock`].
+    Verified {
+        /// The view of the proposal.
+        view: View,
+        /// The block.
+        block: BlockRef,
+        /// Whether it executed and every root matched.
+        valid: bool,
+    },
+    /// Block references learned by sync, answering [`Effect::NeedAncestors`].
+    Ancestors(Vec<BlockRef>),
+}
+
+/// What the actor must do, in order.
+#[must_use]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Make this vote durable (a synced write) before carrying out any later effect: the
+    /// double-sign protection across restarts.
+    PersistVote(Vote),
+    /// Send to every peer.
+    Broadcast(Message),
+    /// Build and execute a block on `parent` (this validator leads `view`); answer with
+    /// [`Input::Built`].
+    BuildBlock {
+        /// The view.
+        view: View,
+        /// The block to build on (notarized, maybe not final yet).
+        parent: BlockRef,
+        /// The view that notarized (or finalized) the parent.
+        parent_view: View,
+    },
+    /// Fetch (if needed) and execute `block` on its parent; answer with
+    /// [`Input::Verified`].
+    VerifyBlock {
+        /// The view of the proposal.
+        view: View,
+        /// The block.
+        block: BlockRef,
+    },
+    /// These blocks are final, in ascending height; the certificate finalizes the last
+    /// (and through the parent links, the others).
+    Finalized {
+        /// Newly final blocks, ascending.
+        blocks: Vec<BlockRef>,
+        /// The certificate of the last.
+        certificate: FinalityCertificate,
+    },
+    /// A finalized block's ancestry back to our finalized height is unknown: sync it and
+    /// answer with [`Input::Ancestors`].
+    NeedAncestors {
+        /// The finalized block.
+        tip: BlockRef,
+        /// Our finalized height.
+        finalized_height: Height,
+    },
+    /// Call back with [`Input::Tick`] at this time.
+    ScheduleTick {
+        /// When.
+        at_ms: TimestampMs,
+    },
+    /// A validator signed two conflicting votes: proof of misbehaviour.
+    Evidence {
+        /// One vote.
+        first: SignedVote,
+        /// The vote conflicting with it.
+        second: SignedVote,
+    },
+    /// A quorum finalized a block conflicting with our finalized chain: more than `f`
+    /// validators are faulty. The node must stop and alert its operator.
+    Halt {
+        /// What conflicted.
+        reason: String,
+    },
+}
+
+/// Votes collected in one view.
+#[derive(Default)]
+struct ViewVotes {
+    notarize: BTreeMap<(BlockRef, View), BTreeMap<AccountId, Signature>>,
+    nullify: BTreeMap<AccountId, Signature>,
+    finalize: BTreeMap<BlockRef, BTreeMap<AccountId, Signature>>,
+    /// Every distinct vote per signer, to detect equivocation.
+    by_signer: BTreeMap<AccountId, Vec<SignedVote>>,
+    /// Signers already reported for equivocation in this view.
+    reported: BTreeSet<AccountId>,
+    /// The leader's proposal (its first notarize vote).
+    proposal: Option<(BlockRef, View)>,
+    /// Whether [`Effect::VerifyBlock`] was asked for the proposal.
+    verifying: bool,
+}
+
+/// One replica of the protocol.
+pub struct Replica {
+    genesis_hash: Hash,
+    validators: Vec<AccountId>,
+    quorum: usize,
+    key: Option<Keypair>,
+    view_timeout_ms: u64,
+    view: View,
+    now_ms: TimestampMs,
+    deadline_ms: Option<TimestampMs>,
+    finalized: BlockRef,
+    finalized_view: View,
+    /// Blocks whose parent link we know (from votes, certificates and sync).
+    refs: BTreeMap<Hash, BlockRef>,
+    /// The block notarized in each view (with its parent's view), and the certificate.
+    notarized: BTreeMap<View, (BlockRef, View, Certificate)>,
+    /// Views skipped by a quorum, with the certificate.
+    nullified: BTreeMap<View, Certificate>,
+    last_finalization: Option<Certificate>,
+    /// A finalization waiting for its ancestry.
+    pending_finalization: Option<Certificate>,
+    votes: BTreeMap<View, ViewVotes>,
+    /// Votes this validator signed, by view (the safety record).
+    signed: BTreeMap<View, Vec<SignedVote>>,
+    /// The block this leader is building, with its parent's view.
+    building: Option<(View, BlockRef, View)>,
+    effects: Vec<Effect>,
+}
+
+impl Replica {
+    /// A replica starting from `restart`. Call [`Replica::on_input`] with a
+    /// [`Input::Tick`] to start it.
+    pub fn new(config: Config, restart: Restart) -> Replica {
+        let quorum = quorum(config.validators.len());
+        let mut replica = Replica {
+            genesis_hash: config.genesis_hash,
+            validators: config.validators,
+            quorum,
+            key: config.key,
+            view_timeout_ms: config.view_timeout_ms.max(1),
+            view: restart.finalized_view + 1,
+            now_ms: 0,
+            deadline_ms: None,
+            finalized: restart.finalized,
+            finalized_view: restart.finalized_view,
+            refs: BTreeMap::new(),
+            notarized: BTreeMap::new(),
+            nullified: BTreeMap::new(),
+            last_finalization: None,
+            pending_finalization: None,
+            votes: BTreeMap::new(),
+            signed: BTreeMap::new(),
+            building: None,
+            effects: Vec::new(),
+        };
+        replica
+            .refs
+            .insert(restart.finalized.hash, restart.finalized);
+        if let Some(key) = &replica.key {
+            for vote in restart.signed_votes {
+                if vote.view > replica.finalized_view {
+                    let signed = vote.sign(key, replica.genesis_hash);
+                    replica.signed.entry(vote.view).or_default().push(signed);
+                    replica.view = replica.view.max(vote.view);
+                }
+            }
+        }
+        replica
+    }
+
+    /// The current view.
+    pub fn view(&self) -> View {
+        self.view
+    }
+
+    /// The last finalized block.
+    pub fn finalized(&self) -> BlockRef {
+        self.finalized
+    }
+
+    /// The view that finalized it.
+    pub fn finalized_view(&self) -> View {
+        self.finalized_view
+    }
+
+    /// The leader of `view`: round robin over the validator set.
+    pub fn leader(&self, view: View) -> AccountId {
+        let index = (view % self.validators.len().max(1) as u64) as usize;
+        self.validators.get(index).copied().unwrap_or_default()
+    }
+
+    fn me(&self) -> Option<AccountId> {
+        self.key.as_ref().map(Keypair::account_id)
+    }
+
+    /// Advances the machine; returns what the actor must do, in order.
+    pub fn on_input(&mut self, input: Input) -> Vec<Effect> {
+        match input {
+            Input::Tick { now_ms } => self.on_tick(now_ms),
+            Input::Message(Message::Vote(vote)) => self.on_vote(vote, false),
+            Input::Message(Message::Certificate(certificate)) => self.on_certificate(certificate),
+            Input::Built { view, block } => self.on_built(view, block),
+            Input::Verified { view, block, valid } => self.on_verified(view, block, valid),
+            Input::Ancestors(blocks) => {
+                for block in blocks {
+                    self.refs.insert(block.hash, block);
+                }
+                if let Some(certificate) = self.pending_finalization.take() {
+                    self.finalize(certificate);
+                }
+            }
+        }
+        std::mem::take(&mut self.effects)
+    }
+
+    fn on_tick(&mut self, now_ms: TimestampMs) {
+        self.now_ms = self.now_ms.max(now_ms);
+        let Some(deadline) = self.deadline_ms else {
+            // First tick: start the current view.
+            self.enter_view(self.view);
+            return;
+        };
+        if self.now_ms < deadline {
+            return;
+        }
+        // The view took too long: vote to skip it, and repeat what this replica knows so
+        // that peers who lost messages catch up (the network may drop anything).
+        self.sign_and_send(Vote {
+            view: self.view,
+            kind: VoteKind::Nullify,
+        });
+        self.rebroadcast();
+        self.schedule(self.now_ms + self.view_timeout_ms);
+    }
+
+    fn rebroadcast(&mut self) {
+        let mut messages = Vec::new();
+        if let Some(certificate) = &self.last_finalization {
+            messages.push(Message::Certificate(certificate.clone()));
+        }
+        // The certificate that let us into this view.
+        let previous = self.view.saturating_sub(1);
+        if let Some((_, _, certificate)) = self.notarized.get(&previous) {
+            messages.push(Message::Certificate(certificate.clone()));
+        } else if let Some(certificate) = self.nullified.get(&previous) {
+            messages.push(Message::Certificate(certificate.clone()));
+        }
+        for vote in self.signed.get(&self.view).into_iter().flatten() {
+            messages.push(Message::Vote(*vote));
+        }
+        // The leader's proposal, so peers that missed it can still vote.
+        if let Some(votes) = self.votes.get(&self.view) {
+            if let Some((block, parent_view)) = votes.proposal {
+                let leader = self.leader(self.view);
+                if let Some(vote) = votes.by_signer.get(&leader).and_then(|vs| {
+                    vs.iter()
+                        .find(|v| v.vote.kind == VoteKind::Notarize { block, parent_view })
+                }) {
+                    if Some(leader) != self.me() {
+                        messages.push(Message::Vote(*vote));
+                    }
+                }
+            }
+        }
+        self.effects
+            .extend(messages.into_iter().map(Effect::Broadcast));
+    }
+
+    fn schedule(&mut self, at_ms: TimestampMs) {
+        self.deadline_ms = Some(at_ms);
+        self.effects.push(Effect::ScheduleTick { at_ms });
+    }
+
+    fn enter_view(&mut self, view: View) {
+        self.view = view;
+        self.schedule(self.now_ms + self.view_timeout_ms);
+        if self.me().is_some() && self.me() == Some(self.leader(view)) {
+            self.try_propose();
+        }
+        self.try_vote();
+    }
+
+    /// The block a proposal in `view` must extend: the block notarized in the latest
+    /// earlier view, all views between nullified. `None` while that is not known yet.
+    fn parent_for(&self, view: View) -> Option<(BlockRef, View)> {
+        let mut w = view.checked_sub(1)?;
+        loop {
+            if w <= self.finalized_view {
+                return Some((self.finalized, self.finalized_view));
+            }
+            if let Some((block, _, _)) = self.notarized.get(&w) {
+                return Some((*block, w));
+            }
+            if !self.nullified.contains_key(&w) {
+                return None;
+            }
+            w -= 1;
+        }
+    }
+
+    fn try_propose(&mut self) {
+        let view = self.view;
+        if self.building.is_some_and(|(v, _, _)| v == view) || self.has_signed_notarize(view) {
+            return;
+        }
+        let Some((parent, parent_view)) = self.parent_for(view) else {
+            return;
+        };
+        self.building = Some((view, parent, parent_view));
+        self.effects.push(Effect::BuildBlock {
+            view,
+            parent,
+            parent_view,
+        });
+    }
+
+    fn on_built(&mut self, view: View, block: BlockRef) {
+        let Some((building_view, parent, parent_view)) = self.building else {
+            return;
+        };
+        if building_view != view || view != self.view {
+            return;
+        }
+        self.building = None;
+        if block.parent != parent.hash || block.height != parent.height + 1 {
+            return;
+        }
+        self.refs.insert(block.hash, block);
+        self.sign_and_send(Vote {
+            view,
+            kind: VoteKind::Notarize { block, parent_view },
+        });
+    }
+
+    fn has_signed_notarize(&self, view: View) -> bool {
+        self.signed.get(&view).is_some_and(|votes| {
+            votes
+                .iter()
+                .any(|v| matches!(v.vote.kind, VoteKind::Notarize { .. }))
+        })
+    }
+
+    fn has_signed_nullify(&self, view: View) -> bool {
+        self.signed
+            .get(&view)
+            .is_some_and(|votes| votes.iter().any(|v| v.vote.kind == VoteKind::Nullify))
+    }
+
+    /// Asks for the current view's proposal to be verified once it is well formed and its
+    /// parent chain is known to be notarized.
+    fn try_vote(&mut self) {
+        let view = self.view;
+        if self.me().is_none() || self.has_signed_notarize(view) || self.has_signed_nullify(view) {
+            return;
+        }
+        let Some((block, parent_view)) = self.votes.get(&view).and_then(|v| v.proposal) else {
+            return;
+        };
+        if self.votes.get(&view).is_some_and(|v| v.verifying) {
+            return;
+        }
+        if parent_view >= view {
+            return;
+        }
+        let Some((expected_parent, expected_view)) = self.parent_chain_ok(view, parent_view) else {
+            return;
+        };
+        if block.parent != expected_parent.hash
+            || block.height != expected_parent.height + 1
+            || expected_view != parent_view
+        {
+            return;
+        }
+        if let Some(votes) = self.votes.get_mut(&view) {
+            votes.verifying = true;
+        }
+        self.effects.push(Effect::VerifyBlock { view, block });
+    }
+
+    /// The parent of a proposal in `view` that names `parent_view`: that view's notarized
+    /// block (or the finalized block), provided every view between is nullified.
+    fn parent_chain_ok(&self, view: View, parent_view: View) -> Option<(BlockRef, View)> {
+        if parent_view < self.finalized_view {
+            return None;
+        }
+        if (parent_view + 1..view)
+            .any(|w| !self.nullified.contains_key(&w) && w > self.finalized_view)
+        {
+            return None;
+        }
+        if parent_view == self.finalized_view {
+            return Some((self.finalized, parent_view));
+        }
+        self.notarized
+            .get(&parent_view)
+            .map(|(block, _, _)| (*block, parent_view))
+    }
+
+    fn on_verified(&mut self, view: View, block: BlockRef, valid: bool) {
+        if !valid || view != self.view || self.has_signed_nullify(view) {
+            return;
+        }
+        let Some((proposed, parent_view)) = self.votes.get(&view).and_then(|v| v.proposal) else {
+            return;
+        };
+        if proposed != block {
+            return;
+        }
+        self.sign_and_send(Vote {
+            view,
+            kind: VoteKind::Notarize { block, parent_view },
+        });
+    }
+
+    /// Signs, persists, sends and counts our own vote, unless it would conflict with (or
+    /// repeat) a vote we signed before: the double-sign protection.
+    fn sign_and_send(&mut self, vote: Vote) {
+        let Some(key) = &self.key else {
+            return;
+        };
+        if vote.view <= self.finalized_view {
+            return;
+        }
+        let earlier = self.signed.get(&vote.view).into_iter().flatten();
+        if earlier
+            .clone()
+            .any(|v| v.vote == vote || v.vote.conflicts_with(&vote))
+        {
+            return;
+        }
+        // Notarize at most one block per view, even where `conflicts_with` would allow it.
+        if matches!(vote.kind, VoteKind::Notarize { .. }) && self.has_signed_notarize(vote.view) {
+            return;
+        }
+        let signed = vote.sign(key, self.genesis_hash);
+        self.signed.entry(vote.view).or_default().push(signed);
+        self.effects.push(Effect::PersistVote(vote));
+        self.effects.push(Effect::Broadcast(Message::Vote(signed)));
+        self.on_vote(signed, true);
+    }
+
+    fn on_vote(&mut self, signed: SignedVote, ours: bool) {
+        let view = signed.vote.view;
+        if view <= self.finalized_view || view > self.view + MAX_VIEWS_AHEAD {
+            return;
+        }
+        if !ours && signed.verify(self.genesis_hash, &self.validators).is_err() {
+            return;
+        }
+        let leader = self.leader(view);
+        let quorum = self.quorum;
+        let votes = self.votes.entry(view).or_default();
+        let earlier = votes.by_signer.entry(signed.signer).or_default();
+        if earlier.iter().any(|v| v.vote == signed.vote) {
+            return;
+        }
+        if let Some(first) = earlier.iter().find(|v| v.vote.conflicts_with(&signed.vote)) {
+            if votes.reported.insert(signed.signer) {
+                self.effects.push(Effect::Evidence {
+                    first: *first,
+                    second: signed,
+                });
+            }
+        }
+        earlier.push(signed);
+        let mut reached = None;
+        match signed.vote.kind {
+            VoteKind::Notarize { block, parent_view } => {
+                if signed.signer == leader && votes.proposal.is_none() {
+                    votes.proposal = Some((block, parent_view));
+                }
+                let tally = votes.notarize.entry((block, parent_view)).or_default();
+                tally.insert(signed.signer, signed.signature);
+                if tally.len() >= quorum {
+                    reached = Some(Certificate::from_votes(signed.vote, tally));
+                }
+            }
+            VoteKind::Nullify => {
+                votes.nullify.insert(signed.signer, signed.signature);
+                if votes.nullify.len() >= quorum {
+                    reached = Some(Certificate::from_votes(signed.vote, &votes.nullify));
+                }
+            }
+            VoteKind::Finalize { block } => {
+                let tally = votes.finalize.entry(block).or_default();
+                tally.insert(signed.signer, signed.signature);
+                if tally.len() >= quorum {
+                    reached = Some(Certificate::from_votes(signed.vote, tally));
+                }
+            }
+        }
+        if let VoteKind::Notarize { block, .. } | VoteKind::Finalize { block } = signed.vote.kind {
+            self.refs.insert(block.hash, block);
+        }
+        match reached {
+            Some(certificate) => self.on_quorum(certificate),
+            None => {
+                if view == self.view {
+                    self.try_vote();
+                }
+            }
+        }
+    }
+
+    fn on_certificate(&mut self, certificate: Certificate) {
+        let view = certificate.vote.view;
+        if view <= self.finalized_view {
+            return;
+        }
+        let known = match certificate.vote.kind {
+            VoteKind::Notarize { .. } => self.notarized.contains_key(&view),
+            VoteKind::Nullify => self.nullified.contains_key(&view),
+            VoteKind::Finalize { .. } => false,
+        };
+        if known
+            || certificate
+                .verify(self.genesis_hash, &self.validators)
+                .is_err()
+        {
+            return;
+        }
+        if let VoteKind::Notarize { block, .. } | VoteKind::Finalize { block } =
+            certificate.vote.kind
+        {
+            self.refs.insert(block.hash, block);
+        }
+        self.on_quorum(certificate);
+    }
+
+    /// A quorum signed `certificate.vote` (counted here or checked from a peer).
+    fn on_quorum(&mut self, certificate: Certificate) {
+        let view = certificate.vote.view;
+        match certificate.vote.kind {
+            VoteKind::Notarize { block, parent_view } => {
+                if self.notarized.contains_key(&view) {
+                    return;
+                }
+                self.notarized
+                    .insert(view, (block, parent_view, certificate.clone()));
+                self.effects
+                    .push(Effect::Broadcast(Message::Certificate(certificate)));
+                // Finalize only a view we did not vote to skip (checked in sign_and_send).
+                if !self.has_signed_nullify(view) {
+                    self.sign_and_send(Vote {
+                        view,
+                        kind: VoteKind::Finalize { block },
+                    });
+                }
+                if view >= self.view && view > self.finalized_view {
+                    self.enter_view(view + 1);
+                } else {
+                    self.try_progress();
+                }
+            }
+            VoteKind::Nullify => {
+                if self.nullified.contains_key(&view) {
+                    return;
+                }
+                self.nullified.insert(view, certificate.clone());
+                self.effects
+                    .push(Effect::Broadcast(Message::Certificate(certificate)));
+                if view >= self.view {
+                    self.enter_view(view + 1);
+                } else {
+                    self.try_progress();
+                }
+            }
+            VoteKind::Finalize { .. } => self.finalize(certificate),
+        }
+    }
+
+    /// New certificates may complete the parent chain a pending proposal or build needs.
+    fn try_progress(&mut self) {
+        if self.me().is_some() && self.me() == Some(self.leader(self.view)) {
+            self.try_propose();
+        }
+        self.try_vote();
+    }
+
+    fn finalize(&mut self, certificate: Certificate) {
+        let view = certificate.vote.view;
+        let VoteKind::Finalize { block: tip } = certificate.vote.kind else {
+            return;
+        };
+        if view <= self.finalized_view {
+            return;
+        }
+        if tip.height <= self.finalized.height {
+            self.effects.push(Effect::Halt {
+                reason: format!(
+                    "view {view} finalized block {:?} at height {}, but height {} is already final",
+                    tip.hash, tip.height, self.finalized.height
+                ),
+            });
+            return;
+        }
+        // Walk back to our finalized block.
+        let mut chain = vec![tip];
+        let mut cursor = tip;
+        while cursor.height > self.finalized.height + 1 {
+            match self.refs.get(&cursor.parent) {
+                Some(parent) if parent.height + 1 == cursor.height => {
+                    cursor = *parent;
+                    chain.push(cursor);
+                }
+                _ => {
+                    self.effects.push(Effect::NeedAncestors {
+                        tip,
+                        finalized_height: self.finalized.height,
+                    });
+                    self.pending_finalization = Some(certificate);
+                    return;
+                }
+            }
+        }
+        if cursor.parent != self.finalized.hash {
+            self.effects.push(Effect::Halt {
+                reason: format!(
+                    "view {view} finalized block {:?}, which does not extend our finalized block {:?}",
+                    tip.hash, self.finalized.hash
+                ),
+            });
+            return;
+        }
+        chain.reverse();
+        let Some(finality) = certificate.finality_certificate() else {
+            return;
+        };
+        self.effects
+            .push(Effect::Broadcast(Message::Certificate(certificate.clone())));
+        self.effects.push(Effect::Finalized {
+            blocks: chain,
+            certificate: finality,
+        });
+        self.finalized = tip;
+        self.finalized_view = view;
+        self.last_finalization = Some(certificate);
+        if self
+            .pending_finalization
+            .as_ref()
+            .is_some_and(|p| p.vote.view <= view)
+        {
+            self.pending_finalization = None;
+        }
+        // Forget what finality settled.
+        self.votes = self.votes.split_off(&(view + 1));
+        self.signed = self.signed.split_off(&(view + 1));
+        self.notarized = self.notarized.split_off(&(view + 1));
+        self.nullified = self.nullified.split_off(&(view + 1));
+        let height = tip.height;
+        self.refs.retain(|_, block| block.height >= height);
+        if self.view <= view {
+            self.enter_view(view + 1);
+        } else {
+            self.try_progress();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GENESIS: Hash = Hash([3; 32]);
+
+    fn base() -> Restart {
+        Restart {
+            finalized: BlockRef {
+                hash: GENESIS,
+                height: 0,
+                parent: Hash::ZERO,
+            },
+            finalized_view: 0,
+            signed_votes: Vec::new(),
+        }
+    }
+
+    fn child(parent: &BlockRef, tag: u8) -> BlockRef {
+        BlockRef {
+            hash: Hash([tag; 32]),
+            height: parent.height + 1,
+            parent: parent.hash,
+        }
+    }
+
+    #[test]
+    fn a_single_validator_finalizes_each_block_at_once() {
+        let key = Keypair::dev("Alice");
+        let mut replica = Replica::new(
+            Config {
+                genesis_hash: GENESIS,
+                validators: vec![key.account_id()],
+                key: Some(key),
+                view_timeout_ms: 1_000,
+            },
+            base(),
+        );
+        let effects = replica.on_input(Input::Tick { now_ms: 0 });
+        let genesis = base().finalized;
+        assert!(effects.contains(&Effect::BuildBlock {
+            view: 1,
+            parent: genesis,
+            parent_view: 0
+        }));
+        let block = child(&genesis, 1);
+        let effects = replica.on_input(Input::Built { view: 1, block });
+        // Persisted before sent, notarized, finalized, and on to build the next.
+        let persist = effects
+            .iter()
+            .position(|e| matches!(e, Effect::PersistVote(_)))
+            .unwrap();
+        let send = effects
+            .iter()
+            .position(|e| matches!(e, Effect::Broadcast(Message::Vote(_))))
+            .unwrap();
+        assert!(persist < send);
+        let finalized = effects.iter().find_map(|e| match e {
+            Effect::Finalized {
+                blocks,
+                certificate,
+            } => Some((blocks.clone(), certificate.clone())),
+            _ => None,
+        });
+        let (blocks, certificate) = finalized.expect("final at once");
+        assert_eq!(blocks, vec![block]);
+        assert_eq!(certificate.block_hash, block.hash);
+        assert_eq!(replica.finalized(), block);
+        assert!(effects.contains(&Effect::BuildBlock {
+            view: 2,
+            parent: block,
+            parent_view: 1
+        }));
+    }
+
+    fn four_validators() -> (Vec<Keypair>, Vec<AccountId>) {
+        let keys: Vec<Keypair> = (1..=4u8).map(|i| Keypair::from_seed(&[i; 32])).collect();
+        let ids = keys.iter().map(Keypair::account_id).collect();
+        (keys, ids)
+    }
+
+    #[test]
+    fn after_a_restart_a_validator_refuses_a_conflicting_vote() {
+        let (keys, validators) = four_validators();
+        let genesis = base().finalized;
+        let (a, b) = (child(&genesis, 0xa), child(&genesis, 0xb));
+        // Validator 2 notarized block A in view 1 before it crashed.
+        let mut restart = base();
+        restart.signed_votes.push(Vote {
+            view: 1,
+            kind: VoteKind::Notarize {
+                block: a,
+                parent_view: 0,
+            },
+        });
+        let mut replica = Replica::new(
+            Config {
+                genesis_hash: GENESIS,
+                validators: validators.clone(),
+                key: Some(keys[2].clone()),
+                view_timeout_ms: 1_000,
+            },
+            restart,
+        );
+        let _ = replica.on_input(Input::Tick { now_ms: 0 });
+        // The leader of view 1 (validator 1) now proposes B; it executes fine.
+        let proposal = Vote {
+            view: 1,
+            kind: VoteKind::Notarize {
+                block: b,
+                parent_view: 0,
+            },
+        }
+        .sign(&keys[1], GENESIS);
+        let effects = replica.on_input(Input::Message(Message::Vote(proposal)));
+        assert!(!effects
+            .iter()
+            .any(|e| matches!(e, Effect::PersistVote(_) | Effect::VerifyBlock { .. })));
+        let effects = replica.on_input(Input::Verified {
+            view: 1,
+            block: b,
+            valid: true,
+        });
+        assert!(
+            effects.is_empty(),
+            "signed again after restart: {effects:?}"
+        );
+    }
+
+    #[test]
+    fn forged_and_foreign_votes_are_ignored_and_equivocation_reported() {
+        let (keys, validators) = four_validators();
+        let genesis = base().finalized;
+        let mut replica = Replica::new(
+            Config {
+                genesis_hash: GENESIS,
+                validators,
+                key: None,
+                view_timeout_ms: 1_000,
+            },
+            base(),
+        );
+        let _ = replica.on_input(Input::Tick { now_ms: 0 });
+        let vote = |block| Vote {
+            view: 1,
+            kind: VoteKind::Notarize {
+                block,
+                parent_view: 0,
+            },
+        };
+        let mut forged = vote(child(&genesis, 1)).sign(&keys[1], GENESIS);
+        forged.signature.0[5] ^= 1;
+        assert!(replica
+            .on_input(Input::Message(Message::Vote(forged)))
+            .is_empty());
+        let outsider = vote(child(&genesis, 1)).sign(&Keypair::dev("Mallory"), GENESIS);
+        assert!(replica
+            .on_input(Input::Message(Message::Vote(outsider)))
+            .is_empty());
+        let other_chain = vote(child(&genesis, 1)).sign(&keys[1], Hash([4; 32]));
+        assert!(replica
+            .on_input(Input::Message(Message::Vote(other_chain)))
+            .is_empty());
+        let first = vote(child(&genesis, 1)).sign(&keys[3], GENESIS);
+        let second = vote(child(&genesis, 2)).sign(&keys[3], GENESIS);
+        let _ = replica.on_input(Input::Message(Message::Vote(first)));
+        let effects = replica.on_input(Input::Message(Message::Vote(second)));
+        assert_eq!(effects, vec![Effect::Evidence { first, second }]);
+    }
+
+    #[test]
+    fn a_nullify_signature_is_not_a_finalize_signature() {
+        let key = Keypair::dev("Alice");
+        let block = child(&base().finalized, 1);
+        let nullify = Vote {
+            view: 4,
+            kind: VoteKind::Nullify,
+        }
+        .sign(&key, GENESIS);
+        let mut as_finalize = nullify;
+        as_finalize.vote.kind = VoteKind::Finalize { block };
+        assert!(nullify.verify(GENESIS, &[key.account_id()]).is_ok());
+        assert!(as_finalize.verify(GENESIS, &[key.account_id()]).is_err());
+        assert!(nullify.vote.conflicts_with(&as_finalize.vote));
+    }
+}
