@@ -11,6 +11,7 @@
 
 pub mod execute;
 pub mod genesis;
+pub mod memory_chain;
 pub mod staged;
 pub mod state_tree;
 
@@ -22,6 +23,7 @@ pub use execute::{
     ExecutedBlock, InvalidTransaction, Receipt, SignaturesChecked, TxOutcome, VerifiedTransaction,
 };
 pub use genesis::{build_genesis, Genesis, GenesisConfig, GenesisError};
+pub use memory_chain::MemoryChain;
 pub use staged::{StagedBlock, StagedState};
 
 /// Version of the state-transition rules; part of every signed payload.

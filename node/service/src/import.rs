@@ -87,22 +87,7 @@ pub fn import_block(
             height: block.header.height,
             source,
         })?;
-    import_checked_block(storage, block, certificate, signing, checked)
-}
-
-fn import_checked_block(
-    storage: &Storage,
-    block: &Block,
-    certificate: &FinalityCertificate,
-    signing: &SigningContext,
-    checked: SignaturesChecked,
-) -> Result<ExecutedBlock, ImportError> {
-    let height = block.header.height;
-    let finalized = storage.finalized_height()?.unwrap_or(0);
-    let parent = match storage.header(finalized)? {
-        Some(parent) if height == finalized + 1 => parent,
-        _ => return Err(ImportError::NotNext { height, finalized }),
-    };
+    let parent = committed_head(storage)?;
     let executed = check_and_execute(
         &StagedState::new(storage),
         &parent,
@@ -113,6 +98,15 @@ fn import_checked_block(
     )?;
     storage.commit_block(block, &executed, certificate)?;
     Ok(executed)
+}
+
+/// The header of the last committed block.
+fn committed_head(storage: &Storage) -> Result<Header, ImportError> {
+    let finalized = storage.finalized_height()?.unwrap_or(0);
+    storage.header(finalized)?.ok_or(ImportError::NotNext {
+        height: finalized + 1,
+        finalized,
+    })
 }
 
 /// Checks `block`'s certificate against the validator set in `state` and re-executes it
@@ -230,12 +224,7 @@ where
                 let height = block.header.height;
                 let head = match &in_flight {
                     Some(job) => job.block.header.clone(),
-                    None => {
-                        let finalized = storage.finalized_height()?.unwrap_or(0);
-                        storage
-                            .header(finalized)?
-                            .ok_or(ImportError::NotNext { height, finalized })?
-                    }
+                    None => committed_head(storage)?,
                 };
                 if height <= head.height {
                     let ours = if height == head.height {

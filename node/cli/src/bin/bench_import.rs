@@ -7,13 +7,10 @@
 //! Run through `scripts/bench-import` (release build).
 
 use clap::Parser;
-use std::collections::BTreeMap;
 use std::time::Instant;
-use wijk_primitives::{verify_batch_strict, FinalityCertificate, Keypair, SigningContext};
-use wijk_runtime::state_tree::MemoryTree;
+use wijk_primitives::{verify_batch_strict, FinalityCertificate, Keypair};
 use wijk_runtime::{
-    build_block, build_genesis, GenesisConfig, RuntimeCall, Transaction, VerifiedTransaction,
-    SPEC_VERSION,
+    build_genesis, GenesisConfig, MemoryChain, RuntimeCall, Transaction, VerifiedTransaction,
 };
 use wijk_storage::Storage;
 
@@ -54,19 +51,8 @@ fn main() -> anyhow::Result<()> {
         "building {} blocks of {} transfers among {} accounts ...",
         args.blocks, args.txs_per_block, args.accounts
     );
-    let mut tree = MemoryTree::default();
-    let genesis = build_genesis(&config, &tree)?;
-    tree.write(&genesis.tree_batch);
-    let signing = SigningContext {
-        genesis_hash: genesis.header.hash(),
-        spec_version: SPEC_VERSION,
-    };
-    let mut state: BTreeMap<Vec<u8>, Vec<u8>> = genesis
-        .changes
-        .iter()
-        .filter_map(|(k, v)| v.clone().map(|v| (k.clone(), v)))
-        .collect();
-    let mut parent = genesis.header.clone();
+    let mut chain = MemoryChain::new(&config)?;
+    let signing = chain.signing();
     let mut nonces = vec![0u64; args.accounts];
     let mut next_sender = 0usize;
     let mut blocks = Vec::with_capacity(args.blocks);
@@ -86,26 +72,12 @@ fn main() -> anyhow::Result<()> {
             .into_iter()
             .map(|tx| VerifiedTransaction::verify(tx, &signing))
             .collect::<Result<Vec<_>, _>>()?;
-        let built = build_block(
-            &state,
-            &tree,
-            &parent,
-            height * 1_000,
-            validator.account_id(),
-            candidates,
-        )?;
+        let built = chain.build_next(height * 1_000, validator.account_id(), candidates)?;
         anyhow::ensure!(
             built.block.transactions.len() == args.txs_per_block,
             "builder left out {:?}",
             built.rejected.first()
         );
-        tree.write(&built.executed.tree_batch);
-        for (key, value) in &built.executed.changes {
-            match value {
-                Some(value) => state.insert(key.clone(), value.clone()),
-                None => state.remove(key),
-            };
-        }
         let certificate = FinalityCertificate::sign_single(
             &validator,
             signing.genesis_hash,
@@ -113,7 +85,6 @@ fn main() -> anyhow::Result<()> {
             height,
             built.block.header.hash(),
         );
-        parent = built.block.header.clone();
         blocks.push((built.block, certificate));
     }
 
@@ -184,7 +155,7 @@ fn main() -> anyhow::Result<()> {
     let cores_busy = (process_cpu_seconds() - cpu_before) / seconds;
     let import_rate = total as f64 / seconds;
     anyhow::ensure!(
-        storage.best_header()?.map(|h| h.hash()) == Some(parent.hash()),
+        storage.best_header()?.map(|h| h.hash()) == Some(chain.head().hash()),
         "imported head differs"
     );
 

@@ -3,10 +3,8 @@
 
 use super::*;
 use wijk_primitives::Keypair;
-use wijk_runtime::state_tree::MemoryTree;
 use wijk_runtime::{
-    build_block, build_genesis, GenesisConfig, RuntimeCall, Transaction, VerifiedTransaction,
-    SPEC_VERSION,
+    build_genesis, GenesisConfig, MemoryChain, RuntimeCall, Transaction, VerifiedTransaction,
 };
 
 struct TestChain {
@@ -31,25 +29,8 @@ fn test_chain(count: u64) -> TestChain {
             balances: people.iter().map(|p| (p.account_id(), 1_000_000)).collect(),
         },
     };
-    let mut tree = MemoryTree::default();
-    let genesis = build_genesis(&config, &tree).unwrap();
-    tree.write(&genesis.tree_batch);
-    let signing = SigningContext {
-        genesis_hash: genesis.header.hash(),
-        spec_version: SPEC_VERSION,
-    };
-    let mut state: std::collections::BTreeMap<Vec<u8>, Vec<u8>> = Default::default();
-    let apply = |state: &mut std::collections::BTreeMap<Vec<u8>, Vec<u8>>,
-                 changes: &wijk_support::StateChanges| {
-        for (key, value) in changes {
-            match value {
-                Some(value) => state.insert(key.clone(), value.clone()),
-                None => state.remove(key),
-            };
-        }
-    };
-    apply(&mut state, &genesis.changes);
-    let mut parent = genesis.header.clone();
+    let mut memory = MemoryChain::new(&config).unwrap();
+    let signing = memory.signing();
     let mut blocks = Vec::new();
     for height in 1..=count {
         let candidates = people.iter().enumerate().map(|(i, from)| {
@@ -58,18 +39,10 @@ fn test_chain(count: u64) -> TestChain {
             let tx = Transaction::sign(from, &signing, height - 1, u64::MAX, call);
             VerifiedTransaction::verify(tx, &signing).unwrap()
         });
-        let built = build_block(
-            &state,
-            &tree,
-            &parent,
-            height * 1_000,
-            validator.account_id(),
-            candidates,
-        )
-        .unwrap();
+        let built = memory
+            .build_next(height * 1_000, validator.account_id(), candidates)
+            .unwrap();
         assert_eq!(built.block.transactions.len(), people.len());
-        tree.write(&built.executed.tree_batch);
-        apply(&mut state, &built.executed.changes);
         let certificate = FinalityCertificate::sign_single(
             &validator,
             signing.genesis_hash,
@@ -77,7 +50,6 @@ fn test_chain(count: u64) -> TestChain {
             height,
             built.block.header.hash(),
         );
-        parent = built.block.header.clone();
         blocks.push((built.block, certificate));
     }
     TestChain {
