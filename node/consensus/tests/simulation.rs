@@ -11,8 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use wijk_consensus::{
-    BlockRef, Config, Message, Replica, ReplicaEffect as Effect, ReplicaInput as Input, Restart,
-    View, Vote, VoteKind,
+    BlockRef, Config, Effect, Input, Message, Replica, Restart, View, Vote, VoteKind,
 };
 use wijk_primitives::{quorum, AccountId, FinalityVote, Hash, Keypair};
 

@@ -154,6 +154,7 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServiceError> {
                 pool: pool.clone(),
                 committed: committed.clone(),
                 key: key.clone(),
+                validators,
                 signing,
                 block_time_ms: config.block_time_ms,
                 shutdown: shutdown_rx,

@@ -31,9 +31,11 @@ pub mod columns {
     pub const TX_INDEX: &str = "tx_index";
     /// account || height || index -> tx hash.
     pub const ACCOUNT_HISTORY: &str = "account_history";
+    /// view || blake3(vote)[..8] -> a vote this validator signed (its double-sign guard).
+    pub const VOTE_LOG: &str = "vote_log";
 
     /// All of them, created at open.
-    pub const ALL: [&str; 11] = [
+    pub const ALL: [&str; 12] = [
         META,
         HEADERS,
         BLOCK_HASHES,
@@ -45,6 +47,7 @@ pub mod columns {
         TREE_VALUES,
         TX_INDEX,
         ACCOUNT_HISTORY,
+        VOTE_LOG,
     ];
 }
 

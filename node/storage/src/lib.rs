@@ -188,7 +188,35 @@ impl Storage {
             Some(certificate),
         )?;
         self.put_state(&mut batch, &executed.changes, &executed.tree_batch)?;
+        // Votes of views up to the finalizing one can never matter again.
+        batch.delete_range_cf(
+            self.cf(columns::VOTE_LOG),
+            0u64.to_be_bytes(),
+            certificate.view.saturating_add(1).to_be_bytes(),
+        );
         self.write_synced(batch)
+    }
+
+    /// Records, synced, a vote this validator is about to sign in `view`, before it is
+    /// sent: after a crash the node reloads these and refuses to sign anything
+    /// conflicting. Entries for views finalized since are pruned with each block.
+    pub fn log_vote(&self, view: u64, vote: &[u8]) -> Result<(), StorageError> {
+        let mut key = view.to_be_bytes().to_vec();
+        key.extend_from_slice(&wijk_primitives::blake3_hash(vote).0[..8]);
+        let mut batch = WriteBatch::default();
+        batch.put_cf(self.cf(columns::VOTE_LOG), key, vote);
+        self.write_synced(batch)
+    }
+
+    /// Every vote in the log, in view order.
+    pub fn logged_votes(&self) -> Result<Vec<Vec<u8>>, StorageError> {
+        self.db
+            .iterator_cf(self.cf(columns::VOTE_LOG), rocksdb::IteratorMode::Start)
+            .map(|item| {
+                item.map(|(_, value)| value.to_vec())
+                    .map_err(StorageError::from)
+            })
+            .collect()
     }
 
     fn write_synced(&self, batch: WriteBatch) -> Result<(), StorageError> {

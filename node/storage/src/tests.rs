@@ -33,6 +33,17 @@ fn commit_transfers(
     first_nonce: u64,
     count: u64,
 ) -> Block {
+    commit_transfers_in_view(storage, signing, first_nonce, count, 0)
+}
+
+/// Commits a block of `count` transfers from Alice, finalized in consensus view `view`.
+fn commit_transfers_in_view(
+    storage: &Storage,
+    signing: &SigningContext,
+    first_nonce: u64,
+    count: u64,
+    view: u64,
+) -> Block {
     let alice = Keypair::dev("Alice");
     let bob = Keypair::dev("Bob").account_id();
     let parent = storage.best_header().unwrap().unwrap();
@@ -59,7 +70,7 @@ fn commit_transfers(
         &alice,
         signing.genesis_hash,
         built.block.header.height,
-        0,
+        view,
         built.block.header.hash(),
     );
     storage
@@ -180,3 +191,27 @@ fn another_chain_and_out_of_order_commits_are_refused() {
 }
 
 use wijk_primitives::Cents;
+
+#[test]
+fn the_vote_log_survives_reopen_and_is_pruned_by_finality() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (storage, _) = open_with_genesis(dir.path());
+        for (view, vote) in [
+            (5u64, b"five".as_slice()),
+            (1, b"one"),
+            (2, b"two"),
+            (2, b"two'"),
+        ] {
+            storage.log_vote(view, vote).unwrap();
+        }
+    }
+    let (storage, signing) = open_with_genesis(dir.path());
+    let logged = storage.logged_votes().unwrap();
+    assert_eq!(logged.len(), 4);
+    assert_eq!(logged[0], b"one");
+    assert_eq!(logged[3], b"five");
+    // Finality in view 2 makes the votes of views 1 and 2 moot.
+    commit_transfers_in_view(&storage, &signing, 0, 1, 2);
+    assert_eq!(storage.logged_votes().unwrap(), vec![b"five".to_vec()]);
+}
