@@ -122,6 +122,24 @@ async fn no_final_transaction_is_lost_after_kill_9_and_the_chain_re_executes() {
         );
         String::from_utf8_lossy(&output.stderr).to_string()
     };
+    // An auditor's check of every certificate, with nothing but the chain spec: on the
+    // exported file and on the node's own database.
+    for source in [
+        vec![
+            std::path::PathBuf::from("--input"),
+            dir.path().join("chain.blocks"),
+        ],
+        vec![std::path::PathBuf::from("--base-path"), base.clone()],
+    ] {
+        let output = Command::new(node_binary())
+            .args(["verify-certificates", "--dev"])
+            .args(&source)
+            .output()
+            .unwrap();
+        let report = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "audit failed: {report}");
+        assert!(report.contains("certificates verify"), "{report}");
+    }
     let output = Command::new(node_binary())
         .args(["import-blocks", "--dev", "--base-path"])
         .arg(dir.path().join("fresh"))

@@ -113,6 +113,14 @@ pub(crate) enum Command {
         #[arg(long, short = 'i')]
         input: PathBuf,
     },
+    /// Audit finality with nothing but the chain spec: every certificate against the
+    /// validator set, every parent link back to the spec's genesis, every body against its
+    /// header. Reads a block file (--input) or this node's database.
+    VerifyCertificates {
+        /// A block file made by export-blocks (default: the database at --base-path).
+        #[arg(long, short = 'i')]
+        input: Option<PathBuf>,
+    },
     /// Delete the chain's database.
     PurgeChain {
         /// Do not ask for confirmation.

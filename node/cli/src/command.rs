@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 use wijk_primitives::{Address, Keypair, SigningContext};
 use wijk_rpc::RpcConfig;
-use wijk_runtime::SPEC_VERSION;
+use wijk_runtime::state_tree::MemoryTree;
+use wijk_runtime::{build_genesis, SPEC_VERSION};
 use wijk_service::{BlockFileReader, BlockFileWriter, ChainSpec, NodeConfig};
 use wijk_storage::Storage;
 
@@ -28,6 +29,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
             export_blocks(&cli.run.chain, output, from, to)
         }
         Some(Command::ImportBlocks { input }) => import_blocks(&cli.run.chain, input),
+        Some(Command::VerifyCertificates { input }) => verify_certificates(&cli.run.chain, input),
         Some(Command::PurgeChain { yes }) => purge_chain(&cli.run.chain, yes),
     }
 }
@@ -174,7 +176,7 @@ fn open_storage(args: &ChainArgs) -> anyhow::Result<(ChainSpec, Storage, Signing
     let path = database_path(&base, &spec);
     std::fs::create_dir_all(&path).with_context(|| format!("cannot create {}", path.display()))?;
     let storage = Storage::open(&path)?;
-    let genesis = wijk_runtime::build_genesis(&spec.genesis_config()?, &storage)?;
+    let genesis = build_genesis(&spec.genesis_config()?, &storage)?;
     storage.initialize(&genesis)?;
     let signing = SigningContext {
         genesis_hash: genesis.header.hash(),
@@ -261,6 +263,61 @@ fn import_blocks(args: &ChainArgs, input: PathBuf) -> anyhow::Result<()> {
         summary.transactions,
         started.elapsed(),
         summary.skipped,
+    );
+    Ok(())
+}
+
+fn verify_certificates(args: &ChainArgs, input: Option<PathBuf>) -> anyhow::Result<()> {
+    let spec = chain_spec(args)?;
+    let genesis = build_genesis(&spec.genesis_config()?, &MemoryTree::default())?;
+    let validators = spec.validators()?;
+    let genesis_hash = genesis.header.hash();
+    let progress = indicatif::ProgressBar::new_spinner();
+    progress.set_style(indicatif::ProgressStyle::with_template(
+        "verifying {spinner} {pos} blocks ({per_sec}) {msg}",
+    )?);
+    let on_checked = |header: &wijk_primitives::Header| {
+        progress.inc(1);
+        progress.set_message(format!("#{}", header.height));
+    };
+    let summary = match input {
+        Some(path) => {
+            let file = std::fs::File::open(&path)
+                .with_context(|| format!("cannot open {}", path.display()))?;
+            let mut reader = BlockFileReader::new(std::io::BufReader::new(file))?;
+            if reader.genesis_hash != genesis_hash {
+                bail!(wijk_service::ImportError::WrongChain {
+                    expected: genesis_hash,
+                    found: reader.genesis_hash,
+                });
+            }
+            let blocks = std::iter::from_fn(move || reader.next_block().transpose());
+            wijk_service::verify_certificates(&genesis.header, &validators, blocks, on_checked)?
+        }
+        None => {
+            let (_, storage, _) = open_storage(args)?;
+            let head = storage.finalized_height()?.unwrap_or(0);
+            let blocks = (1..=head).map(|height| {
+                let missing = |what: &str| wijk_service::ImportError::File {
+                    reason: format!("{what} {height} missing from the database"),
+                };
+                let block = storage.block(height)?.ok_or_else(|| missing("block"))?;
+                let certificate = storage
+                    .certificate(height)?
+                    .ok_or_else(|| missing("certificate"))?;
+                Ok((block, certificate))
+            });
+            wijk_service::verify_certificates(&genesis.header, &validators, blocks, on_checked)?
+        }
+    };
+    progress.finish_and_clear();
+    eprintln!(
+        "all {} certificates verify against the {} validators of {} (genesis {genesis_hash}); head #{} {}",
+        summary.blocks,
+        validators.len(),
+        spec.name,
+        summary.head_height,
+        summary.head
     );
     Ok(())
 }

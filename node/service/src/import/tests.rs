@@ -2,63 +2,8 @@
 //! earlier block durable, and a re-run skips what the node already has.
 
 use super::*;
-use wijk_primitives::Keypair;
-use wijk_runtime::{
-    build_genesis, GenesisConfig, MemoryChain, RuntimeCall, Transaction, VerifiedTransaction,
-};
-
-struct TestChain {
-    config: GenesisConfig,
-    signing: SigningContext,
-    blocks: Vec<(Block, FinalityCertificate)>,
-    validator: Keypair,
-}
-
-/// `count` blocks, each with a few transfers among the dev accounts, built in memory.
-fn test_chain(count: u64) -> TestChain {
-    let validator = Keypair::dev("Alice");
-    let people: Vec<Keypair> = ["Alice", "Bob", "Charlie"]
-        .iter()
-        .map(|name| Keypair::dev(name))
-        .collect();
-    let config = GenesisConfig {
-        timestamp_ms: 0,
-        validators: vec![validator.account_id()],
-        coin: wijk_coin::GenesisConfig {
-            issuer: validator.account_id(),
-            balances: people.iter().map(|p| (p.account_id(), 1_000_000)).collect(),
-        },
-    };
-    let mut memory = MemoryChain::new(&config).unwrap();
-    let signing = memory.signing();
-    let mut blocks = Vec::new();
-    for height in 1..=count {
-        let candidates = people.iter().enumerate().map(|(i, from)| {
-            let to = people[(i + 1) % people.len()].account_id();
-            let call = RuntimeCall::Coin(wijk_coin::Call::Transfer { to, amount: 100 });
-            let tx = Transaction::sign(from, &signing, height - 1, u64::MAX, call);
-            VerifiedTransaction::verify(tx, &signing).unwrap()
-        });
-        let built = memory
-            .build_next(height * 1_000, validator.account_id(), candidates)
-            .unwrap();
-        assert_eq!(built.block.transactions.len(), people.len());
-        let certificate = FinalityCertificate::sign_single(
-            &validator,
-            signing.genesis_hash,
-            height,
-            height,
-            built.block.header.hash(),
-        );
-        blocks.push((built.block, certificate));
-    }
-    TestChain {
-        config,
-        signing,
-        blocks,
-        validator,
-    }
-}
+use crate::testing::{test_chain, TestChain};
+use wijk_runtime::build_genesis;
 
 fn fresh_storage(chain: &TestChain) -> (tempfile::TempDir, Storage) {
     let dir = tempfile::tempdir().unwrap();

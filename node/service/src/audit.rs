@@ -1,0 +1,189 @@
+//! Checking a chain's finality with nothing but its chain spec: every block's certificate
+//! against the validator set, every parent link back to the genesis the spec defines, and
+//! every body against its certified header. No state, no re-execution (`import-blocks`
+//! does that): this is what an auditor runs on a block file from a cooperative.
+
+use wijk_primitives::{AccountId, CertificateError, FinalityCertificate, Hash, Header};
+use wijk_runtime::{execute::transactions_root, Block};
+
+/// Why a chain failed the audit.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    /// Reading the blocks failed.
+    #[error(transparent)]
+    Source(#[from] crate::ImportError),
+    /// A height is missing or repeated.
+    #[error("expected block {expected}, found block {found}")]
+    Gap {
+        /// The next height.
+        expected: u64,
+        /// What came.
+        found: u64,
+    },
+    /// A block does not name the block before it as its parent.
+    #[error("block {height} names parent {claimed}, but block {} is {actual}", height - 1)]
+    BrokenLink {
+        /// The block's height.
+        height: u64,
+        /// Its parent hash.
+        claimed: Hash,
+        /// The hash of the block before it.
+        actual: Hash,
+    },
+    /// A certificate does not finalize its block.
+    #[error("block {height}: {source}")]
+    Certificate {
+        /// The block's height.
+        height: u64,
+        /// Why.
+        source: CertificateError,
+    },
+    /// A block's transactions are not the ones its certified header commits to.
+    #[error("block {height}: its transactions do not match the certified header")]
+    BodyMismatch {
+        /// The block's height.
+        height: u64,
+    },
+}
+
+/// What an audit covered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditSummary {
+    /// Blocks checked.
+    pub blocks: u64,
+    /// The last block checked.
+    pub head: Hash,
+    /// Its height.
+    pub head_height: u64,
+}
+
+/// Checks `blocks` (from height 1, in order) against `genesis` and `validators`, both
+/// derived from the chain spec. `on_checked` is called after each block.
+pub fn verify_certificates(
+    genesis: &Header,
+    validators: &[AccountId],
+    blocks: impl Iterator<Item = Result<(Block, FinalityCertificate), crate::ImportError>>,
+    mut on_checked: impl FnMut(&Header),
+) -> Result<AuditSummary, AuditError> {
+    let genesis_hash = genesis.hash();
+    let mut previous = genesis.clone();
+    let mut previous_hash = genesis_hash;
+    let mut checked = 0u64;
+    for item in blocks {
+        let (block, certificate) = item?;
+        let header = &block.header;
+        let height = header.height;
+        if height != previous.height + 1 {
+            return Err(AuditError::Gap {
+                expected: previous.height + 1,
+                found: height,
+            });
+        }
+        if header.parent_hash != previous_hash {
+            return Err(AuditError::BrokenLink {
+                height,
+                claimed: header.parent_hash,
+                actual: previous_hash,
+            });
+        }
+        certificate
+            .verify(genesis_hash, header, validators)
+            .map_err(|source| AuditError::Certificate { height, source })?;
+        let hashes: Vec<Hash> = block.transactions.iter().map(|tx| tx.hash()).collect();
+        if transactions_root(&hashes) != header.transactions_root {
+            return Err(AuditError::BodyMismatch { height });
+        }
+        on_checked(header);
+        checked += 1;
+        previous_hash = header.hash();
+        previous = block.header;
+    }
+    Ok(AuditSummary {
+        blocks: checked,
+        head: previous_hash,
+        head_height: previous.height,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::test_chain;
+    use wijk_runtime::state_tree::MemoryTree;
+
+    fn audit(
+        chain: &crate::testing::TestChain,
+        blocks: Vec<(Block, FinalityCertificate)>,
+    ) -> Result<AuditSummary, AuditError> {
+        let genesis = wijk_runtime::build_genesis(&chain.config, &MemoryTree::default()).unwrap();
+        verify_certificates(
+            &genesis.header,
+            &chain.config.validators,
+            blocks.into_iter().map(Ok),
+            |_| {},
+        )
+    }
+
+    #[test]
+    fn a_good_chain_passes_and_each_forgery_is_named() {
+        let chain = test_chain(4);
+        let summary = audit(&chain, chain.blocks.clone()).unwrap();
+        assert_eq!(summary.blocks, 4);
+        assert_eq!(summary.head, chain.blocks[3].0.header.hash());
+
+        // A certificate signed by someone outside the validator set.
+        let mut forged = chain.blocks.clone();
+        let block_hash = forged[2].0.header.hash();
+        forged[2].1 = FinalityCertificate::sign_single(
+            &wijk_primitives::Keypair::dev("Mallory"),
+            chain.signing.genesis_hash,
+            3,
+            3,
+            block_hash,
+        );
+        assert!(matches!(
+            audit(&chain, forged),
+            Err(AuditError::Certificate {
+                height: 3,
+                source: CertificateError::UnknownSigner { .. }
+            })
+        ));
+
+        // A transaction dropped from a certified block.
+        let mut stripped = chain.blocks.clone();
+        stripped[1].0.transactions.pop();
+        assert!(matches!(
+            audit(&chain, stripped),
+            Err(AuditError::BodyMismatch { height: 2 })
+        ));
+
+        // A block left out.
+        let mut gapped = chain.blocks.clone();
+        gapped.remove(1);
+        assert!(matches!(
+            audit(&chain, gapped),
+            Err(AuditError::Gap {
+                expected: 2,
+                found: 3
+            })
+        ));
+    }
+
+    #[test]
+    fn a_chain_of_another_genesis_breaks_at_block_one() {
+        let chain = test_chain(2);
+        let mut other = chain.config.clone();
+        other.timestamp_ms += 1;
+        let genesis = wijk_runtime::build_genesis(&other, &MemoryTree::default()).unwrap();
+        let result = verify_certificates(
+            &genesis.header,
+            &chain.config.validators,
+            chain.blocks.clone().into_iter().map(Ok),
+            |_| {},
+        );
+        assert!(matches!(
+            result,
+            Err(AuditError::BrokenLink { height: 1, .. })
+        ));
+    }
+}
