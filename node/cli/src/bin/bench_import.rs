@@ -194,19 +194,7 @@ fn main() -> anyhow::Result<()> {
             .best_header()?
             .ok_or_else(|| anyhow::anyhow!("no head"))?;
         let started = Instant::now();
-        let payloads: Vec<Vec<u8>> = block
-            .transactions
-            .iter()
-            .map(|tx| tx.payload_for(&signing))
-            .collect();
-        let messages: Vec<_> = block
-            .transactions
-            .iter()
-            .zip(&payloads)
-            .map(|(tx, p)| tx.signed_message(p))
-            .collect();
-        verify_batch_strict(&messages, None)
-            .map_err(|(i, e)| anyhow::anyhow!("signature {i}: {e}"))?;
+        wijk_runtime::check_signatures(block, &signing, None)?;
         verify_s += started.elapsed().as_secs_f64();
         let started = Instant::now();
         let executed = wijk_runtime::execute_block(&storage, &storage, &parent, block, &signing)?;
