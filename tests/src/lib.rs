@@ -36,6 +36,7 @@ pub async fn start_dev_node(
         block_time_ms,
         validator: Some(Keypair::dev("Alice")),
         pool: wijk_txpool::PoolConfig::default(),
+        network: None,
         chain_spec: spec,
     })
     .await

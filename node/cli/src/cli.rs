@@ -70,9 +70,37 @@ pub(crate) struct RunArgs {
     #[arg(long, default_value_t = 64)]
     pub(crate) rpc_max_subscriptions: u32,
 
-    /// Peer-to-peer port (used by the validator network; the dev chain has no peers).
-    #[arg(long, default_value_t = 30333)]
-    pub(crate) port: u16,
+    /// Peer-to-peer TCP port. Default 30333; with --dev the node runs alone unless --port
+    /// is given.
+    #[arg(long)]
+    pub(crate) port: Option<u16>,
+
+    /// Listen for peers on all interfaces instead of 127.0.0.1 only.
+    #[arg(long)]
+    pub(crate) p2p_external: bool,
+
+    /// Peers to connect to at start, as multiaddrs
+    /// (`/ip4/127.0.0.1/tcp/30333/p2p/12D3Koo...`), in addition to the chain spec's.
+    #[arg(long, value_name = "MULTIADDR", num_args = 1..)]
+    pub(crate) bootnodes: Vec<String>,
+
+    /// The node's network key: 64 hex characters, or //Name for a well-known dev key.
+    /// Default: the file network/node_key in the chain's folder (created if missing).
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "WIJK_NODE_KEY",
+        hide_env_values = true
+    )]
+    pub(crate) node_key: Option<String>,
+
+    /// Run without the peer-to-peer network (a single validator, or an offline copy).
+    #[arg(long)]
+    pub(crate) no_network: bool,
+
+    /// Most peer connections.
+    #[arg(long, default_value_t = 64)]
+    pub(crate) max_peers: u32,
 
     /// Time between blocks in milliseconds (50 or more); defaults to the chain spec's.
     #[arg(long, value_parser = clap::value_parser!(u64).range(50..))]
@@ -93,6 +121,9 @@ pub(crate) enum Command {
         /// Number of validators for `--chain local`.
         #[arg(long, default_value_t = 4)]
         validators: usize,
+        /// Number of allowed full nodes (//Full1, //Full2...) for `--chain local`.
+        #[arg(long, default_value_t = 0)]
+        full_nodes: usize,
     },
     /// Write the finalized blocks, with their certificates, to a file.
     ExportBlocks {
@@ -136,6 +167,21 @@ pub(crate) enum KeyCommand {
         /// Address prefix to show the address with.
         #[arg(long, default_value_t = 42)]
         prefix: u16,
+    },
+    /// Generate a node (network) key: writes it to --file (never overwriting) or prints
+    /// it, and prints its peer id - the id a chain spec's allowedNodes lists.
+    GenerateNodeKey {
+        /// Where to write the key (e.g. BASE/chains/ID/network/node_key).
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+    /// Print the peer id of a node key (a key file, 64 hex characters, or //Name).
+    InspectNodeKey {
+        /// The key file.
+        #[arg(long, conflicts_with = "key")]
+        file: Option<PathBuf>,
+        /// The key itself.
+        key: Option<String>,
     },
     /// Show the address and public key of a secret (phrase, //Name or 0x seed).
     Inspect {

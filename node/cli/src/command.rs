@@ -9,16 +9,21 @@ use wijk_primitives::{Address, Keypair, SigningContext};
 use wijk_rpc::RpcConfig;
 use wijk_runtime::state_tree::MemoryTree;
 use wijk_runtime::{build_genesis, SPEC_VERSION};
-use wijk_service::{BlockFileReader, BlockFileWriter, ChainSpec, NodeConfig};
+use wijk_service::{
+    BlockFileReader, BlockFileWriter, ChainSpec, NetworkSettings, NodeConfig, NodeKey,
+};
 use wijk_storage::Storage;
 
 pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => run_node(cli.run),
         Some(Command::Key(command)) => key(command),
-        Some(Command::ExportChainSpec { validators }) => {
+        Some(Command::ExportChainSpec {
+            validators,
+            full_nodes,
+        }) => {
             let spec = match cli.run.chain.chain.as_deref() {
-                Some("local") => ChainSpec::local(validators),
+                Some("local") => ChainSpec::local(validators, full_nodes),
                 Some(name) => ChainSpec::load(name)?,
                 None => ChainSpec::dev(),
             };
@@ -94,7 +99,9 @@ fn run_node(args: RunArgs) -> anyhow::Result<()> {
     } else {
         IpAddr::V4(Ipv4Addr::LOCALHOST)
     };
+    let network = network_settings(&args, &base, &spec)?;
     let config = NodeConfig {
+        network,
         database_path: database_path(&base, &spec),
         rpc: Some(RpcConfig {
             listen: SocketAddr::new(ip, args.rpc_port),
@@ -148,8 +155,79 @@ fn run_node(args: RunArgs) -> anyhow::Result<()> {
     })
 }
 
+/// The network settings, or `None` when the node runs alone (--no-network, or --dev
+/// without --port).
+fn network_settings(
+    args: &RunArgs,
+    base: &std::path::Path,
+    spec: &ChainSpec,
+) -> anyhow::Result<Option<NetworkSettings>> {
+    if args.no_network || (args.chain.dev && args.port.is_none()) {
+        return Ok(None);
+    }
+    let node_key = match &args.node_key {
+        Some(text) => NodeKey::parse(text).context("--node-key")?,
+        None => {
+            let path = base.join("chains").join(&spec.id).join("network/node_key");
+            let (key, created) = NodeKey::load_or_create(&path)?;
+            if created {
+                tracing::info!(
+                    "generated node key {} (peer id {}); add the peer id to the chain spec's allowedNodes",
+                    path.display(),
+                    key.peer_id()
+                );
+            }
+            key
+        }
+    };
+    let ip = if args.p2p_external {
+        "0.0.0.0"
+    } else {
+        "127.0.0.1"
+    };
+    let listen = format!("/ip4/{ip}/tcp/{}", args.port.unwrap_or(30333))
+        .parse()
+        .context("--port")?;
+    let bootnodes = args
+        .bootnodes
+        .iter()
+        .map(|text| {
+            text.parse()
+                .with_context(|| format!("--bootnodes: `{text}` is not a multiaddr"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(Some(NetworkSettings {
+        node_key,
+        listen: vec![listen],
+        bootnodes,
+        max_connections: args.max_peers,
+    }))
+}
+
 fn key(command: KeyCommand) -> anyhow::Result<()> {
     match command {
+        KeyCommand::GenerateNodeKey { file } => {
+            let key = NodeKey::generate();
+            match file {
+                Some(path) => {
+                    key.write_new(&path)?;
+                    eprintln!("wrote {}", path.display());
+                }
+                None => println!("{}", hex::encode(key.0)),
+            }
+            eprintln!("Peer id: {}", key.peer_id());
+        }
+        KeyCommand::InspectNodeKey { file, key } => {
+            let key = match (file, key) {
+                (Some(path), _) => NodeKey::parse(
+                    &std::fs::read_to_string(&path)
+                        .with_context(|| format!("cannot read {}", path.display()))?,
+                )?,
+                (None, Some(text)) => NodeKey::parse(&text)?,
+                (None, None) => bail!("give --file PATH or the key"),
+            };
+            println!("{}", key.peer_id());
+        }
         KeyCommand::Generate { prefix } => {
             let mut entropy = [0u8; 16];
             rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut entropy);

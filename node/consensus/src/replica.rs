@@ -238,6 +238,24 @@ impl Replica {
         self.validators.get(index).copied().unwrap_or_default()
     }
 
+    /// The certificates that show a proposal in `view` on a parent notarized (or
+    /// finalized) in `parent_view` extends the right block: the parent's certificate and
+    /// the nullification of every view between. A leader sends them with its proposal so
+    /// that a validator which missed those views (it was down, or messages were lost) can
+    /// still check the proposal and vote.
+    pub fn justification(&self, view: View, parent_view: View) -> Vec<Certificate> {
+        let mut certificates = Vec::new();
+        if let Some((_, _, certificate)) = self.notarized.get(&parent_view) {
+            certificates.push(certificate.clone());
+        } else if parent_view == self.finalized_view {
+            certificates.extend(self.last_finalization.clone());
+        }
+        certificates.extend(
+            (parent_view + 1..view).filter_map(|skipped| self.nullified.get(&skipped).cloned()),
+        );
+        certificates
+    }
+
     fn me(&self) -> Option<AccountId> {
         self.key.as_ref().map(Keypair::account_id)
     }

@@ -18,13 +18,13 @@ use libp2p::identity::Keypair;
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
 use libp2p::{
     allow_block_list, connection_limits, gossipsub, identify, noise, ping, request_response, tcp,
-    yamux, Multiaddr, PeerId, StreamProtocol, Swarm,
+    yamux, StreamProtocol, Swarm,
 };
 use std::collections::HashMap;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
-pub use libp2p::{identity, multiaddr};
+pub use libp2p::{identity, multiaddr, Multiaddr, PeerId};
 
 /// Largest gossip message: a full block rides on a proposal.
 pub const MAX_GOSSIP_BYTES: usize = 17 * 1024 * 1024;
@@ -237,6 +237,14 @@ pub fn start(
             let gossip_config = gossipsub::ConfigBuilder::default()
                 .max_transmit_size(MAX_GOSSIP_BYTES)
                 .validation_mode(gossipsub::ValidationMode::Strict)
+                // Identify a message by its content: the same vote or transaction batch
+                // sent by two nodes is delivered once.
+                .message_id_fn(|message| {
+                    let mut hasher = blake3::Hasher::new();
+                    hasher.update(message.topic.as_str().as_bytes());
+                    hasher.update(&message.data);
+                    gossipsub::MessageId::from(hasher.finalize().as_bytes().to_vec())
+                })
                 .heartbeat_interval(Duration::from_millis(500))
                 // A chain has a handful of validators: keep every peer in the mesh.
                 .mesh_n_low(1)

@@ -68,9 +68,37 @@ pub(crate) fn register(
             "specVersion": ctx.chain.spec_version,
         }))
     })?;
-    module.register_method("system_health", |_, _, _| -> RpcResult {
-        // A dev chain is one validator: no peers expected and never syncing.
-        Ok(json!({ "peers": 0, "isSyncing": false, "shouldHavePeers": false }))
+    module.register_method("system_health", |_, ctx, _| -> RpcResult {
+        Ok(json!({
+            "peers": ctx.status.peers().len(),
+            "isSyncing": ctx.status.is_syncing(),
+            "shouldHavePeers": ctx.status.should_have_peers,
+        }))
+    })?;
+    module.register_method("system_peers", |_, ctx, _| -> RpcResult {
+        Ok(json!(ctx
+            .status
+            .peers()
+            .into_iter()
+            .map(|peer_id| json!({ "peerId": peer_id }))
+            .collect::<Vec<_>>()))
+    })?;
+    module.register_method("system_localPeerId", |_, ctx, _| -> RpcResult {
+        Ok(json!(ctx.status.local_peer_id))
+    })?;
+    module.register_method("system_syncState", |_, ctx, _| -> RpcResult {
+        use std::sync::atomic::Ordering::Relaxed;
+        let finalized = ctx
+            .storage
+            .finalized_height()
+            .map_err(internal)?
+            .unwrap_or(0);
+        Ok(json!({
+            "finalizedBlock": finalized,
+            "currentBlock": ctx.status.best_height.load(Relaxed).max(finalized),
+            "highestBlock": ctx.status.sync_target.load(Relaxed).max(finalized),
+            "view": ctx.status.view.load(Relaxed),
+        }))
     })?;
 
     module.register_blocking_method("chain_getBlockHash", |params, ctx, _| -> RpcResult {

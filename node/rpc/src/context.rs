@@ -45,4 +45,6 @@ pub struct RpcContext {
     pub committed: broadcast::Sender<CommittedBlock>,
     /// Facts about the chain.
     pub chain: ChainInfo,
+    /// Peers, sync and consensus progress.
+    pub status: Arc<crate::NodeStatus>,
 }

@@ -11,9 +11,11 @@ mod context;
 mod error;
 mod json;
 mod server;
+mod status;
 mod wijk;
 
 pub use context::{ChainInfo, RpcContext};
 pub use error::codes;
 pub use json::{call_json, event_json, header_json};
 pub use server::{start, RpcConfig, RpcHandle, RpcStartError};
+pub use status::NodeStatus;

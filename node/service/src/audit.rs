@@ -38,6 +38,15 @@ pub enum AuditError {
         /// Why.
         source: CertificateError,
     },
+    /// A block is final only through a later block's certificate, and the blocks up to that
+    /// one do not come with that same certificate (or end before it).
+    #[error("block {height} is not proven final: {reason}")]
+    Unjustified {
+        /// The block's height.
+        height: u64,
+        /// Why.
+        reason: String,
+    },
     /// A block's transactions are not the ones its certified header commits to.
     #[error("block {height}: its transactions do not match the certified header")]
     BodyMismatch {
@@ -59,6 +68,10 @@ pub struct AuditSummary {
 
 /// Checks `blocks` (from height 1, in order) against `genesis` and `validators`, both
 /// derived from the chain spec. `on_checked` is called after each block.
+///
+/// A block may come with the certificate of a later block (consensus finalized it as that
+/// block's ancestor): it is proven final when that block arrives with the same
+/// certificate and the parent links between them hold. A chain that ends before it fails.
 pub fn verify_certificates(
     genesis: &Header,
     validators: &[AccountId],
@@ -69,6 +82,8 @@ pub fn verify_certificates(
     let mut previous = genesis.clone();
     let mut previous_hash = genesis_hash;
     let mut checked = 0u64;
+    // The first block final only through a later block's certificate, and that certificate.
+    let mut awaiting: Option<(u64, FinalityCertificate)> = None;
     for item in blocks {
         let (block, certificate) = item?;
         let header = &block.header;
@@ -86,9 +101,25 @@ pub fn verify_certificates(
                 actual: previous_hash,
             });
         }
-        certificate
-            .verify(genesis_hash, header, validators)
-            .map_err(|source| AuditError::Certificate { height, source })?;
+        if let Some((first, waiting_for)) = &awaiting {
+            if *waiting_for != certificate {
+                return Err(AuditError::Unjustified {
+                    height: *first,
+                    reason: format!(
+                        "it is final through block {}, but block {height} came with another certificate",
+                        waiting_for.height
+                    ),
+                });
+            }
+        }
+        if certificate.height > height {
+            awaiting.get_or_insert((height, certificate));
+        } else {
+            certificate
+                .verify(genesis_hash, header, validators)
+                .map_err(|source| AuditError::Certificate { height, source })?;
+            awaiting = None;
+        }
         let hashes: Vec<Hash> = block.transactions.iter().map(|tx| tx.hash()).collect();
         if transactions_root(&hashes) != header.transactions_root {
             return Err(AuditError::BodyMismatch { height });
@@ -97,6 +128,15 @@ pub fn verify_certificates(
         checked += 1;
         previous_hash = header.hash();
         previous = block.header;
+    }
+    if let Some((first, waiting_for)) = awaiting {
+        return Err(AuditError::Unjustified {
+            height: first,
+            reason: format!(
+                "it is final only through block {}, which is missing",
+                waiting_for.height
+            ),
+        });
     }
     Ok(AuditSummary {
         blocks: checked,
@@ -166,6 +206,34 @@ mod tests {
                 expected: 2,
                 found: 3
             })
+        ));
+    }
+
+    #[test]
+    fn ancestors_are_final_through_a_descendant_certificate() {
+        let chain = test_chain(5);
+        let mut run = chain.blocks.clone();
+        run[1].1 = run[3].1.clone();
+        run[2].1 = run[3].1.clone();
+        assert_eq!(audit(&chain, run.clone()).unwrap().blocks, 5);
+        // The certifying block is cut off.
+        assert!(matches!(
+            audit(&chain, run[..3].to_vec()),
+            Err(AuditError::Unjustified { height: 2, .. })
+        ));
+        // A block claims a later certificate that its successors do not carry.
+        let mut lying = chain.blocks.clone();
+        lying[1].1 = chain.blocks[3].1.clone();
+        assert!(matches!(
+            audit(&chain, lying),
+            Err(AuditError::Unjustified { height: 2, .. })
+        ));
+        // A certificate for an earlier block is no justification.
+        let mut stale = chain.blocks.clone();
+        stale[2].1 = chain.blocks[1].1.clone();
+        assert!(matches!(
+            audit(&chain, stale),
+            Err(AuditError::Certificate { height: 3, .. })
         ));
     }
 

@@ -1,27 +1,44 @@
-//! The validator actor: drives the BFT [`Replica`] and carries out its effects - logs each
-//! vote (synced) before it is sent, builds blocks from the pool when this validator leads
-//! a view, executes proposals on their (possibly not yet final) parents, commits what
-//! becomes final, and announces it.
+//! The consensus actor: drives the BFT [`Replica`] and carries out its effects. It logs
+//! each vote (synced) before it is sent, builds blocks from the pool when this validator
+//! leads a view, gossips proposals with their block, executes other leaders' proposals on
+//! their (possibly not yet final) parents, commits what becomes final, and catches up from
+//! peers when it finds itself behind. Full nodes run it too, without a key: they never
+//! sign, and follow by certificates and sync.
 //!
 //! Blocks built or verified but not final yet are kept in memory; a proposal on top of one
 //! executes through [`StagedState`] layers, so the database only ever holds final blocks.
 
 use crate::node::ServiceError;
+use crate::protocol::{ConsensusGossip, SyncRequest, SyncResponse, MAX_BLOCKS_PER_ANSWER};
 use parity_scale_codec::Encode;
-use std::collections::{BTreeMap, VecDeque};
-use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tokio::sync::{broadcast, watch};
-use wijk_consensus::{BlockRef, Config, Effect, Input, Message, Replica, Restart, Vote};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::sync::{broadcast, mpsc, watch};
+use wijk_consensus::{BlockRef, Config, Effect, Input, Message, Replica, Restart, Vote, VoteKind};
+use wijk_network::{NetworkHandle, PeerId, Topic};
 use wijk_primitives::{
     decode_bounded, AccountId, FinalityCertificate, Hash, Header, Keypair, SigningContext,
     TimestampMs,
 };
-use wijk_runtime::{build_block, Block, BuiltBlock, ExecutedBlock, StagedBlock, StagedState};
+use wijk_rpc::NodeStatus;
+use wijk_runtime::{
+    build_block, check_signatures, execute_checked_block, Block, BuiltBlock, ExecutedBlock,
+    StagedBlock, StagedState,
+};
 use wijk_storage::{CommittedBlock, Storage};
 use wijk_txpool::PoolMailbox;
 
-/// What the validator actor needs.
+/// How many missing blocks a node fetches one by one (by hash) before it falls back to
+/// downloading finalized blocks by height.
+const MAX_FETCH_BY_HASH: usize = 64;
+/// How long to wait for one peer's answer.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// Proposals received but not executed yet, kept for later verification.
+const MAX_RECEIVED_BLOCKS: usize = 256;
+
+/// What the consensus actor needs.
 pub struct AuthorContext {
     /// The database.
     pub storage: Arc<Storage>,
@@ -29,8 +46,8 @@ pub struct AuthorContext {
     pub pool: PoolMailbox,
     /// Where to announce committed blocks.
     pub committed: broadcast::Sender<CommittedBlock>,
-    /// The validator key.
-    pub key: Keypair,
+    /// The validator key; `None` for a full node.
+    pub key: Option<Keypair>,
     /// The validator set, in leader order.
     pub validators: Vec<AccountId>,
     /// The chain's signing context.
@@ -39,6 +56,31 @@ pub struct AuthorContext {
     pub block_time_ms: u64,
     /// Set to true to stop.
     pub shutdown: watch::Receiver<bool>,
+    /// The network, if this node has peers.
+    pub network: Option<NetworkHandle>,
+    /// Consensus gossip from peers.
+    pub inbox: mpsc::Receiver<ConsensusGossip>,
+    /// Non-final blocks, shared with the network so peers can fetch them.
+    pub recent: RecentBlocks,
+    /// Progress for RPC and metrics.
+    pub status: Arc<NodeStatus>,
+}
+
+/// Blocks executed here but not final yet, readable by the network side to answer peers.
+#[derive(Clone, Default)]
+pub struct RecentBlocks(Arc<Mutex<HashMap<Hash, Arc<Block>>>>);
+
+impl RecentBlocks {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Hash, Arc<Block>>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The block with this hash, if it is recent.
+    pub fn get(&self, hash: &Hash) -> Option<Arc<Block>> {
+        self.lock().get(hash).cloned()
+    }
 }
 
 /// How long a view may take before a validator votes to skip it: several block times, and
@@ -62,7 +104,7 @@ fn fatal(reason: impl std::fmt::Display) -> ServiceError {
 
 /// A block built or verified here, not final yet.
 struct Pending {
-    block: Block,
+    block: Arc<Block>,
     executed: ExecutedBlock,
 }
 
@@ -95,231 +137,669 @@ fn block_ref(header: &Header) -> BlockRef {
 }
 
 /// Runs until shutdown or an unrecoverable error.
-pub async fn run(mut ctx: AuthorContext) -> Result<(), ServiceError> {
+pub async fn run(ctx: AuthorContext) -> Result<(), ServiceError> {
     let restart = restart_point(&ctx.storage)?;
     tracing::info!(
         target: "consensus",
-        "validator {:?} resumes after block #{} (view {}), {} validators, {} logged votes",
-        ctx.key.account_id(),
+        "{} resumes after block #{} (view {}), {} validators, {} logged votes",
+        match &ctx.key {
+            Some(key) => format!("validator {:?}", key.account_id()),
+            None => "full node".to_string(),
+        },
         restart.finalized.height,
         restart.finalized_view,
         ctx.validators.len(),
         restart.signed_votes.len()
     );
-    let mut replica = Replica::new(
+    let replica = Replica::new(
         Config {
             genesis_hash: ctx.signing.genesis_hash,
             validators: ctx.validators.clone(),
-            key: Some(ctx.key.clone()),
+            key: ctx.key.clone(),
             view_timeout_ms: view_timeout_ms(ctx.block_time_ms),
         },
         restart,
     );
-    let mut pending: BTreeMap<Hash, Arc<Pending>> = BTreeMap::new();
-    let mut inputs = VecDeque::from([Input::Tick { now_ms: now_ms() }]);
-    let mut next_tick_ms: Option<TimestampMs> = None;
-    let mut next_slot_ms: TimestampMs = 0;
-    loop {
-        while let Some(input) = inputs.pop_front() {
-            for effect in replica.on_input(input) {
-                if *ctx.shutdown.borrow() {
-                    return Ok(());
-                }
-                match effect {
-                    Effect::ScheduleTick { at_ms } => next_tick_ms = Some(at_ms),
-                    Effect::PersistVote(vote) => {
-                        let storage = ctx.storage.clone();
-                        tokio::task::spawn_blocking(move || {
-                            storage.log_vote(vote.view, &vote.encode())
-                        })
-                        .await
-                        .map_err(fatal)??;
+    Actor {
+        ctx,
+        replica,
+        pending: BTreeMap::new(),
+        received: HashMap::new(),
+        inputs: VecDeque::from([Input::Tick { now_ms: now_ms() }]),
+        next_tick_ms: None,
+        next_slot_ms: 0,
+    }
+    .run()
+    .await
+}
+
+/// Whether the actor goes on after an effect.
+enum Flow {
+    Continue,
+    Stop,
+}
+
+struct Actor {
+    ctx: AuthorContext,
+    replica: Replica,
+    pending: BTreeMap<Hash, Arc<Pending>>,
+    /// Proposed blocks from peers, not executed yet.
+    received: HashMap<Hash, Arc<Block>>,
+    inputs: VecDeque<Input>,
+    next_tick_ms: Option<TimestampMs>,
+    next_slot_ms: TimestampMs,
+}
+
+impl Actor {
+    async fn run(mut self) -> Result<(), ServiceError> {
+        loop {
+            while let Some(input) = self.inputs.pop_front() {
+                for effect in self.replica.on_input(input) {
+                    if *self.ctx.shutdown.borrow() {
+                        return Ok(());
                     }
-                    Effect::Broadcast(message) => broadcast_to_peers(&message),
-                    Effect::BuildBlock {
-                        view,
-                        parent,
-                        parent_view: _,
-                    } => {
-                        // Pace blocks: one per block time at most.
-                        let wait = next_slot_ms.saturating_sub(now_ms());
-                        tokio::select! {
-                            _ = tokio::time::sleep(Duration::from_millis(wait)) => {}
-                            _ = ctx.shutdown.changed() => return Ok(()),
-                        }
-                        let timestamp_ms = now_ms();
-                        next_slot_ms = timestamp_ms + ctx.block_time_ms;
-                        match build(&ctx, &pending, parent, timestamp_ms).await {
-                            Ok(built) => {
-                                for (hash, reason) in &built.rejected {
-                                    tracing::debug!(target: "consensus", %hash, %reason, "left out of the block");
-                                }
-                                let block = block_ref(&built.block.header);
-                                pending.insert(
-                                    block.hash,
-                                    Arc::new(Pending {
-                                        block: built.block,
-                                        executed: built.executed,
-                                    }),
-                                );
-                                inputs.push_back(Input::Built { view, block });
-                            }
-                            // No answer: the view times out and the next leader tries.
-                            Err(reason) => {
-                                tracing::error!(target: "consensus", view, %reason, "building failed")
-                            }
-                        }
+                    if let Flow::Stop = self.on_effect(effect).await? {
+                        return Ok(());
                     }
-                    Effect::VerifyBlock { view, block } => {
-                        // Proposals from other validators arrive with the network; a
-                        // block built here is valid by construction.
-                        if pending.contains_key(&block.hash) {
-                            inputs.push_back(Input::Verified {
-                                view,
-                                block,
-                                valid: true,
-                            });
-                        } else {
-                            tracing::warn!(target: "consensus", view, hash = %block.hash, "proposal without its block; the view will time out");
-                        }
-                    }
-                    Effect::Finalized {
-                        blocks,
-                        certificate,
-                    } => {
-                        let [block] = blocks.as_slice() else {
-                            return Err(fatal(format!(
-                                "{} blocks finalized through one certificate; committing ancestors without their own certificate is not supported yet",
-                                blocks.len()
-                            )));
-                        };
-                        let Some(finished) = pending.remove(&block.hash) else {
-                            return Err(fatal(format!(
-                                "block {} is final but was never executed here",
-                                block.hash
-                            )));
-                        };
-                        commit(&ctx, finished, certificate).await?;
-                        pending.retain(|_, p| p.block.header.height > block.height);
-                    }
-                    Effect::NeedAncestors { tip, .. } => {
-                        tracing::warn!(target: "consensus", hash = %tip.hash, height = tip.height, "final block with unknown ancestors; block sync comes with the network");
-                    }
-                    Effect::Evidence { first, second } => {
-                        tracing::warn!(target: "consensus", signer = ?first.signer, view = first.vote.view, ?first, ?second, "validator signed conflicting votes");
-                    }
-                    Effect::Halt { reason } => return Err(fatal(reason)),
                 }
             }
-        }
-        let wait = next_tick_ms.map_or(Duration::from_secs(1), |at| {
-            Duration::from_millis(at.saturating_sub(now_ms()))
-        });
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => inputs.push_back(Input::Tick { now_ms: now_ms() }),
-            _ = ctx.shutdown.changed() => return Ok(()),
-        }
-    }
-}
-
-/// Sends a consensus message to the other validators. A single-validator chain has none;
-/// the validator network plugs in here.
-fn broadcast_to_peers(message: &Message) {
-    tracing::trace!(target: "consensus", ?message, "no peers to send to");
-}
-
-/// The not-yet-final blocks from the finalized head up to `parent`, oldest first.
-fn ancestry(pending: &BTreeMap<Hash, Arc<Pending>>, parent: BlockRef) -> Vec<Arc<Pending>> {
-    let mut chain = Vec::new();
-    let mut cursor = parent.hash;
-    while let Some(block) = pending.get(&cursor) {
-        chain.push(block.clone());
-        cursor = block.block.header.parent_hash;
-    }
-    chain.reverse();
-    chain
-}
-
-async fn build(
-    ctx: &AuthorContext,
-    pending: &BTreeMap<Hash, Arc<Pending>>,
-    parent: BlockRef,
-    timestamp_ms: TimestampMs,
-) -> Result<BuiltBlock, String> {
-    let candidates = ctx
-        .pool
-        .candidates(wijk_runtime::MAX_BLOCK_TRANSACTIONS)
-        .await
-        .map_err(|e| e.to_string())?;
-    let storage = ctx.storage.clone();
-    let proposer = ctx.key.account_id();
-    let layers = ancestry(pending, parent);
-    tokio::task::spawn_blocking(move || {
-        let parent_header = match layers.last() {
-            Some(layer) => layer.block.header.clone(),
-            None => storage
-                .best_header()
-                .map_err(|e| e.to_string())?
-                .ok_or("no genesis in storage")?,
-        };
-        if parent_header.hash() != parent.hash {
-            return Err(format!(
-                "asked to build on {}, which is neither final nor pending here",
-                parent.hash
-            ));
-        }
-        let mut state = StagedState::new(storage.as_ref());
-        for layer in &layers {
-            state.push(StagedBlock {
-                height: layer.block.header.height,
-                executed: &layer.executed,
+            self.ctx.status.view.store(self.replica.view(), Relaxed);
+            let wait = self.next_tick_ms.map_or(Duration::from_secs(1), |at| {
+                Duration::from_millis(at.saturating_sub(now_ms()))
             });
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => self.inputs.push_back(Input::Tick { now_ms: now_ms() }),
+                gossip = self.ctx.inbox.recv() => match gossip {
+                    Some(gossip) => self.on_gossip(gossip),
+                    None => return Ok(()),
+                },
+                _ = self.ctx.shutdown.changed() => return Ok(()),
+            }
         }
-        build_block(
-            &state,
-            &state,
-            &parent_header,
-            timestamp_ms,
-            proposer,
-            candidates,
-        )
-        .map_err(|e| e.to_string())
-    })
-    .await
-    .map_err(|e| e.to_string())?
+    }
+
+    fn on_gossip(&mut self, gossip: ConsensusGossip) {
+        match gossip {
+            ConsensusGossip::Message(message) => self.inputs.push_back(Input::Message(message)),
+            ConsensusGossip::Proposal {
+                vote,
+                block,
+                justification,
+            } => {
+                let VoteKind::Notarize { block: named, .. } = vote.vote.kind else {
+                    return;
+                };
+                if named != block_ref(&block.header) {
+                    tracing::debug!(target: "consensus", "proposal whose block is not the one its vote names; dropped");
+                    return;
+                }
+                if self.received.len() >= MAX_RECEIVED_BLOCKS {
+                    let finalized = self.replica.finalized().height;
+                    self.received.retain(|_, b| b.header.height > finalized);
+                    if self.received.len() >= MAX_RECEIVED_BLOCKS {
+                        self.received.clear();
+                    }
+                }
+                self.received.insert(named.hash, Arc::new(*block));
+                self.inputs.extend(
+                    justification
+                        .into_iter()
+                        .map(|certificate| Input::Message(Message::Certificate(certificate))),
+                );
+                self.inputs.push_back(Input::Message(Message::Vote(vote)));
+            }
+        }
+    }
+
+    async fn on_effect(&mut self, effect: Effect) -> Result<Flow, ServiceError> {
+        match effect {
+            Effect::ScheduleTick { at_ms } => self.next_tick_ms = Some(at_ms),
+            Effect::PersistVote(vote) => {
+                let storage = self.ctx.storage.clone();
+                tokio::task::spawn_blocking(move || storage.log_vote(vote.view, &vote.encode()))
+                    .await
+                    .map_err(fatal)??;
+            }
+            Effect::Broadcast(message) => self.broadcast(message).await,
+            Effect::BuildBlock {
+                view,
+                parent,
+                parent_view: _,
+            } => {
+                // Pace blocks: one per block time at most.
+                let wait = self.next_slot_ms.saturating_sub(now_ms());
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(wait)) => {}
+                    _ = self.ctx.shutdown.changed() => return Ok(Flow::Stop),
+                }
+                let timestamp_ms = now_ms();
+                self.next_slot_ms = timestamp_ms + self.ctx.block_time_ms;
+                match self.build(parent, timestamp_ms).await {
+                    Ok(built) => {
+                        for (hash, reason) in &built.rejected {
+                            tracing::debug!(target: "consensus", %hash, %reason, "left out of the block");
+                        }
+                        let block = block_ref(&built.block.header);
+                        self.add_pending(Arc::new(built.block), built.executed);
+                        self.inputs.push_back(Input::Built { view, block });
+                    }
+                    // No answer: the view times out and the next leader tries.
+                    Err(reason) => {
+                        tracing::error!(target: "consensus", view, %reason, "building failed")
+                    }
+                }
+            }
+            Effect::VerifyBlock { view, block } => match self.ensure_executed(block.hash).await {
+                Ok(()) => self.inputs.push_back(Input::Verified {
+                    view,
+                    block,
+                    valid: true,
+                }),
+                Err(Missing::Invalid(reason)) => {
+                    tracing::warn!(target: "consensus", view, hash = %block.hash, %reason, "invalid proposal");
+                    self.inputs.push_back(Input::Verified {
+                        view,
+                        block,
+                        valid: false,
+                    });
+                }
+                // No answer: without the block this validator cannot vote for it.
+                Err(Missing::Unavailable(reason)) => {
+                    tracing::warn!(target: "consensus", view, hash = %block.hash, %reason, "cannot check the proposal")
+                }
+            },
+            Effect::Finalized {
+                blocks,
+                certificate,
+            } => self.on_finalized(blocks, certificate).await?,
+            Effect::NeedAncestors {
+                tip,
+                finalized_height,
+            } => self.on_need_ancestors(tip, finalized_height).await?,
+            Effect::Evidence { first, second } => {
+                self.ctx.status.equivocations.fetch_add(1, Relaxed);
+                tracing::warn!(target: "consensus", signer = ?first.signer, view = first.vote.view, ?first, ?second, "validator signed conflicting votes");
+            }
+            Effect::Halt { reason } => return Err(fatal(reason)),
+        }
+        Ok(Flow::Continue)
+    }
+
+    /// Sends a consensus message to every peer. Our own proposal goes with its block and
+    /// the certificates that justify its parent.
+    async fn broadcast(&self, message: Message) {
+        let Some(network) = &self.ctx.network else {
+            return;
+        };
+        let gossip = match message {
+            Message::Vote(vote) => match (vote.vote.kind, &self.ctx.key) {
+                (VoteKind::Notarize { block, parent_view }, Some(key))
+                    if vote.signer == key.account_id()
+                        && self.replica.leader(vote.vote.view) == vote.signer =>
+                {
+                    match self.pending.get(&block.hash) {
+                        Some(pending) => ConsensusGossip::Proposal {
+                            vote,
+                            block: Box::new((*pending.block).clone()),
+                            justification: self.replica.justification(vote.vote.view, parent_view),
+                        },
+                        None => ConsensusGossip::Message(Message::Vote(vote)),
+                    }
+                }
+                _ => ConsensusGossip::Message(Message::Vote(vote)),
+            },
+            other => ConsensusGossip::Message(other),
+        };
+        if network
+            .publish(Topic::Consensus, gossip.encode())
+            .await
+            .is_err()
+        {
+            tracing::debug!(target: "consensus", "network stopped; message not sent");
+        }
+    }
+
+    fn add_pending(&mut self, block: Arc<Block>, executed: ExecutedBlock) {
+        let hash = block.header.hash();
+        let height = block.header.height;
+        self.ctx.recent.lock().insert(hash, block.clone());
+        self.pending
+            .insert(hash, Arc::new(Pending { block, executed }));
+        self.ctx.status.best_height.fetch_max(height, Relaxed);
+    }
+
+    /// Forgets what is final (or conflicts with what is): everything at or below `height`.
+    fn prune_pending(&mut self, height: u64) {
+        self.pending.retain(|_, p| p.block.header.height > height);
+        self.received.retain(|_, b| b.header.height > height);
+        self.ctx
+            .recent
+            .lock()
+            .retain(|_, b| b.header.height > height);
+    }
+
+    fn head(&self) -> Result<Header, ServiceError> {
+        self.ctx
+            .storage
+            .best_header()?
+            .ok_or_else(|| fatal("no genesis in storage"))
+    }
+
+    /// The not-yet-final blocks from the finalized head up to `tip`, oldest first.
+    fn ancestry(&self, tip: Hash) -> Vec<Arc<Pending>> {
+        let mut chain = Vec::new();
+        let mut cursor = tip;
+        while let Some(block) = self.pending.get(&cursor) {
+            chain.push(block.clone());
+            cursor = block.block.header.parent_hash;
+        }
+        chain.reverse();
+        chain
+    }
+
+    async fn build(
+        &self,
+        parent: BlockRef,
+        timestamp_ms: TimestampMs,
+    ) -> Result<BuiltBlock, String> {
+        let candidates = self
+            .ctx
+            .pool
+            .candidates(wijk_runtime::MAX_BLOCK_TRANSACTIONS)
+            .await
+            .map_err(|e| e.to_string())?;
+        let storage = self.ctx.storage.clone();
+        let proposer = self
+            .ctx
+            .key
+            .as_ref()
+            .ok_or("a full node does not build blocks")?
+            .account_id();
+        let layers = self.ancestry(parent.hash);
+        tokio::task::spawn_blocking(move || {
+            let parent_header = match layers.last() {
+                Some(layer) => layer.block.header.clone(),
+                None => storage
+                    .best_header()
+                    .map_err(|e| e.to_string())?
+                    .ok_or("no genesis in storage")?,
+            };
+            if parent_header.hash() != parent.hash {
+                return Err(format!(
+                    "asked to build on {}, which is neither final nor pending here",
+                    parent.hash
+                ));
+            }
+            let mut state = StagedState::new(storage.as_ref());
+            for layer in &layers {
+                state.push(StagedBlock {
+                    height: layer.block.header.height,
+                    executed: &layer.executed,
+                });
+            }
+            build_block(
+                &state,
+                &state,
+                &parent_header,
+                timestamp_ms,
+                proposer,
+                candidates,
+            )
+            .map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| e.to_string())?
+    }
+
+    /// Makes sure the block `hash` is executed here: takes it (and any missing ancestors
+    /// back to a block this node has) from received proposals or from peers, and executes
+    /// them in order on their parents.
+    async fn ensure_executed(&mut self, hash: Hash) -> Result<(), Missing> {
+        let head = self
+            .head()
+            .map_err(|e| Missing::Unavailable(e.to_string()))?;
+        let head_hash = head.hash();
+        let mut missing = Vec::new();
+        let mut cursor = hash;
+        while cursor != head_hash && !self.pending.contains_key(&cursor) {
+            if missing.len() >= MAX_FETCH_BY_HASH {
+                return Err(Missing::Unavailable(format!(
+                    "more than {MAX_FETCH_BY_HASH} blocks missing; waiting for sync"
+                )));
+            }
+            let block = match self.received.get(&cursor) {
+                Some(block) => block.clone(),
+                None => self.fetch_block(cursor).await?,
+            };
+            if block.header.height <= head.height {
+                return Err(Missing::Invalid(format!(
+                    "block {cursor} at height {} does not extend the final block {head_hash}",
+                    block.header.height
+                )));
+            }
+            cursor = block.header.parent_hash;
+            missing.push(block);
+        }
+        for block in missing.into_iter().rev() {
+            let executed = self.execute(block.clone()).await?;
+            self.add_pending(block, executed);
+        }
+        Ok(())
+    }
+
+    /// Executes `block` on its parent, which is final or pending here.
+    async fn execute(&self, block: Arc<Block>) -> Result<ExecutedBlock, Missing> {
+        let layers = self.ancestry(block.header.parent_hash);
+        let storage = self.ctx.storage.clone();
+        let signing = self.ctx.signing;
+        let status = self.ctx.status.clone();
+        tokio::task::spawn_blocking(move || {
+            let started = Instant::now();
+            let parent = match layers.last() {
+                Some(layer) => layer.block.header.clone(),
+                None => storage
+                    .best_header()
+                    .map_err(|e| Missing::Unavailable(e.to_string()))?
+                    .ok_or_else(|| Missing::Unavailable("no genesis".into()))?,
+            };
+            let checked = check_signatures(&block, &signing, None)
+                .map_err(|e| Missing::Invalid(e.to_string()))?;
+            let mut state = StagedState::new(storage.as_ref());
+            for layer in &layers {
+                state.push(StagedBlock {
+                    height: layer.block.header.height,
+                    executed: &layer.executed,
+                });
+            }
+            let executed =
+                execute_checked_block(&state, &state, &parent, &block, &signing, checked)
+                    .map_err(|e| Missing::Invalid(e.to_string()))?;
+            status
+                .import_micros
+                .fetch_add(started.elapsed().as_micros() as u64, Relaxed);
+            Ok(executed)
+        })
+        .await
+        .map_err(|e| Missing::Unavailable(e.to_string()))?
+    }
+
+    /// Asks peers, one after another, for the block with this hash.
+    async fn fetch_block(&self, hash: Hash) -> Result<Arc<Block>, Missing> {
+        let request = SyncRequest::Block { hash }.encode();
+        for peer in self.peers().await {
+            if let Some(SyncResponse::Block(Some(block))) = self.ask(peer, request.clone()).await {
+                if block.header.hash() == hash {
+                    return Ok(Arc::new(block));
+                }
+                tracing::warn!(target: "sync", %peer, %hash, "peer answered with another block");
+            }
+        }
+        Err(Missing::Unavailable(format!("no peer has block {hash}")))
+    }
+
+    async fn peers(&self) -> Vec<PeerId> {
+        match &self.ctx.network {
+            Some(network) => network.peers().await.unwrap_or_default(),
+            None => Vec::new(),
+        }
+    }
+
+    async fn ask(&self, peer: PeerId, request: Vec<u8>) -> Option<SyncResponse> {
+        let network = self.ctx.network.as_ref()?;
+        let answer = tokio::time::timeout(REQUEST_TIMEOUT, network.request(peer, request)).await;
+        match answer {
+            Ok(Ok(bytes)) => match decode_bounded::<SyncResponse>(
+                "sync response",
+                &bytes,
+                wijk_network::MAX_SYNC_MESSAGE_BYTES,
+            ) {
+                Ok(response) => Some(response),
+                Err(error) => {
+                    tracing::warn!(target: "sync", %peer, %error, "malformed sync answer");
+                    None
+                }
+            },
+            Ok(Err(error)) => {
+                tracing::debug!(target: "sync", %peer, %error, "sync request failed");
+                None
+            }
+            Err(_) => {
+                tracing::debug!(target: "sync", %peer, "sync request timed out");
+                None
+            }
+        }
+    }
+
+    async fn on_finalized(
+        &mut self,
+        blocks: Vec<BlockRef>,
+        certificate: FinalityCertificate,
+    ) -> Result<(), ServiceError> {
+        self.ctx
+            .status
+            .certificate_signers
+            .store(certificate.signatures.len() as u64, Relaxed);
+        let head = self.head()?;
+        // Blocks this node already has (synced meanwhile) must be the same blocks.
+        for block in blocks.iter().filter(|b| b.height <= head.height) {
+            let ours = self.ctx.storage.header(block.height)?.map(|h| h.hash());
+            if ours != Some(block.hash) {
+                return Err(fatal(format!(
+                    "block {} at height {} is final, but this node has {ours:?} there",
+                    block.hash, block.height
+                )));
+            }
+        }
+        let new: Vec<BlockRef> = blocks
+            .into_iter()
+            .filter(|b| b.height > head.height)
+            .collect();
+        let Some(tip) = new.last().copied() else {
+            return Ok(());
+        };
+        match self.ensure_executed(tip.hash).await {
+            Ok(()) => self.commit_run(&new, certificate).await,
+            Err(Missing::Invalid(reason)) => Err(fatal(format!(
+                "a quorum finalized block {} at height {}, which this node finds invalid: {reason}",
+                tip.hash, tip.height
+            ))),
+            Err(reason) => {
+                tracing::info!(target: "sync", height = tip.height, reason = %reason.text(), "final block not executed here; downloading");
+                self.sync_to(tip.height).await
+            }
+        }
+    }
+
+    /// Commits pending blocks (consecutive, above the head) final through `certificate`.
+    async fn commit_run(
+        &mut self,
+        run: &[BlockRef],
+        certificate: FinalityCertificate,
+    ) -> Result<(), ServiceError> {
+        let blocks: Vec<Arc<Pending>> = run
+            .iter()
+            .map(|r| {
+                self.pending
+                    .get(&r.hash)
+                    .cloned()
+                    .ok_or_else(|| fatal(format!("final block {} was not executed", r.hash)))
+            })
+            .collect::<Result<_, _>>()?;
+        let storage = self.ctx.storage.clone();
+        let started = Instant::now();
+        let written = blocks.clone();
+        tokio::task::spawn_blocking(move || {
+            let run: Vec<_> = written
+                .iter()
+                .map(|p| (p.block.as_ref(), &p.executed))
+                .collect();
+            storage.commit_blocks(&run, &certificate)
+        })
+        .await
+        .map_err(fatal)?
+        .map_err(fatal)?;
+        self.ctx
+            .status
+            .import_micros
+            .fetch_add(started.elapsed().as_micros() as u64, Relaxed);
+        for pending in &blocks {
+            self.announce(&pending.block).await;
+        }
+        if let Some(last) = run.last() {
+            self.prune_pending(last.height);
+        }
+        Ok(())
+    }
+
+    /// Tells the pool and subscribers about a committed block.
+    async fn announce(&self, block: &Block) {
+        let header = block.header.clone();
+        let tx_hashes: Vec<Hash> = block.transactions.iter().map(|tx| tx.hash()).collect();
+        tracing::info!(
+            target: "consensus",
+            "finalized #{} {} with {} transactions",
+            header.height,
+            header.hash(),
+            tx_hashes.len()
+        );
+        self.ctx.status.blocks_committed.fetch_add(1, Relaxed);
+        self.ctx
+            .status
+            .best_height
+            .fetch_max(header.height, Relaxed);
+        // A closed pool means we are shutting down; nothing to do.
+        let _ = self
+            .ctx
+            .pool
+            .block_committed(header.height, tx_hashes.clone())
+            .await;
+        let _ = self
+            .ctx
+            .committed
+            .send(CommittedBlock { header, tx_hashes });
+    }
+
+    /// A certificate finalized `tip`, whose ancestry back to the replica's finalized block
+    /// is unknown: fetch it, then tell the replica the parent links.
+    async fn on_need_ancestors(
+        &mut self,
+        tip: BlockRef,
+        finalized_height: u64,
+    ) -> Result<(), ServiceError> {
+        if self.ensure_executed(tip.hash).await.is_err() {
+            self.sync_to(tip.height).await?;
+        }
+        let head = self.head()?;
+        let mut links = Vec::new();
+        let storage = self.ctx.storage.clone();
+        let stored_to = head.height.min(tip.height);
+        let stored = tokio::task::spawn_blocking(move || {
+            (finalized_height + 1..=stored_to)
+                .map(|height| storage.header(height))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await
+        .map_err(fatal)??;
+        links.extend(stored.into_iter().flatten().map(|h| block_ref(&h)));
+        links.extend(
+            self.ancestry(tip.hash)
+                .iter()
+                .map(|p| block_ref(&p.block.header)),
+        );
+        if !links.is_empty() {
+            self.inputs.push_back(Input::Ancestors(links));
+        }
+        Ok(())
+    }
+
+    /// Downloads finalized blocks from peers until the head reaches `target` (or no peer
+    /// has more), importing each with full re-execution and certificate checks.
+    async fn sync_to(&mut self, target: u64) -> Result<(), ServiceError> {
+        let status = self.ctx.status.clone();
+        status.sync_target.fetch_max(target, Relaxed);
+        status.syncing.store(true, Relaxed);
+        let started = Instant::now();
+        let first = self.head()?.height;
+        let result = self.download(target).await;
+        status.syncing.store(false, Relaxed);
+        let head = self.head()?.height;
+        if head > first {
+            tracing::info!(target: "sync", "synced #{} to #{head} (target #{target}) in {:.1?}", first + 1, started.elapsed());
+            self.prune_pending(head);
+        }
+        result
+    }
+
+    async fn download(&mut self, target: u64) -> Result<(), ServiceError> {
+        loop {
+            let head = self.head()?.height;
+            if head >= target {
+                return Ok(());
+            }
+            let request = SyncRequest::Finalized {
+                from: head + 1,
+                max_blocks: MAX_BLOCKS_PER_ANSWER,
+            }
+            .encode();
+            let mut progressed = false;
+            for peer in self.peers().await {
+                let Some(SyncResponse::Finalized(blocks)) = self.ask(peer, request.clone()).await
+                else {
+                    continue;
+                };
+                if blocks.is_empty() {
+                    continue;
+                }
+                let storage = self.ctx.storage.clone();
+                let signing = self.ctx.signing;
+                let imported = tokio::task::spawn_blocking(move || {
+                    let mut imported = Vec::new();
+                    let result = crate::import_blocks(
+                        &storage,
+                        blocks.into_iter().map(Ok),
+                        &signing,
+                        |block| imported.push(block.clone()),
+                    );
+                    (result, imported)
+                })
+                .await
+                .map_err(fatal)?;
+                let (result, blocks) = imported;
+                for block in &blocks {
+                    self.announce(block).await;
+                }
+                match result {
+                    Ok(summary) if summary.blocks > 0 => {
+                        tracing::info!(target: "sync", "imported {} blocks from {peer}; at #{} of #{target}", summary.blocks, self.head()?.height);
+                        progressed = true;
+                        break;
+                    }
+                    Ok(_) => {}
+                    Err(error) => {
+                        tracing::warn!(target: "sync", %peer, %error, "blocks from peer refused")
+                    }
+                }
+            }
+            if !progressed {
+                tracing::warn!(target: "sync", "no peer could extend the chain past #{head} (target #{target}); will retry on the next certificate");
+                return Ok(());
+            }
+        }
+    }
 }
 
-async fn commit(
-    ctx: &AuthorContext,
-    finished: Arc<Pending>,
-    certificate: FinalityCertificate,
-) -> Result<(), ServiceError> {
-    let storage = ctx.storage.clone();
-    let header = finished.block.header.clone();
-    let tx_hashes: Vec<_> = finished
-        .block
-        .transactions
-        .iter()
-        .map(|tx| tx.hash())
-        .collect();
-    tokio::task::spawn_blocking(move || {
-        storage.commit_block(&finished.block, &finished.executed, &certificate)
-    })
-    .await
-    .map_err(fatal)?
-    .map_err(fatal)?;
-    tracing::info!(
-        target: "consensus",
-        "finalized #{} {} with {} transactions",
-        header.height,
-        header.hash(),
-        tx_hashes.len()
-    );
-    // A closed pool means we are shutting down; nothing to do.
-    let _ = ctx
-        .pool
-        .block_committed(header.height, tx_hashes.clone())
-        .await;
-    let _ = ctx.committed.send(CommittedBlock { header, tx_hashes });
-    Ok(())
+/// Why a block is not executed here.
+enum Missing {
+    /// It (or an ancestor) could not be had from anyone.
+    Unavailable(String),
+    /// It (or an ancestor) does not execute, or does not extend the final chain.
+    Invalid(String),
+}
+
+impl Missing {
+    fn text(&self) -> &str {
+        match self {
+            Missing::Unavailable(reason) | Missing::Invalid(reason) => reason,
+        }
+    }
 }

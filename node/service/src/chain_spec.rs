@@ -27,10 +27,25 @@ pub struct ChainSpec {
     pub coin_symbol: String,
     /// Target time between blocks.
     pub block_time_ms: u64,
-    /// Network addresses of nodes to connect to first.
+    /// Network addresses of nodes to connect to first
+    /// (`/ip4/10.0.0.1/tcp/30333/p2p/12D3Koo...`).
     pub bootnodes: Vec<String>,
+    /// The nodes allowed on this chain's network, validators' and full nodes' alike: a
+    /// peer whose node key is not listed is refused at connection time.
+    #[serde(default)]
+    pub allowed_nodes: Vec<AllowedNode>,
     /// The genesis state.
     pub genesis: GenesisSpec,
+}
+
+/// A node allowed on the network.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AllowedNode {
+    /// Who runs it, for people (e.g. "Cooperative Rabot, validator 1").
+    pub name: String,
+    /// Its peer id (from `wijk-node key inspect-node-key`).
+    pub peer_id: String,
 }
 
 /// Genesis as written in a chain spec: addresses and euro amounts as text.
@@ -78,6 +93,14 @@ pub enum ChainSpecError {
         /// Why.
         source: wijk_primitives::AmountError,
     },
+    /// An allowed node's peer id is not one.
+    #[error("chain spec allowedNodes entry {name}: `{peer_id}` is not a peer id")]
+    PeerId {
+        /// The entry's name.
+        name: String,
+        /// What was written.
+        peer_id: String,
+    },
     /// `--chain` named nothing we know.
     #[error("unknown chain `{name}`: use dev, local, or a path to a chain spec JSON file")]
     Unknown {
@@ -96,16 +119,42 @@ impl ChainSpec {
     }
 
     /// The development chain: one validator (//Alice, also the issuer), and //Alice,
-    /// //Bob and //Charlie pre-funded.
+    /// //Bob and //Charlie pre-funded. No other node is expected.
     pub fn dev() -> ChainSpec {
         Self::with_validators("Wijk Dev", "wijk_dev", "Development", &["Alice"])
     }
 
-    /// A local testnet of `validators` validators (//Alice, //Bob, ... then //V5, //V6...).
-    pub fn local(validators: usize) -> ChainSpec {
+    /// A local testnet of `validators` validators (//Alice, //Bob, ... then //V5, //V6...)
+    /// and `full_nodes` allowed full nodes (//Full1, //Full2, ...), each node with the
+    /// dev node key of its name.
+    pub fn local(validators: usize, full_nodes: usize) -> ChainSpec {
         let names: Vec<String> = (0..validators.max(1)).map(dev_validator_name).collect();
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
-        Self::with_validators("Wijk Local Testnet", "wijk_local", "Local", &names)
+        let mut spec = Self::with_validators("Wijk Local Testnet", "wijk_local", "Local", &names);
+        let full: Vec<String> = (1..=full_nodes).map(|i| format!("Full{i}")).collect();
+        spec.allowed_nodes = names
+            .iter()
+            .copied()
+            .chain(full.iter().map(String::as_str))
+            .map(|name| AllowedNode {
+                name: name.to_string(),
+                peer_id: crate::NodeKey::dev(name).peer_id().to_string(),
+            })
+            .collect();
+        spec
+    }
+
+    /// The peer ids allowed on the network.
+    pub fn allowed_peers(&self) -> Result<Vec<wijk_network::PeerId>, ChainSpecError> {
+        self.allowed_nodes
+            .iter()
+            .map(|node| {
+                node.peer_id.parse().map_err(|_| ChainSpecError::PeerId {
+                    name: node.name.clone(),
+                    peer_id: node.peer_id.clone(),
+                })
+            })
+            .collect()
     }
 
     fn with_validators(name: &str, id: &str, chain_type: &str, validators: &[&str]) -> ChainSpec {
@@ -118,6 +167,7 @@ impl ChainSpec {
             coin_symbol: "WIJK".into(),
             block_time_ms: 1_000,
             bootnodes: Vec::new(),
+            allowed_nodes: Vec::new(),
             genesis: GenesisSpec {
                 timestamp_ms: 0,
                 validators: Vec::new(),
@@ -139,7 +189,7 @@ impl ChainSpec {
     pub fn load(name: &str) -> Result<ChainSpec, ChainSpecError> {
         match name {
             "dev" => Ok(Self::dev()),
-            "local" => Ok(Self::local(4)),
+            "local" => Ok(Self::local(4, 0)),
             path if Path::new(path).exists() => {
                 let text =
                     std::fs::read_to_string(path).map_err(|source| ChainSpecError::Read {
@@ -156,6 +206,7 @@ impl ChainSpec {
     pub fn from_json(text: &str) -> Result<ChainSpec, ChainSpecError> {
         let spec: ChainSpec = serde_json::from_str(text)?;
         spec.genesis_config()?;
+        spec.allowed_peers()?;
         Ok(spec)
     }
 
@@ -256,7 +307,19 @@ mod tests {
 
     #[test]
     fn local_spec_has_the_asked_number_of_validators() {
-        assert_eq!(ChainSpec::local(4).validators().unwrap().len(), 4);
-        assert_eq!(ChainSpec::local(7).genesis.validators.len(), 7);
+        assert_eq!(ChainSpec::local(4, 0).validators().unwrap().len(), 4);
+        assert_eq!(ChainSpec::local(7, 0).genesis.validators.len(), 7);
+        let spec = ChainSpec::local(4, 2);
+        assert_eq!(spec.allowed_peers().unwrap().len(), 6);
+        assert_eq!(
+            spec.allowed_nodes[4].peer_id,
+            crate::NodeKey::dev("Full1").peer_id().to_string()
+        );
+        let mut bad = spec.clone();
+        bad.allowed_nodes[0].peer_id = "nobody".into();
+        assert!(matches!(
+            ChainSpec::from_json(&bad.to_json()),
+            Err(ChainSpecError::PeerId { .. })
+        ));
     }
 }

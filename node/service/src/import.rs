@@ -65,6 +65,15 @@ pub enum ImportError {
         /// The height.
         height: u64,
     },
+    /// A block is not proven final: its certificate is for an earlier block, or names a
+    /// later block that does not follow.
+    #[error("block {height} is not proven final: {reason}")]
+    Unjustified {
+        /// The block's height.
+        height: u64,
+        /// Why.
+        reason: String,
+    },
     /// The block file belongs to another chain.
     #[error("block file is for chain {found}, this node runs {expected}")]
     WrongChain {
@@ -75,7 +84,13 @@ pub enum ImportError {
     },
 }
 
-/// Checks and commits one block on top of the last committed block.
+/// Most blocks that may wait, executed, for the certificate of a descendant that
+/// finalizes them (consensus finalizes a block's unfinalized ancestors with it). A file or
+/// peer that sends more is refused rather than held in memory.
+pub const MAX_BLOCKS_PER_CERTIFICATE: usize = 256;
+
+/// Checks and commits one block, final through its own certificate, on top of the last
+/// committed block.
 pub fn import_block(
     storage: &Storage,
     block: &Block,
@@ -88,14 +103,9 @@ pub fn import_block(
             source,
         })?;
     let parent = committed_head(storage)?;
-    let executed = check_and_execute(
-        &StagedState::new(storage),
-        &parent,
-        block,
-        certificate,
-        signing,
-        checked,
-    )?;
+    let state = StagedState::new(storage);
+    let executed = execute(&state, &parent, block, signing, checked)?;
+    check_certificate(&state, &block.header, certificate, signing)?;
     storage.commit_block(block, &executed, certificate)?;
     Ok(executed)
 }
@@ -109,13 +119,11 @@ fn committed_head(storage: &Storage) -> Result<Header, ImportError> {
     })
 }
 
-/// Checks `block`'s certificate against the validator set in `state` and re-executes it
-/// on `parent` (whose post-state `state` is), checking every root.
-fn check_and_execute(
+/// Re-executes `block` on `parent` (whose post-state `state` is), checking every root.
+fn execute(
     state: &StagedState<'_, Storage>,
     parent: &Header,
     block: &Block,
-    certificate: &FinalityCertificate,
     signing: &SigningContext,
     checked: SignaturesChecked,
 ) -> Result<ExecutedBlock, ImportError> {
@@ -126,12 +134,25 @@ fn check_and_execute(
             finalized: parent.height,
         });
     }
-    let validators = wijk_system::validators(state)?;
-    certificate
-        .verify(signing.genesis_hash, &block.header, &validators)
-        .map_err(|source| ImportError::Certificate { height, source })?;
     execute_checked_block(state, state, parent, block, signing, checked)
         .map_err(|source| ImportError::Invalid { height, source })
+}
+
+/// Checks that `certificate` finalizes `header`, against the validator set in `state`
+/// (the state the block was executed on).
+fn check_certificate(
+    state: &StagedState<'_, Storage>,
+    header: &Header,
+    certificate: &FinalityCertificate,
+    signing: &SigningContext,
+) -> Result<(), ImportError> {
+    let validators = wijk_system::validators(state)?;
+    certificate
+        .verify(signing.genesis_hash, header, &validators)
+        .map_err(|source| ImportError::Certificate {
+            height: header.height,
+            source,
+        })
 }
 
 /// What [`import_blocks`] did.
@@ -145,20 +166,24 @@ pub struct ImportSummary {
     pub skipped: u64,
 }
 
-/// A checked and executed block on its way to disk.
+/// Checked and executed blocks on their way to disk: final through `certificate`, which
+/// certifies the last of them.
 struct Verified {
-    block: Block,
+    blocks: Vec<(Block, ExecutedBlock)>,
     certificate: FinalityCertificate,
-    executed: ExecutedBlock,
 }
 
 /// Imports a stream of blocks in order, as a three-stage pipeline: the signatures of
 /// upcoming blocks are checked on one thread (they need no state); the current block is
-/// executed on top of the previous one, which is meanwhile written (synced) by a writer
-/// thread. Execution reads through the previous block's changes and tree nodes
-/// ([`StagedState`]), so it never waits for the disk. `on_imported` is called after each
-/// block's synced write, in order; at most one block is executed but not yet on disk.
-/// Blocks the node already has are compared by hash and skipped.
+/// executed on top of the previous ones, which are meanwhile written (synced) by a writer
+/// thread. Execution reads through earlier blocks' changes and tree nodes
+/// ([`StagedState`]), so it never waits for the disk.
+///
+/// A block whose certificate names a later block (it was finalized as that block's
+/// ancestor) is executed and held until that block arrives and its certificate checks;
+/// then the run is written in one synced batch. Nothing is written that is not proven
+/// final. `on_imported` is called after each block's synced write, in order. Blocks the
+/// node already has are compared by hash and skipped.
 pub fn import_blocks<I>(
     storage: &Storage,
     blocks: I,
@@ -196,15 +221,18 @@ where
         let (written_sender, written) = std::sync::mpsc::sync_channel(1);
         scope.spawn(move || {
             for job in writes {
-                let result = storage.commit_block(&job.block, &job.executed, &job.certificate);
+                let run: Vec<_> = job.blocks.iter().map(|(b, e)| (b, e)).collect();
+                let result = storage.commit_blocks(&run, &job.certificate);
                 if written_sender.send(result).is_err() {
                     break;
                 }
             }
         });
         let mut summary = ImportSummary::default();
-        // The block being written, if any: executed, not yet on disk.
+        // The run being written, if any: executed, not yet on disk.
         let mut in_flight: Option<Arc<Verified>> = None;
+        // Executed blocks waiting for the certificate of a later block.
+        let mut awaiting: Vec<(Block, ExecutedBlock, FinalityCertificate)> = Vec::new();
         let mut wait_for_write = |in_flight: &mut Option<Arc<Verified>>,
                                   summary: &mut ImportSummary|
          -> Result<(), ImportError> {
@@ -212,9 +240,11 @@ where
                 written.recv().map_err(|_| ImportError::File {
                     reason: "the block writer stopped".into(),
                 })??;
-                summary.blocks += 1;
-                summary.transactions += job.block.transactions.len() as u64;
-                on_imported(&job.block);
+                for (block, _) in &job.blocks {
+                    summary.blocks += 1;
+                    summary.transactions += block.transactions.len() as u64;
+                    on_imported(block);
+                }
             }
             Ok(())
         };
@@ -222,11 +252,16 @@ where
             for item in checked_blocks {
                 let (block, certificate, checked) = item?;
                 let height = block.header.height;
-                let head = match &in_flight {
-                    Some(job) => job.block.header.clone(),
-                    None => committed_head(storage)?,
+                let head = match (awaiting.last(), &in_flight) {
+                    (Some((last, _, _)), _) => last.header.clone(),
+                    (None, Some(job)) => job.blocks.last().map(|(b, _)| b.header.clone()).ok_or(
+                        ImportError::File {
+                            reason: "empty write".into(),
+                        },
+                    )?,
+                    (None, None) => committed_head(storage)?,
                 };
-                if height <= head.height {
+                if height <= head.height && awaiting.is_empty() {
                     let ours = if height == head.height {
                         Some(head.hash())
                     } else {
@@ -238,20 +273,62 @@ where
                     summary.skipped += 1;
                     continue;
                 }
-                let mut state = StagedState::new(storage);
-                if let Some(job) = &in_flight {
-                    state.push(StagedBlock {
-                        height: job.block.header.height,
-                        executed: &job.executed,
+                if certificate.height < height {
+                    return Err(ImportError::Unjustified {
+                        height,
+                        reason: format!(
+                            "its certificate is for the earlier block {}",
+                            certificate.height
+                        ),
                     });
                 }
-                let executed =
-                    check_and_execute(&state, &head, &block, &certificate, signing, checked)?;
+                if awaiting
+                    .first()
+                    .is_some_and(|(_, _, waiting_for)| *waiting_for != certificate)
+                {
+                    return Err(ImportError::Unjustified {
+                        height: awaiting[0].0.header.height,
+                        reason: format!(
+                            "its certificate names block {}, but block {height} came with another",
+                            awaiting[0].2.height
+                        ),
+                    });
+                }
+                let mut state = StagedState::new(storage);
+                for (block, executed) in in_flight.iter().flat_map(|job| job.blocks.iter()) {
+                    state.push(StagedBlock {
+                        height: block.header.height,
+                        executed,
+                    });
+                }
+                for (block, executed, _) in &awaiting {
+                    state.push(StagedBlock {
+                        height: block.header.height,
+                        executed,
+                    });
+                }
+                let executed = execute(&state, &head, &block, signing, checked)?;
+                if certificate.height > height {
+                    if awaiting.len() >= MAX_BLOCKS_PER_CERTIFICATE {
+                        return Err(ImportError::Unjustified {
+                            height: awaiting[0].0.header.height,
+                            reason: format!(
+                                "no certificate within {MAX_BLOCKS_PER_CERTIFICATE} blocks"
+                            ),
+                        });
+                    }
+                    awaiting.push((block, executed, certificate));
+                    continue;
+                }
+                check_certificate(&state, &block.header, &certificate, signing)?;
+                drop(state);
                 wait_for_write(&mut in_flight, &mut summary)?;
+                let mut run: Vec<(Block, ExecutedBlock)> =
+                    awaiting.drain(..).map(|(b, e, _)| (b, e)).collect();
+                run.push((block, executed));
                 let job = Arc::new(Verified {
-                    block,
+                    blocks: run,
                     certificate,
-                    executed,
                 });
                 write_sender
                     .send(Arc::clone(&job))
@@ -260,9 +337,18 @@ where
                     })?;
                 in_flight = Some(job);
             }
-            Ok(())
+            match awaiting.first() {
+                Some((block, _, certificate)) => Err(ImportError::Unjustified {
+                    height: block.header.height,
+                    reason: format!(
+                        "it is final only through block {}, which never came",
+                        certificate.height
+                    ),
+                }),
+                None => Ok(()),
+            }
         })();
-        // Whatever happened, the block already handed to the writer is valid: finish it.
+        // Whatever happened, the run already handed to the writer is valid: finish it.
         let finished = wait_for_write(&mut in_flight, &mut summary);
         drop(write_sender);
         result.and(finished).map(|()| summary)

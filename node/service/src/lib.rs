@@ -2,9 +2,11 @@
 //! and the RPC server into a running wijk node, and imports/exports blocks.
 //!
 //! Owns: the chain specification format ([`chain_spec`]), start-up and shutdown
-//! ([`node`]), the validator actor that carries out consensus effects ([`author`]), block
-//! import with full re-execution and certificate checks ([`import`]), and the audit of a
-//! chain's certificates from its spec alone ([`audit`]).
+//! ([`node`]), the consensus actor that carries out consensus effects and catches up from
+//! peers ([`author`]), what nodes say to each other ([`protocol`]) and the routing of
+//! network events (`p2p`), node keys ([`node_key`]), block import with full re-execution
+//! and certificate checks ([`import`]), and the audit of a chain's certificates from its
+//! spec alone ([`audit`]).
 //! Must never: contain chain rules (the runtime does) or consensus decisions (the
 //! consensus crate does); it only performs their effects.
 
@@ -13,6 +15,9 @@ pub mod author;
 pub mod chain_spec;
 pub mod import;
 pub mod node;
+pub mod node_key;
+mod p2p;
+pub mod protocol;
 #[cfg(test)]
 mod testing;
 
@@ -21,4 +26,5 @@ pub use chain_spec::{ChainSpec, ChainSpecError};
 pub use import::{
     import_block, import_blocks, BlockFileReader, BlockFileWriter, ImportError, ImportSummary,
 };
-pub use node::{start, NodeConfig, RunningNode, ServiceError};
+pub use node::{start, NetworkSettings, NodeConfig, RunningNode, ServiceError};
+pub use node_key::{NodeKey, NodeKeyError};

@@ -1,14 +1,16 @@
 //! Starting and stopping a node.
 
-use crate::author::{self, AuthorContext};
+use crate::author::{self, AuthorContext, RecentBlocks};
 use crate::chain_spec::{ChainSpec, ChainSpecError};
+use crate::NodeKey;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
+use wijk_network::Multiaddr;
 use wijk_primitives::{Hash, Keypair, SigningContext};
-use wijk_rpc::{ChainInfo, RpcConfig, RpcContext, RpcHandle};
+use wijk_rpc::{ChainInfo, NodeStatus, RpcConfig, RpcContext, RpcHandle};
 use wijk_runtime::{build_genesis, SPEC_VERSION};
 use wijk_storage::{Storage, StorageError};
 use wijk_txpool::PoolConfig;
@@ -27,6 +29,21 @@ pub struct NodeConfig {
     pub validator: Option<Keypair>,
     /// Pool limits.
     pub pool: PoolConfig,
+    /// The peer-to-peer network; `None` runs alone (a dev chain, tests).
+    pub network: Option<NetworkSettings>,
+}
+
+/// How this node joins its chain's network.
+pub struct NetworkSettings {
+    /// This node's identity.
+    pub node_key: NodeKey,
+    /// Where to listen, e.g. `/ip4/0.0.0.0/tcp/30333`.
+    pub listen: Vec<Multiaddr>,
+    /// Peers to dial at start (added to the chain spec's bootnodes), redialled when they
+    /// drop.
+    pub bootnodes: Vec<Multiaddr>,
+    /// Most connections in total.
+    pub max_connections: u32,
 }
 
 /// Why the node could not start or had to stop.
@@ -52,6 +69,12 @@ pub enum ServiceError {
         /// The set.
         validators: String,
     },
+    /// The network did not start, or its settings are wrong.
+    #[error("network: {reason}")]
+    Network {
+        /// Why.
+        reason: String,
+    },
     /// The block author hit an error it cannot recover from.
     #[error("block author stopped: {reason}")]
     Author {
@@ -64,11 +87,15 @@ pub enum ServiceError {
 pub struct RunningNode {
     /// Where JSON-RPC listens.
     pub rpc_addr: Option<SocketAddr>,
+    /// Peers, sync and consensus progress.
+    pub status: Arc<NodeStatus>,
     /// The database.
     pub storage: Arc<Storage>,
     /// The chain's genesis hash.
     pub genesis_hash: Hash,
     shutdown: watch::Sender<bool>,
+    /// Keeps the consensus inbox open when there is no network.
+    _consensus_sender: tokio::sync::mpsc::Sender<crate::protocol::ConsensusGossip>,
     author: Option<JoinHandle<Result<(), ServiceError>>>,
     rpc: Option<RpcHandle>,
 }
@@ -128,40 +155,102 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServiceError> {
     let pool = wijk_txpool::spawn(config.pool, storage.clone(), signing, finalized + 1);
     let (committed, _) = broadcast::channel(1_024);
     let (shutdown, shutdown_rx) = watch::channel(false);
+    let validators = spec.validators()?;
 
-    let author = match &config.validator {
-        Some(key) => {
-            let validators = spec.validators()?;
-            if !validators.contains(&key.account_id()) {
-                let show = |a| {
-                    wijk_primitives::Address {
-                        prefix: spec.address_prefix,
-                        account: a,
-                    }
-                    .to_string()
-                };
-                return Err(ServiceError::NotAValidator {
-                    account: show(key.account_id()),
-                    validators: validators
-                        .into_iter()
-                        .map(show)
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                });
+    if let Some(key) = &config.validator {
+        if !validators.contains(&key.account_id()) {
+            let show = |a| {
+                wijk_primitives::Address {
+                    prefix: spec.address_prefix,
+                    account: a,
+                }
+                .to_string()
+            };
+            return Err(ServiceError::NotAValidator {
+                account: show(key.account_id()),
+                validators: validators
+                    .iter()
+                    .map(|v| show(*v))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+    }
+
+    let status = Arc::new(NodeStatus::new(
+        config
+            .network
+            .as_ref()
+            .map(|n| n.node_key.peer_id().to_string()),
+        validators.len() > 1 || config.validator.is_none(),
+        config.validator.is_some(),
+    ));
+    status
+        .best_height
+        .store(finalized, std::sync::atomic::Ordering::Relaxed);
+    let recent = RecentBlocks::default();
+    let (consensus_sender, inbox) = tokio::sync::mpsc::channel(crate::p2p::CONSENSUS_INBOX);
+    let network = match config.network {
+        Some(settings) => {
+            let network_error = |reason: String| ServiceError::Network { reason };
+            let mut bootnodes = settings.bootnodes;
+            for text in &spec.bootnodes {
+                bootnodes
+                    .push(text.parse().map_err(|e| {
+                        network_error(format!("chain spec bootnode `{text}`: {e}"))
+                    })?);
             }
-            Some(tokio::spawn(author::run(AuthorContext {
+            let (handle, events) = wijk_network::start(wijk_network::NetworkConfig {
+                node_key: settings.node_key.keypair(),
+                // The genesis hash names the chain on the wire: nodes of other chains
+                // share no topic or protocol with this one.
+                chain: genesis_hash.to_hex(),
+                listen: settings.listen,
+                bootnodes: bootnodes.clone(),
+                allowed_peers: spec.allowed_peers()?,
+                max_connections: settings.max_connections,
+                max_connections_per_peer: 2,
+            })
+            .map_err(|e| network_error(e.to_string()))?;
+            tracing::info!(
+                target: "network",
+                "node identity {} ({} nodes allowed by the chain spec)",
+                handle.local_peer_id,
+                spec.allowed_nodes.len()
+            );
+            crate::p2p::spawn(crate::p2p::Bridge {
+                network: handle.clone(),
+                events,
                 storage: storage.clone(),
                 pool: pool.clone(),
-                committed: committed.clone(),
-                key: key.clone(),
-                validators,
-                signing,
-                block_time_ms: config.block_time_ms,
-                shutdown: shutdown_rx,
-            })))
+                recent: recent.clone(),
+                consensus: consensus_sender.clone(),
+                status: status.clone(),
+                bootnodes,
+                shutdown: shutdown_rx.clone(),
+            });
+            Some(handle)
         }
         None => None,
     };
+
+    // A node with neither a key nor peers has nothing to follow.
+    let author = (config.validator.is_some() || network.is_some()).then(|| {
+        tokio::spawn(author::run(AuthorContext {
+            storage: storage.clone(),
+            pool: pool.clone(),
+            committed: committed.clone(),
+            key: config.validator.clone(),
+            validators,
+            signing,
+            block_time_ms: config.block_time_ms,
+            shutdown: shutdown_rx,
+            network: network.clone(),
+            inbox,
+            recent,
+            status: status.clone(),
+        }))
+    });
 
     let rpc = match config.rpc {
         Some(rpc_config) => Some(
@@ -171,6 +260,7 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServiceError> {
                     storage: storage.clone(),
                     pool,
                     committed,
+                    status: status.clone(),
                     chain: ChainInfo {
                         name: spec.name.clone(),
                         id: spec.id.clone(),
@@ -188,6 +278,8 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServiceError> {
     };
     Ok(RunningNode {
         rpc_addr: rpc.as_ref().map(|r| r.local_addr),
+        status,
+        _consensus_sender: consensus_sender,
         storage,
         genesis_hash,
         shutdown,

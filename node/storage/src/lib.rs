@@ -172,22 +172,35 @@ impl Storage {
         executed: &ExecutedBlock,
         certificate: &FinalityCertificate,
     ) -> Result<(), StorageError> {
-        let expected = self.finalized_height()?.map_or(0, |h| h + 1);
-        if block.header.height != expected {
-            return Err(StorageError::OutOfOrder {
-                height: block.header.height,
-                expected,
-            });
-        }
+        self.commit_blocks(&[(block, executed)], certificate)
+    }
+
+    /// Commits consecutive final blocks in one synced write. `certificate` finalizes the
+    /// last; the others are final as its ancestors (consensus may finalize several blocks
+    /// with one certificate), and each is stored with it as its justification.
+    pub fn commit_blocks(
+        &self,
+        blocks: &[(&Block, &ExecutedBlock)],
+        certificate: &FinalityCertificate,
+    ) -> Result<(), StorageError> {
+        let next = self.finalized_height()?.map_or(0, |h| h + 1);
         let mut batch = WriteBatch::default();
-        self.put_block_records(
-            &mut batch,
-            &block.header,
-            &block.transactions,
-            &executed.receipts,
-            Some(certificate),
-        )?;
-        self.put_state(&mut batch, &executed.changes, &executed.tree_batch)?;
+        for (expected, (block, executed)) in (next..).zip(blocks) {
+            if block.header.height != expected {
+                return Err(StorageError::OutOfOrder {
+                    height: block.header.height,
+                    expected,
+                });
+            }
+            self.put_block_records(
+                &mut batch,
+                &block.header,
+                &block.transactions,
+                &executed.receipts,
+                Some(certificate),
+            )?;
+            self.put_state(&mut batch, &executed.changes, &executed.tree_batch)?;
+        }
         // Votes of views up to the finalizing one can never matter again.
         batch.delete_range_cf(
             self.cf(columns::VOTE_LOG),
@@ -352,7 +365,9 @@ impl Storage {
         )
     }
 
-    /// The finality certificate of the block at `height`.
+    /// The finality certificate that made the block at `height` final: its own, or (for a
+    /// block finalized as an ancestor) the certificate of the descendant at
+    /// `certificate.height`, which links back to it through parent hashes.
     pub fn certificate(&self, height: Height) -> Result<Option<FinalityCertificate>, StorageError> {
         self.get_decoded(
             columns::CERTIFICATES,

@@ -29,10 +29,24 @@ pub fn spawn(
         let mut next_height = next_height;
         while let Some(message) = receiver.recv().await {
             match message {
-                PoolMessage::Submit { bytes, reply } => {
+                PoolMessage::Submit {
+                    bytes,
+                    from_peer,
+                    reply,
+                } => {
                     let result = pool.submit(&bytes, state.as_ref(), &signing, next_height);
-                    if let Err(error) = &result {
-                        tracing::debug!(target: "txpool", %error, "transaction refused");
+                    match &result {
+                        Err(error) => {
+                            tracing::debug!(target: "txpool", %error, "transaction refused")
+                        }
+                        Ok(hash) if !from_peer => {
+                            // Nobody listening (no network) is fine.
+                            let _ = events.send(PoolEvent::AdmittedLocally {
+                                hash: *hash,
+                                bytes: bytes.into(),
+                            });
+                        }
+                        Ok(_) => {}
                     }
                     let _ = reply.send(result);
                 }

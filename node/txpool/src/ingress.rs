@@ -9,6 +9,8 @@ use wijk_runtime::VerifiedTransaction;
 pub(crate) enum PoolMessage {
     Submit {
         bytes: Vec<u8>,
+        /// Received from a peer (already gossiped), not submitted to this node.
+        from_peer: bool,
         reply: oneshot::Sender<Result<Hash, SubmitError>>,
     },
     Candidates {
@@ -27,6 +29,14 @@ pub(crate) enum PoolMessage {
 /// What the pool announces.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PoolEvent {
+    /// A transaction submitted to this node (not received from a peer) was admitted:
+    /// the network gossips it to the other pools.
+    AdmittedLocally {
+        /// Its hash.
+        hash: Hash,
+        /// Its encoding.
+        bytes: std::sync::Arc<[u8]>,
+    },
     /// A pooled transaction was dropped without being included.
     Dropped {
         /// Which.
@@ -63,9 +73,29 @@ impl PoolMailbox {
         &self,
         bytes: Vec<u8>,
     ) -> Result<Result<Hash, SubmitError>, PoolUnavailable> {
+        self.submit_from(bytes, false).await
+    }
+
+    /// Submits a transaction a peer gossiped (not announced again).
+    pub async fn submit_from_peer(
+        &self,
+        bytes: Vec<u8>,
+    ) -> Result<Result<Hash, SubmitError>, PoolUnavailable> {
+        self.submit_from(bytes, true).await
+    }
+
+    async fn submit_from(
+        &self,
+        bytes: Vec<u8>,
+        from_peer: bool,
+    ) -> Result<Result<Hash, SubmitError>, PoolUnavailable> {
         let (reply, answer) = oneshot::channel();
         self.sender
-            .send(PoolMessage::Submit { bytes, reply })
+            .send(PoolMessage::Submit {
+                bytes,
+                from_peer,
+                reply,
+            })
             .await
             .map_err(|_| PoolUnavailable)?;
         answer.await.map_err(|_| PoolUnavailable)

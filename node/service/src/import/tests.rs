@@ -117,3 +117,54 @@ fn a_bad_signature_is_refused_before_execution() {
     );
     assert_eq!(storage.finalized_height().unwrap(), Some(1));
 }
+
+/// Consensus may finalize a run of blocks with the certificate of the last; each block of
+/// the run comes with that certificate, and nothing is written before it checks.
+#[test]
+fn blocks_final_through_a_descendant_are_written_only_with_it() {
+    let chain = test_chain(6);
+    let mut stream = chain.blocks.clone();
+    let certificate_of_4 = stream[3].1.clone();
+    stream[1].1 = certificate_of_4.clone();
+    stream[2].1 = certificate_of_4.clone();
+
+    // The stream stops before block 4: blocks 2 and 3 are not proven final.
+    let (_dir, storage) = fresh_storage(&chain);
+    let error = import_blocks(
+        &storage,
+        stream[..3].iter().cloned().map(Ok),
+        &chain.signing,
+        |_| {},
+    )
+    .unwrap_err();
+    assert!(
+        matches!(error, ImportError::Unjustified { height: 2, .. }),
+        "{error}"
+    );
+    assert_eq!(storage.finalized_height().unwrap(), Some(1));
+
+    // Block 3 claims block 5's certificate while block 2 waits for block 4's.
+    let mut mixed = stream.clone();
+    mixed[2].1 = chain.blocks[4].1.clone();
+    let error =
+        import_blocks(&storage, mixed.into_iter().map(Ok), &chain.signing, |_| {}).unwrap_err();
+    assert!(
+        matches!(error, ImportError::Unjustified { height: 2, .. }),
+        "{error}"
+    );
+    assert_eq!(storage.finalized_height().unwrap(), Some(1));
+
+    // The whole run: written together, each block stored with its justification.
+    let mut announced = Vec::new();
+    let summary = import_blocks(&storage, stream.into_iter().map(Ok), &chain.signing, |b| {
+        announced.push(b.header.height)
+    })
+    .unwrap();
+    assert_eq!(summary.blocks, 5);
+    assert_eq!(announced, vec![2, 3, 4, 5, 6]);
+    assert_eq!(storage.certificate(2).unwrap(), Some(certificate_of_4));
+    assert_eq!(
+        storage.best_header().unwrap().map(|h| h.hash()),
+        Some(chain.blocks[5].0.header.hash())
+    );
+}
