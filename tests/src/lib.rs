@@ -191,3 +191,156 @@ impl NodeProcess {
         let _ = self.child.wait();
     }
 }
+
+/// A testnet started by `scripts/local-testnet` with this build's `wijk-node`.
+pub struct Testnet {
+    /// Its folder (spec, databases, logs, nodes.json).
+    pub dir: PathBuf,
+    /// nodes.json, as written by the script (pids updated on restart).
+    pub nodes: Vec<Value>,
+}
+
+impl Testnet {
+    /// `scripts/local-testnet start VALIDATORS DIR --full-nodes FULL --binary <debug build>`.
+    pub fn start(dir: &Path, validators: usize, full_nodes: usize, block_time_ms: u64) -> Testnet {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/local-testnet");
+        let status = Command::new(script)
+            .arg("start")
+            .arg(validators.to_string())
+            .arg(dir)
+            .args(["--full-nodes", &full_nodes.to_string()])
+            .args(["--block-time-ms", &block_time_ms.to_string()])
+            .arg("--binary")
+            .arg(node_binary())
+            .args(["--log", "info,sync=debug"])
+            .stdout(Stdio::null())
+            .status()
+            .expect("local-testnet runs");
+        assert!(status.success(), "local-testnet start failed");
+        let text = std::fs::read_to_string(dir.join("nodes.json")).expect("nodes.json");
+        let parsed: Value = serde_json::from_str(&text).expect("nodes.json is JSON");
+        Testnet {
+            dir: dir.to_path_buf(),
+            nodes: parsed["nodes"].as_array().expect("nodes").clone(),
+        }
+    }
+
+    /// The node called `name`.
+    pub fn node(&self, name: &str) -> &Value {
+        self.nodes
+            .iter()
+            .find(|n| n["name"] == name)
+            .unwrap_or_else(|| panic!("no node {name}"))
+    }
+
+    /// Its JSON-RPC URL.
+    pub fn rpc_url(&self, name: &str) -> String {
+        self.node(name)["rpc_url"]
+            .as_str()
+            .expect("rpc_url")
+            .to_string()
+    }
+
+    /// SIGKILL, and wait until the process is gone.
+    pub fn kill_9(&self, name: &str) {
+        let pid = self.node(name)["pid"].as_u64().expect("pid");
+        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        // The script started it in its own session, so it is not our child: wait for
+        // /proc to lose it (a kill -9 takes effect at once; this is a bounded check).
+        let proc_path = PathBuf::from(format!("/proc/{pid}"));
+        let deadline = std::time::Instant::now() + WAIT;
+        while proc_path.exists() && std::time::Instant::now() < deadline {
+            std::thread::yield_now();
+        }
+    }
+
+    /// Starts the node again with the command the script used, on the same base path,
+    /// and waits until it serves JSON-RPC.
+    pub fn restart(&mut self, name: &str) {
+        let node = self.node(name).clone();
+        let command: Vec<String> =
+            serde_json::from_value(node["command"].clone()).expect("command");
+        let mut log = std::fs::OpenOptions::new()
+            .append(true)
+            .open(node["log"].as_str().expect("log"))
+            .expect("log file");
+        let mut child = Command::new(&command[0])
+            .args(&command[1..])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("node restarts");
+        let pid = child.id();
+        let stderr = child.stderr.take().expect("stderr piped");
+        let (ready, is_ready) = std::sync::mpsc::channel();
+        // Copies the log to its file and reports readiness; then reaps the child, so a
+        // later kill leaves no zombie behind.
+        std::thread::spawn(move || {
+            use std::io::Write;
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = writeln!(log, "{line}");
+                if line.contains("ready: JSON-RPC") {
+                    let _ = ready.send(());
+                }
+            }
+            let _ = child.wait();
+        });
+        for entry in self.nodes.iter_mut().filter(|n| n["name"] == name) {
+            entry["pid"] = json!(pid);
+        }
+        is_ready
+            .recv_timeout(WAIT)
+            .unwrap_or_else(|_| panic!("{name} did not serve JSON-RPC again in time"));
+    }
+
+    /// `scripts/local-testnet stop DIR`.
+    pub fn stop(&self) {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/local-testnet");
+        // The script reads pids from nodes.json: write back the restarted ones.
+        let path = self.dir.join("nodes.json");
+        let mut on_disk: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("nodes.json"))
+                .expect("json");
+        on_disk["nodes"] = json!(self.nodes);
+        std::fs::write(&path, on_disk.to_string()).expect("nodes.json written");
+        let _ = Command::new(script)
+            .arg("stop")
+            .arg(&self.dir)
+            .stdout(Stdio::null())
+            .status();
+    }
+}
+
+/// The finalized height a node reports.
+pub async fn finalized_height(url: &str) -> u64 {
+    let head = call(url, "chain_getHeader", vec![]).await.expect("header");
+    head["number"].as_u64().expect("number")
+}
+
+/// Waits (on the node's finalized-heads subscription) until it has finalized `height`;
+/// returns the height it reached.
+pub async fn wait_finalized(url: &str, height: u64, within: Duration) -> anyhow::Result<u64> {
+    let client = ws(url).await;
+    let mut heads = client
+        .subscribe::<Value, _>(
+            "chain_subscribeFinalizedHeads",
+            jsonrpsee::rpc_params![],
+            "chain_unsubscribeFinalizedHeads",
+        )
+        .await?;
+    let now = finalized_height(url).await;
+    if now >= height {
+        return Ok(now);
+    }
+    tokio::time::timeout(within, async {
+        while let Some(head) = heads.next().await {
+            let reached = head?["number"].as_u64().unwrap_or(0);
+            if reached >= height {
+                return Ok(reached);
+            }
+        }
+        anyhow::bail!("subscription closed")
+    })
+    .await
+    .map_err(|_| anyhow::anyhow!("{url} did not finalize #{height} within {within:?}"))?
+}

@@ -237,14 +237,10 @@ pub fn start(
             let gossip_config = gossipsub::ConfigBuilder::default()
                 .max_transmit_size(MAX_GOSSIP_BYTES)
                 .validation_mode(gossipsub::ValidationMode::Strict)
-                // Identify a message by its content: the same vote or transaction batch
-                // sent by two nodes is delivered once.
-                .message_id_fn(|message| {
-                    let mut hasher = blake3::Hasher::new();
-                    hasher.update(message.topic.as_str().as_bytes());
-                    hasher.update(&message.data);
-                    gossipsub::MessageId::from(hasher.finalize().as_bytes().to_vec())
-                })
+                // Message ids stay per publication (source and sequence number), not per
+                // content: consensus repeats a vote or certificate on each timeout so peers
+                // that missed it (or restarted) get it, and a content id would suppress the
+                // repeat as a duplicate.
                 .heartbeat_interval(Duration::from_millis(500))
                 // A chain has a handful of validators: keep every peer in the mesh.
                 .mesh_n_low(1)

@@ -297,6 +297,8 @@ async fn watch_transaction(
     }
     loop {
         tokio::select! {
+            // Inclusion is announced before the pool prunes: look at blocks first.
+            biased;
             _ = sink.closed() => return Ok(()),
             block = committed.recv() => {
                 let included_in = match block {
@@ -320,7 +322,24 @@ async fn watch_transaction(
             event = pool_events.recv() => {
                 if let Ok(wijk_txpool::PoolEvent::Dropped { hash: dropped, reason }) = event {
                     if dropped == hash {
-                        send_json(&sink, &json!({ "dropped": reason })).await;
+                        // A pool pruned against a newer state may call an included
+                        // transaction stale: storage has the last word.
+                        let included_in = ctx
+                            .storage
+                            .transaction_location(&hash)
+                            .ok()
+                            .flatten()
+                            .and_then(|location| ctx.storage.header(location.height).ok().flatten());
+                        match included_in {
+                            Some(header) => {
+                                let block_hash = header.hash().to_hex();
+                                send_json(&sink, &json!({ "inBlock": block_hash })).await;
+                                send_json(&sink, &json!({ "finalized": block_hash })).await;
+                            }
+                            None => {
+                                send_json(&sink, &json!({ "dropped": reason })).await;
+                            }
+                        }
                         return Ok(());
                     }
                 }

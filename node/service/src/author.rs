@@ -167,7 +167,6 @@ pub async fn run(ctx: AuthorContext) -> Result<(), ServiceError> {
         received: HashMap::new(),
         inputs: VecDeque::from([Input::Tick { now_ms: now_ms() }]),
         next_tick_ms: None,
-        next_slot_ms: 0,
     }
     .run()
     .await
@@ -187,7 +186,6 @@ struct Actor {
     received: HashMap<Hash, Arc<Block>>,
     inputs: VecDeque<Input>,
     next_tick_ms: Option<TimestampMs>,
-    next_slot_ms: TimestampMs,
 }
 
 impl Actor {
@@ -219,6 +217,7 @@ impl Actor {
     }
 
     fn on_gossip(&mut self, gossip: ConsensusGossip) {
+        tracing::trace!(target: "consensus", view = self.replica.view(), ?gossip, "received");
         match gossip {
             ConsensusGossip::Message(message) => self.inputs.push_back(Input::Message(message)),
             ConsensusGossip::Proposal {
@@ -252,6 +251,7 @@ impl Actor {
     }
 
     async fn on_effect(&mut self, effect: Effect) -> Result<Flow, ServiceError> {
+        tracing::trace!(target: "consensus", view = self.replica.view(), ?effect);
         match effect {
             Effect::ScheduleTick { at_ms } => self.next_tick_ms = Some(at_ms),
             Effect::PersistVote(vote) => {
@@ -266,14 +266,22 @@ impl Actor {
                 parent,
                 parent_view: _,
             } => {
-                // Pace blocks: one per block time at most.
-                let wait = self.next_slot_ms.saturating_sub(now_ms());
+                // The parent may have been proposed while this node was away.
+                if let Err(reason) = self.ensure_executed(parent.hash).await {
+                    tracing::warn!(target: "consensus", view, reason = %reason.text(), "cannot build: the parent is not available");
+                    return Ok(Flow::Continue);
+                }
+                // Pace the chain, whoever leads: a block time after the parent.
+                let parent_time = match self.pending.get(&parent.hash) {
+                    Some(pending) => pending.block.header.timestamp_ms,
+                    None => self.head()?.timestamp_ms,
+                };
+                let wait = (parent_time + self.ctx.block_time_ms).saturating_sub(now_ms());
                 tokio::select! {
                     _ = tokio::time::sleep(Duration::from_millis(wait)) => {}
                     _ = self.ctx.shutdown.changed() => return Ok(Flow::Stop),
                 }
-                let timestamp_ms = now_ms();
-                self.next_slot_ms = timestamp_ms + self.ctx.block_time_ms;
+                let timestamp_ms = now_ms().max(parent_time + 1);
                 match self.build(parent, timestamp_ms).await {
                     Ok(built) => {
                         for (hash, reason) in &built.rejected {
@@ -642,41 +650,48 @@ impl Actor {
             .status
             .import_micros
             .fetch_add(started.elapsed().as_micros() as u64, Relaxed);
-        for pending in &blocks {
-            self.announce(&pending.block).await;
-        }
+        let committed: Vec<&Block> = blocks.iter().map(|p| p.block.as_ref()).collect();
+        self.announce(&committed).await;
         if let Some(last) = run.last() {
             self.prune_pending(last.height);
         }
         Ok(())
     }
 
-    /// Tells the pool and subscribers about a committed block.
-    async fn announce(&self, block: &Block) {
-        let header = block.header.clone();
-        let tx_hashes: Vec<Hash> = block.transactions.iter().map(|tx| tx.hash()).collect();
-        tracing::info!(
-            target: "consensus",
-            "finalized #{} {} with {} transactions",
-            header.height,
-            header.hash(),
-            tx_hashes.len()
-        );
-        self.ctx.status.blocks_committed.fetch_add(1, Relaxed);
-        self.ctx
-            .status
-            .best_height
-            .fetch_max(header.height, Relaxed);
-        // A closed pool means we are shutting down; nothing to do.
-        let _ = self
-            .ctx
-            .pool
-            .block_committed(header.height, tx_hashes.clone())
-            .await;
-        let _ = self
-            .ctx
-            .committed
-            .send(CommittedBlock { header, tx_hashes });
+    /// Tells subscribers, then the pool, about committed blocks (ascending). Subscribers
+    /// hear of every block before the pool prunes against the new state: a transaction in
+    /// the last block of a run must be reported included, not dropped as stale.
+    async fn announce(&self, blocks: &[&Block]) {
+        let mut included = Vec::new();
+        for block in blocks {
+            let header = block.header.clone();
+            let tx_hashes: Vec<Hash> = block.transactions.iter().map(|tx| tx.hash()).collect();
+            tracing::info!(
+                target: "consensus",
+                "finalized #{} {} with {} transactions",
+                header.height,
+                header.hash(),
+                tx_hashes.len()
+            );
+            self.ctx.status.blocks_committed.fetch_add(1, Relaxed);
+            self.ctx
+                .status
+                .best_height
+                .fetch_max(header.height, Relaxed);
+            included.extend_from_slice(&tx_hashes);
+            let _ = self
+                .ctx
+                .committed
+                .send(CommittedBlock { header, tx_hashes });
+        }
+        if let Some(last) = blocks.last() {
+            // A closed pool means we are shutting down; nothing to do.
+            let _ = self
+                .ctx
+                .pool
+                .block_committed(last.header.height, included)
+                .await;
+        }
     }
 
     /// A certificate finalized `tip`, whose ancestry back to the replica's finalized block
@@ -765,9 +780,7 @@ impl Actor {
                 .await
                 .map_err(fatal)?;
                 let (result, blocks) = imported;
-                for block in &blocks {
-                    self.announce(block).await;
-                }
+                self.announce(&blocks.iter().collect::<Vec<_>>()).await;
                 match result {
                     Ok(summary) if summary.blocks > 0 => {
                         tracing::info!(target: "sync", "imported {} blocks from {peer}; at #{} of #{target}", summary.blocks, self.head()?.height);

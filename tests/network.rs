@@ -1,0 +1,169 @@
+//! Four validators and a full node as real processes on loopback, started by
+//! `scripts/local-testnet`: a validator killed with SIGKILL, finality without it, its
+//! catch-up and return to voting; two of four down halts finality without a fork, and one
+//! back resumes it; nothing acknowledged as final is lost; a fresh full node syncs the
+//! whole chain to the same state root; the result passes `verify-certificates`.
+
+use serde_json::{json, Value};
+use std::time::Duration;
+use wijk_primitives::{Hash, Keypair};
+use wijk_tests::{
+    call, dev_address, finalized_height, node_binary, signing_context, submit_until_final,
+    transfer_hex, wait_finalized, ws, Testnet, WAIT,
+};
+
+const VALIDATORS: [&str; 4] = ["Alice", "Bob", "Charlie", "Dave"];
+
+/// The block hash at `height` on a node.
+async fn hash_at(url: &str, height: u64) -> Value {
+    call(url, "chain_getBlockHash", vec![json!(height)])
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validators_survive_crashes_halt_without_forks_and_a_fresh_node_syncs() {
+    // WIJK_KEEP_TESTNET=1 keeps the folder (logs, databases) for a post-mortem.
+    let mut dir = tempfile::tempdir().unwrap();
+    if std::env::var_os("WIJK_KEEP_TESTNET").is_some() {
+        dir.disable_cleanup(true);
+        eprintln!("testnet folder: {}", dir.path().display());
+    }
+    let mut testnet = Testnet::start(dir.path(), 4, 1, 200);
+    let alice_url = testnet.rpc_url("Alice");
+    let info = call(&alice_url, "wijk_chainInfo", vec![]).await.unwrap();
+    let genesis = Hash::from_hex(info["genesisHash"].as_str().unwrap()).unwrap();
+    let signing = signing_context(genesis);
+    let payer = Keypair::dev("Alice");
+    let bob = Keypair::dev("Bob").account_id();
+    let mut nonce = 0u64;
+    let mut acknowledged = Vec::new();
+    let client = ws(&alice_url).await;
+    let pay = async |nonce: &mut u64, acknowledged: &mut Vec<String>| {
+        let encoded = transfer_hex(&signing, &payer, *nonce, 100_000, bob, 1);
+        *nonce += 1;
+        let block = submit_until_final(&client, &encoded).await.unwrap();
+        acknowledged.push(encoded);
+        block
+    };
+
+    // All four finalize; the health RPC tells the truth about peers.
+    for _ in 0..3 {
+        pay(&mut nonce, &mut acknowledged).await;
+    }
+    let health = call(&alice_url, "system_health", vec![]).await.unwrap();
+    assert_eq!(health["peers"], json!(4), "3 validators and the full node");
+    assert_eq!(health["shouldHavePeers"], json!(true));
+
+    // kill -9 one validator: finality goes on with the other three.
+    testnet.kill_9("Dave");
+    for _ in 0..3 {
+        pay(&mut nonce, &mut acknowledged).await;
+    }
+
+    // Restarted, it catches up by sync and rejoins.
+    testnet.restart("Dave");
+    let target = finalized_height(&alice_url).await;
+    wait_finalized(&testnet.rpc_url("Dave"), target, WAIT)
+        .await
+        .unwrap();
+
+    // Two of four down: no quorum, finality halts (a payment stays pending)...
+    testnet.kill_9("Charlie");
+    testnet.kill_9("Dave");
+    let halted_at = finalized_height(&alice_url).await;
+    let encoded = transfer_hex(&signing, &payer, nonce, 100_000, bob, 1);
+    nonce += 1;
+    call(&alice_url, "author_submitTransaction", vec![json!(encoded)])
+        .await
+        .unwrap();
+    // Several view timeouts (1 s each) without a final block.
+    let stalled = wait_finalized(&alice_url, halted_at + 2, Duration::from_secs(4)).await;
+    assert!(stalled.is_err(), "finalized without a quorum: {stalled:?}");
+
+    // ...and one back resumes it: Dave's votes are needed for every certificate now.
+    testnet.restart("Dave");
+    let resumed = wait_finalized(&alice_url, halted_at + 2, WAIT)
+        .await
+        .unwrap();
+    assert!(resumed >= halted_at + 2);
+    pay(&mut nonce, &mut acknowledged).await;
+    let head = finalized_height(&alice_url).await;
+    let dave_url = testnet.rpc_url("Dave");
+    wait_finalized(&dave_url, head, WAIT).await.unwrap();
+
+    // No fork: the running validators agree on every height.
+    let bob_url = testnet.rpc_url("Bob");
+    wait_finalized(&bob_url, head, WAIT).await.unwrap();
+    for height in 1..=head {
+        let ours = hash_at(&alice_url, height).await;
+        assert_eq!(ours, hash_at(&bob_url, height).await, "fork at #{height}");
+        assert_eq!(ours, hash_at(&dave_url, height).await, "fork at #{height}");
+    }
+    // Nothing acknowledged as final is lost, on any running validator.
+    for encoded in &acknowledged {
+        let tx: wijk_runtime::Transaction =
+            parity_scale_codec::Decode::decode(&mut &hex::decode(&encoded[2..]).unwrap()[..])
+                .unwrap();
+        for url in [&alice_url, &bob_url, &dave_url] {
+            let found = call(url, "wijk_transaction", vec![json!(tx.hash().to_hex())])
+                .await
+                .unwrap();
+            assert!(found["blockNumber"].as_u64().is_some(), "lost {found}");
+        }
+    }
+    let bob_balance = call(&dave_url, "wijk_account", vec![json!(dev_address("Bob"))])
+        .await
+        .unwrap();
+    assert!(bob_balance["balanceCents"].is_string());
+
+    // A fresh full node (its database deleted) syncs the whole chain to the same root.
+    testnet.kill_9("Full1");
+    let full_base = testnet.node("Full1")["base_path"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    std::fs::remove_dir_all(std::path::Path::new(&full_base).join("chains/wijk_local/db")).unwrap();
+    testnet.restart("Full1");
+    let full_url = testnet.rpc_url("Full1");
+    let head = finalized_height(&alice_url).await;
+    wait_finalized(&full_url, head, WAIT).await.unwrap();
+    let root = |header: Value| header["stateRoot"].clone();
+    let at_head = hash_at(&alice_url, head).await;
+    assert_eq!(
+        root(
+            call(&full_url, "chain_getHeader", vec![at_head.clone()])
+                .await
+                .unwrap()
+        ),
+        root(
+            call(&alice_url, "chain_getHeader", vec![at_head])
+                .await
+                .unwrap()
+        ),
+    );
+    let full_health = call(&full_url, "system_health", vec![]).await.unwrap();
+    assert_eq!(full_health["isSyncing"], json!(false));
+
+    // An auditor checks every certificate of a validator's database from the spec alone.
+    testnet.stop();
+    let spec = dir.path().join("chain-spec.json");
+    for name in VALIDATORS.iter().chain(["Full1"].iter()) {
+        let base = testnet.node(name)["base_path"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let output = std::process::Command::new(node_binary())
+            .arg("verify-certificates")
+            .arg("--chain")
+            .arg(&spec)
+            .args(["--base-path", &base])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
