@@ -14,6 +14,23 @@ use wijk_tests::{
 
 const VALIDATORS: [&str; 4] = ["Alice", "Bob", "Charlie", "Dave"];
 
+/// A plain HTTP GET (the metrics endpoint), body as text.
+fn http_get(url: &str) -> String {
+    use std::io::{Read, Write};
+    let rest = url.trim_start_matches("http://");
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    response
+}
+
 /// The block hash at `height` on a node.
 async fn hash_at(url: &str, height: u64) -> Value {
     call(url, "chain_getBlockHash", vec![json!(height)])
@@ -54,6 +71,13 @@ async fn validators_survive_crashes_halt_without_forks_and_a_fresh_node_syncs() 
     let health = call(&alice_url, "system_health", vec![]).await.unwrap();
     assert_eq!(health["peers"], json!(4), "3 validators and the full node");
     assert_eq!(health["shouldHavePeers"], json!(true));
+
+    // Prometheus metrics tell the same story.
+    let metrics = http_get(testnet.node("Alice")["metrics_url"].as_str().unwrap());
+    for line in ["wijk_peers 4", "wijk_certificate_signers 3"] {
+        assert!(metrics.contains(line), "{line} missing from:\n{metrics}");
+    }
+    assert!(metrics.contains("wijk_finalized_height "), "{metrics}");
 
     // kill -9 one validator: finality goes on with the other three.
     testnet.kill_9("Dave");

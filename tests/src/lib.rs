@@ -37,6 +37,7 @@ pub async fn start_dev_node(
         validator: Some(Keypair::dev("Alice")),
         pool: wijk_txpool::PoolConfig::default(),
         network: None,
+        prometheus: None,
         chain_spec: spec,
     })
     .await

@@ -98,6 +98,14 @@ pub(crate) struct RunArgs {
     #[arg(long)]
     pub(crate) no_network: bool,
 
+    /// Serve Prometheus metrics on this port (`/metrics`); off unless given.
+    #[arg(long)]
+    pub(crate) prometheus_port: Option<u16>,
+
+    /// Serve metrics on all interfaces instead of 127.0.0.1 only.
+    #[arg(long)]
+    pub(crate) prometheus_external: bool,
+
     /// Most peer connections.
     #[arg(long, default_value_t = 64)]
     pub(crate) max_peers: u32,

@@ -100,8 +100,17 @@ fn run_node(args: RunArgs) -> anyhow::Result<()> {
         IpAddr::V4(Ipv4Addr::LOCALHOST)
     };
     let network = network_settings(&args, &base, &spec)?;
+    let prometheus = args.prometheus_port.map(|port| {
+        let ip = if args.prometheus_external {
+            IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+        } else {
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        };
+        SocketAddr::new(ip, port)
+    });
     let config = NodeConfig {
         network,
+        prometheus,
         database_path: database_path(&base, &spec),
         rpc: Some(RpcConfig {
             listen: SocketAddr::new(ip, args.rpc_port),

@@ -31,6 +31,8 @@ pub struct NodeConfig {
     pub pool: PoolConfig,
     /// The peer-to-peer network; `None` runs alone (a dev chain, tests).
     pub network: Option<NetworkSettings>,
+    /// Where to serve Prometheus metrics, if at all.
+    pub prometheus: Option<SocketAddr>,
 }
 
 /// How this node joins its chain's network.
@@ -61,6 +63,9 @@ pub enum ServiceError {
     /// The RPC server did not start.
     #[error(transparent)]
     Rpc(#[from] wijk_rpc::RpcStartError),
+    /// The metrics endpoint did not start.
+    #[error(transparent)]
+    Metrics(#[from] wijk_rpc::MetricsStartError),
     /// The key given with --validator is not in the chain's validator set.
     #[error("key {account} is not a validator of this chain; validators are: {validators}")]
     NotAValidator {
@@ -87,6 +92,8 @@ pub enum ServiceError {
 pub struct RunningNode {
     /// Where JSON-RPC listens.
     pub rpc_addr: Option<SocketAddr>,
+    /// Where Prometheus metrics are served.
+    pub metrics_addr: Option<SocketAddr>,
     /// Peers, sync and consensus progress.
     pub status: Arc<NodeStatus>,
     /// The database.
@@ -252,6 +259,20 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServiceError> {
         }))
     });
 
+    let metrics_addr = match config.prometheus {
+        Some(address) => Some(
+            wijk_rpc::start_metrics(
+                address,
+                wijk_rpc::MetricsContext {
+                    status: status.clone(),
+                    storage: storage.clone(),
+                    pool: pool.clone(),
+                },
+            )
+            .await?,
+        ),
+        None => None,
+    };
     let rpc = match config.rpc {
         Some(rpc_config) => Some(
             wijk_rpc::start(
@@ -278,6 +299,7 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServiceError> {
     };
     Ok(RunningNode {
         rpc_addr: rpc.as_ref().map(|r| r.local_addr),
+        metrics_addr,
         status,
         _consensus_sender: consensus_sender,
         storage,

@@ -1,0 +1,405 @@
+//! Network benchmark: a local testnet of validators on this machine (real processes, real
+//! libp2p, synced RocksDB commits), loaded with signed transfers over JSON-RPC at stepped
+//! rates. For each step it prints the sustained finalized rate and the time from
+//! submission to finality (p50, p99), beside this machine's ed25519 batch-verify rate
+//! measured in the same run (absolute numbers are noisy here; ratios compare).
+//!
+//! Run through `scripts/bench-network` (release build).
+
+use clap::Parser;
+use jsonrpsee::core::client::{ClientT, SubscriptionClientT};
+use jsonrpsee::core::params::BatchRequestBuilder;
+use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
+use jsonrpsee::ws_client::WsClientBuilder;
+use parity_scale_codec::Encode;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use wijk_primitives::{Address, Hash, Keypair, SigningContext};
+use wijk_runtime::{RuntimeCall, Transaction, SPEC_VERSION};
+use wijk_service::ChainSpec;
+
+/// Finalized throughput and latency of a local validator network.
+#[derive(Debug, Parser)]
+struct Args {
+    /// Validators (all on this machine).
+    #[arg(long, default_value_t = 4)]
+    validators: usize,
+    /// Funded accounts that send transfers.
+    #[arg(long, default_value_t = 5_000)]
+    accounts: usize,
+    /// Offered load per step, in transactions per second.
+    #[arg(long, value_delimiter = ',', default_value = "1000,2500,5000,7500")]
+    rates: Vec<u64>,
+    /// Seconds of load per step.
+    #[arg(long, default_value_t = 10)]
+    step_seconds: u64,
+    /// Target time between blocks.
+    #[arg(long, default_value_t = 250)]
+    block_time_ms: u64,
+    /// Transactions per JSON-RPC batch request.
+    #[arg(long, default_value_t = 100)]
+    batch: usize,
+    /// The wijk-node binary (default: next to this one).
+    #[arg(long)]
+    binary: Option<PathBuf>,
+}
+
+/// When each transaction was submitted, and when it was seen final.
+#[derive(Default)]
+struct Timings {
+    submitted: HashMap<Hash, Instant>,
+    finalized: HashMap<Hash, Instant>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let binary = match &args.binary {
+        Some(path) => path.clone(),
+        None => std::env::current_exe()?
+            .parent()
+            .map(|dir| dir.join("wijk-node"))
+            .ok_or_else(|| anyhow::anyhow!("cannot locate wijk-node"))?,
+    };
+    let dir = tempfile::Builder::new()
+        .prefix("wijk-bench-net-")
+        .tempdir()?;
+    let keys: Vec<Keypair> = (0..args.accounts)
+        .map(|i| Keypair::from_seed(blake3::hash(&(i as u64).to_le_bytes()).as_bytes()))
+        .collect();
+
+    // The chain: a local testnet spec whose bench accounts hold coins from genesis.
+    let mut spec = ChainSpec::local(args.validators, 0);
+    spec.block_time_ms = args.block_time_ms;
+    for key in &keys {
+        let address = Address {
+            prefix: spec.address_prefix,
+            account: key.account_id(),
+        };
+        spec.genesis
+            .balances
+            .push((address.to_string(), "1000.00".into()));
+    }
+    let spec_path = dir.path().join("bench-spec.json");
+    std::fs::write(&spec_path, spec.to_json())?;
+
+    let ceiling = verify_ceiling(&keys)?;
+    eprintln!(
+        "starting {} validators (block time {} ms) ...",
+        args.validators, args.block_time_ms
+    );
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/local-testnet");
+    let net = dir.path().join("net");
+    let status = std::process::Command::new(&script)
+        .arg("start")
+        .arg(args.validators.to_string())
+        .arg(&net)
+        .arg("--binary")
+        .arg(&binary)
+        .arg("--chain-spec")
+        .arg(&spec_path)
+        .args(["--log", "warn,wijk_node=info"])
+        .stdout(std::process::Stdio::null())
+        .status()?;
+    anyhow::ensure!(status.success(), "local-testnet start failed");
+    let stop = || {
+        let _ = std::process::Command::new(&script)
+            .arg("stop")
+            .arg(&net)
+            .stdout(std::process::Stdio::null())
+            .status();
+    };
+    let nodes: Value = serde_json::from_str(&std::fs::read_to_string(net.join("nodes.json"))?)?;
+    let urls: Vec<String> = nodes["nodes"]
+        .as_array()
+        .map(|nodes| {
+            nodes
+                .iter()
+                .filter_map(|n| n["rpc_url"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let result = runtime.block_on(load(&args, &keys, &urls));
+    stop();
+    let steps = result?;
+
+    println!(
+        "network: {} validators on this machine, block time {} ms, {} sending accounts, transfers over JSON-RPC in batches of {}",
+        args.validators, args.block_time_ms, args.accounts, args.batch
+    );
+    println!("offered tx/s   finalized tx/s   p50 finality   p99 finality   finalized/submitted");
+    for step in &steps {
+        println!(
+            "{:>12} {:>16.0} {:>12.0} ms {:>12.0} ms   {}/{}",
+            step.offered,
+            step.finalized_rate,
+            step.p50_ms,
+            step.p99_ms,
+            step.finalized,
+            step.submitted
+        );
+    }
+    let best = steps
+        .iter()
+        .filter(|s| s.p50_ms < 1_000.0)
+        .map(|s| s.finalized_rate)
+        .fold(0.0, f64::max);
+    println!("ed25519 batch verify, 1 core: {ceiling:>10.0} sig/s  (dalek verify_batch, same run)");
+    println!(
+        "best sustained rate with p50 < 1 s: {best:.0} tx/s = {:.1} % of the 1-core verify rate (target >= 5,000 tx/s)",
+        100.0 * best / ceiling
+    );
+    Ok(())
+}
+
+/// The machine's ed25519 batch-verification rate on one core, on transfer signatures.
+fn verify_ceiling(keys: &[Keypair]) -> anyhow::Result<f64> {
+    let signing = SigningContext {
+        genesis_hash: Hash([1; 32]),
+        spec_version: SPEC_VERSION,
+    };
+    let count = 20_000.min(keys.len() * 4);
+    let txs: Vec<Transaction> = (0..count)
+        .map(|i| transfer(&signing, &keys[i % keys.len()], i as u64, &keys[0]))
+        .collect();
+    let payloads: Vec<Vec<u8>> = txs.iter().map(|tx| tx.payload_for(&signing)).collect();
+    let messages: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
+    let signatures: Vec<ed25519_dalek::Signature> = txs
+        .iter()
+        .map(|tx| ed25519_dalek::Signature::from_bytes(&tx.signature.0))
+        .collect();
+    let verifying: Vec<ed25519_dalek::VerifyingKey> = txs
+        .iter()
+        .map(|tx| ed25519_dalek::VerifyingKey::from_bytes(tx.signer.as_bytes()))
+        .collect::<Result<_, _>>()?;
+    let chunk = wijk_primitives::SIGNATURE_BATCH_SIZE;
+    let started = Instant::now();
+    for ((m, s), k) in messages
+        .chunks(chunk)
+        .zip(signatures.chunks(chunk))
+        .zip(verifying.chunks(chunk))
+    {
+        ed25519_dalek::verify_batch(m, s, k)?;
+    }
+    Ok(count as f64 / started.elapsed().as_secs_f64())
+}
+
+fn transfer(signing: &SigningContext, from: &Keypair, nonce: u64, to: &Keypair) -> Transaction {
+    let call = RuntimeCall::Coin(wijk_coin::Call::Transfer {
+        to: to.account_id(),
+        amount: 1,
+    });
+    Transaction::sign(from, signing, nonce, u64::MAX, call)
+}
+
+struct Step {
+    offered: u64,
+    submitted: usize,
+    finalized: usize,
+    finalized_rate: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+async fn load(args: &Args, keys: &[Keypair], urls: &[String]) -> anyhow::Result<Vec<Step>> {
+    let clients: Vec<HttpClient> = urls
+        .iter()
+        .map(|url| {
+            HttpClientBuilder::default()
+                .max_request_size(16 * 1024 * 1024)
+                .request_timeout(Duration::from_secs(60))
+                .build(url)
+        })
+        .collect::<Result<_, _>>()?;
+    let first = clients.first().ok_or_else(|| anyhow::anyhow!("no nodes"))?;
+    let info: Value = first
+        .request("wijk_chainInfo", jsonrpsee::rpc_params![])
+        .await?;
+    let genesis = Hash::from_hex(info["genesisHash"].as_str().unwrap_or_default())
+        .ok_or_else(|| anyhow::anyhow!("wijk_chainInfo gave no genesis hash"))?;
+    let signing = SigningContext {
+        genesis_hash: genesis,
+        spec_version: SPEC_VERSION,
+    };
+
+    // Watch finality on one validator: every transaction in every finalized block.
+    let timings = Arc::new(Mutex::new(Timings::default()));
+    let ws = WsClientBuilder::default()
+        .max_response_size(64 * 1024 * 1024)
+        .build(urls[0].replace("http://", "ws://"))
+        .await?;
+    let mut heads = ws
+        .subscribe::<Value, _>(
+            "chain_subscribeFinalizedHeads",
+            jsonrpsee::rpc_params![],
+            "chain_unsubscribeFinalizedHeads",
+        )
+        .await?;
+    let watcher = {
+        let timings = timings.clone();
+        let client = first.clone();
+        tokio::spawn(async move {
+            while let Some(Ok(head)) = heads.next().await {
+                let seen = Instant::now();
+                let Some(hash) = head["hash"].as_str() else {
+                    continue;
+                };
+                let Ok(block) = client
+                    .request::<Value, _>("chain_getBlock", jsonrpsee::rpc_params![hash])
+                    .await
+                else {
+                    continue;
+                };
+                let hashes = block["block"]["transactions"]
+                    .as_array()
+                    .map(|txs| {
+                        txs.iter()
+                            .filter_map(|tx| tx["hash"].as_str().and_then(Hash::from_hex))
+                            .collect::<Vec<_>>()
+                    })
+                    .unwrap_or_default();
+                let mut timings = timings.lock().unwrap_or_else(|p| p.into_inner());
+                for tx in hashes {
+                    timings.finalized.entry(tx).or_insert(seen);
+                }
+            }
+        })
+    };
+
+    let mut nonces = vec![0u64; keys.len()];
+    let mut next_sender = 0usize;
+    let mut steps = Vec::new();
+    for &rate in &args.rates {
+        let total = (rate * args.step_seconds) as usize;
+        eprintln!(
+            "step: {rate} tx/s for {} s: signing {total} transfers ...",
+            args.step_seconds
+        );
+        let txs: Vec<(Hash, String)> = (0..total)
+            .map(|_| {
+                let sender = next_sender % keys.len();
+                next_sender += 1;
+                let nonce = nonces[sender];
+                nonces[sender] += 1;
+                let tx = transfer(
+                    &signing,
+                    &keys[sender],
+                    nonce,
+                    &keys[(sender + 1) % keys.len()],
+                );
+                (tx.hash(), format!("0x{}", hex::encode(tx.encode())))
+            })
+            .collect();
+        let batches: Vec<Vec<(Hash, String)>> = txs.chunks(args.batch).map(<[_]>::to_vec).collect();
+        let interval = Duration::from_secs_f64(args.batch as f64 / rate as f64);
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+        let in_flight = Arc::new(tokio::sync::Semaphore::new(64));
+        let started = Instant::now();
+        let mut sends = Vec::new();
+        for (index, batch) in batches.into_iter().enumerate() {
+            ticker.tick().await;
+            let client = clients[index % clients.len()].clone();
+            let permit = in_flight.clone().acquire_owned().await?;
+            let timings = timings.clone();
+            sends.push(tokio::spawn(async move {
+                let mut request = BatchRequestBuilder::new();
+                for (_, hex) in &batch {
+                    request.insert("author_submitTransaction", jsonrpsee::rpc_params![hex])?;
+                }
+                let now = Instant::now();
+                {
+                    let mut timings = timings.lock().unwrap_or_else(|p| p.into_inner());
+                    for (hash, _) in &batch {
+                        timings.submitted.insert(*hash, now);
+                    }
+                }
+                let answer = client.batch_request::<Value>(request).await?;
+                drop(permit);
+                Ok::<usize, anyhow::Error>(answer.num_failed_calls())
+            }));
+        }
+        let mut refused = 0;
+        for send in sends {
+            refused += send.await??;
+        }
+        let offered_for = started.elapsed();
+        if refused > 0 {
+            eprintln!("  {refused} submissions refused (pool full or rate-limited)");
+        }
+        // Wait until everything is final, or nothing has become final for a while.
+        let hashes: Vec<Hash> = txs.iter().map(|(h, _)| *h).collect();
+        let mut last_count = 0;
+        let mut last_progress = Instant::now();
+        loop {
+            let count = {
+                let timings = timings.lock().unwrap_or_else(|p| p.into_inner());
+                hashes
+                    .iter()
+                    .filter(|h| timings.finalized.contains_key(h))
+                    .count()
+            };
+            if count == hashes.len() || last_progress.elapsed() > Duration::from_secs(10) {
+                break;
+            }
+            if count > last_count {
+                last_count = count;
+                last_progress = Instant::now();
+            }
+            // Sampling the watcher's progress; the finality events themselves are awaited
+            // by the watcher task.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let timings_now = timings.lock().unwrap_or_else(|p| p.into_inner());
+        let mut latencies: Vec<f64> = hashes
+            .iter()
+            .filter_map(|h| {
+                let submitted = timings_now.submitted.get(h)?;
+                let finalized = timings_now.finalized.get(h)?;
+                Some(
+                    finalized
+                        .saturating_duration_since(*submitted)
+                        .as_secs_f64()
+                        * 1_000.0,
+                )
+            })
+            .collect();
+        latencies.sort_by(f64::total_cmp);
+        let last_final = hashes
+            .iter()
+            .filter_map(|h| timings_now.finalized.get(h))
+            .max()
+            .copied()
+            .unwrap_or(started);
+        let window = last_final
+            .saturating_duration_since(started)
+            .max(offered_for);
+        let percentile = |p: f64| {
+            latencies
+                .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or(f64::NAN)
+        };
+        let step = Step {
+            offered: rate,
+            submitted: hashes.len(),
+            finalized: latencies.len(),
+            finalized_rate: latencies.len() as f64 / window.as_secs_f64(),
+            p50_ms: percentile(0.5),
+            p99_ms: percentile(0.99),
+        };
+        eprintln!(
+            "  finalized {}/{} at {:.0} tx/s, p50 {:.0} ms, p99 {:.0} ms",
+            step.finalized, step.submitted, step.finalized_rate, step.p50_ms, step.p99_ms
+        );
+        drop(timings_now);
+        steps.push(step);
+    }
+    watcher.abort();
+    Ok(steps)
+}
