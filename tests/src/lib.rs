@@ -312,6 +312,20 @@ impl Testnet {
     }
 }
 
+/// A test that fails midway must not leave nodes running: kill whatever is left.
+impl Drop for Testnet {
+    fn drop(&mut self) {
+        for node in &self.nodes {
+            if let Some(pid) = node["pid"].as_u64() {
+                let _ = Command::new("kill")
+                    .args(["-9", &pid.to_string()])
+                    .stderr(Stdio::null())
+                    .status();
+            }
+        }
+    }
+}
+
 /// The finalized height a node reports.
 pub async fn finalized_height(url: &str) -> u64 {
     let head = call(url, "chain_getHeader", vec![]).await.expect("header");

@@ -265,6 +265,13 @@ async fn heads_subscription(
     }
 }
 
+/// The final block that holds transaction `hash`, read from storage.
+fn included_in(ctx: &RpcContext, hash: &Hash) -> Option<Hash> {
+    let location = ctx.storage.transaction_location(hash).ok().flatten()?;
+    let header = ctx.storage.header(location.height).ok().flatten()?;
+    Some(header.hash())
+}
+
 async fn watch_transaction(
     params: Params<'static>,
     pending: PendingSubscriptionSink,
@@ -304,13 +311,7 @@ async fn watch_transaction(
                 let included_in = match block {
                     Ok(block) => block.tx_hashes.contains(&hash).then(|| block.header.hash()),
                     // We missed some blocks: ask storage directly.
-                    Err(RecvError::Lagged(_)) => ctx
-                        .storage
-                        .transaction_location(&hash)
-                        .ok()
-                        .flatten()
-                        .and_then(|location| ctx.storage.header(location.height).ok().flatten())
-                        .map(|header| header.hash()),
+                    Err(RecvError::Lagged(_)) => included_in(&ctx, &hash),
                     Err(RecvError::Closed) => return Ok(()),
                 };
                 if let Some(block_hash) = included_in {
@@ -324,15 +325,9 @@ async fn watch_transaction(
                     if dropped == hash {
                         // A pool pruned against a newer state may call an included
                         // transaction stale: storage has the last word.
-                        let included_in = ctx
-                            .storage
-                            .transaction_location(&hash)
-                            .ok()
-                            .flatten()
-                            .and_then(|location| ctx.storage.header(location.height).ok().flatten());
-                        match included_in {
-                            Some(header) => {
-                                let block_hash = header.hash().to_hex();
+                        match included_in(&ctx, &hash) {
+                            Some(block_hash) => {
+                                let block_hash = block_hash.to_hex();
                                 send_json(&sink, &json!({ "inBlock": block_hash })).await;
                                 send_json(&sink, &json!({ "finalized": block_hash })).await;
                             }

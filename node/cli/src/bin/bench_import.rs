@@ -6,6 +6,9 @@
 //!
 //! Run through `scripts/bench-import` (release build).
 
+#[path = "../bench_ceiling.rs"]
+mod bench_ceiling;
+
 use clap::Parser;
 use std::time::Instant;
 use wijk_primitives::{verify_batch_strict, FinalityCertificate, Keypair};
@@ -105,25 +108,8 @@ fn main() -> anyhow::Result<()> {
         .map(|(tx, p)| tx.signed_message(p))
         .collect();
     let one_core = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
-    let raw_keys: Vec<ed25519_dalek::VerifyingKey> = all
-        .iter()
-        .map(|tx| ed25519_dalek::VerifyingKey::from_bytes(tx.signer.as_bytes()))
-        .collect::<Result<_, _>>()?;
-    let raw_signatures: Vec<ed25519_dalek::Signature> = all
-        .iter()
-        .map(|tx| ed25519_dalek::Signature::from_bytes(&tx.signature.0))
-        .collect();
-    let raw_messages: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
+    let raw_one_core = bench_ceiling::raw_batch_verify_rate(&all, &signing)?;
     let chunk = wijk_primitives::SIGNATURE_BATCH_SIZE;
-    let started = Instant::now();
-    for ((messages, signatures), keys) in raw_messages
-        .chunks(chunk)
-        .zip(raw_signatures.chunks(chunk))
-        .zip(raw_keys.chunks(chunk))
-    {
-        ed25519_dalek::verify_batch(messages, signatures, keys)?;
-    }
-    let raw_one_core = messages.len() as f64 / started.elapsed().as_secs_f64();
     let started = Instant::now();
     one_core
         .install(|| verify_batch_strict(&messages, None))

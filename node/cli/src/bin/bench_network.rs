@@ -6,6 +6,9 @@
 //!
 //! Run through `scripts/bench-network` (release build).
 
+#[path = "../bench_ceiling.rs"]
+mod bench_ceiling;
+
 use clap::Parser;
 use jsonrpsee::core::client::{ClientT, SubscriptionClientT};
 use jsonrpsee::core::params::BatchRequestBuilder;
@@ -167,26 +170,7 @@ fn verify_ceiling(keys: &[Keypair]) -> anyhow::Result<f64> {
     let txs: Vec<Transaction> = (0..count)
         .map(|i| transfer(&signing, &keys[i % keys.len()], i as u64, &keys[0]))
         .collect();
-    let payloads: Vec<Vec<u8>> = txs.iter().map(|tx| tx.payload_for(&signing)).collect();
-    let messages: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
-    let signatures: Vec<ed25519_dalek::Signature> = txs
-        .iter()
-        .map(|tx| ed25519_dalek::Signature::from_bytes(&tx.signature.0))
-        .collect();
-    let verifying: Vec<ed25519_dalek::VerifyingKey> = txs
-        .iter()
-        .map(|tx| ed25519_dalek::VerifyingKey::from_bytes(tx.signer.as_bytes()))
-        .collect::<Result<_, _>>()?;
-    let chunk = wijk_primitives::SIGNATURE_BATCH_SIZE;
-    let started = Instant::now();
-    for ((m, s), k) in messages
-        .chunks(chunk)
-        .zip(signatures.chunks(chunk))
-        .zip(verifying.chunks(chunk))
-    {
-        ed25519_dalek::verify_batch(m, s, k)?;
-    }
-    Ok(count as f64 / started.elapsed().as_secs_f64())
+    bench_ceiling::raw_batch_verify_rate(&txs.iter().collect::<Vec<_>>(), &signing)
 }
 
 fn transfer(signing: &SigningContext, from: &Keypair, nonce: u64, to: &Keypair) -> Transaction {
