@@ -89,6 +89,14 @@ pub fn view_timeout_ms(block_time_ms: u64) -> u64 {
     block_time_ms.saturating_mul(3).max(1_000)
 }
 
+/// Most transactions a leader puts in one block: about what every validator can check
+/// and execute well within a view timeout (a full 20,000-transaction block under load
+/// takes longer than a view on a small machine, and the view is then skipped). Ten per
+/// millisecond of block time is far above the pool's steady rate and keeps blocks small.
+fn block_transaction_budget(block_time_ms: u64) -> usize {
+    (block_time_ms.saturating_mul(10) as usize).clamp(500, wijk_runtime::MAX_BLOCK_TRANSACTIONS)
+}
+
 fn now_ms() -> TimestampMs {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -413,7 +421,7 @@ impl Actor {
         let candidates = self
             .ctx
             .pool
-            .candidates(wijk_runtime::MAX_BLOCK_TRANSACTIONS)
+            .candidates(block_transaction_budget(self.ctx.block_time_ms))
             .await
             .map_err(|e| e.to_string())?;
         let storage = self.ctx.storage.clone();
