@@ -144,6 +144,29 @@ fn block_ref(header: &Header) -> BlockRef {
     }
 }
 
+/// The state after the last of `layers` (pending blocks above the final head, oldest
+/// first), and the header whose post-state it is: where a block is built or executed.
+fn staged_on<'a>(
+    storage: &'a Storage,
+    layers: &'a [Arc<Pending>],
+) -> Result<(StagedState<'a, Storage>, Header), String> {
+    let tip = match layers.last() {
+        Some(layer) => layer.block.header.clone(),
+        None => storage
+            .best_header()
+            .map_err(|e| e.to_string())?
+            .ok_or("no genesis in storage")?,
+    };
+    let mut state = StagedState::new(storage);
+    for layer in layers {
+        state.push(StagedBlock {
+            height: layer.block.header.height,
+            executed: &layer.executed,
+        });
+    }
+    Ok((state, tip))
+}
+
 /// Runs until shutdown or an unrecoverable error.
 pub async fn run(ctx: AuthorContext) -> Result<(), ServiceError> {
     let restart = restart_point(&ctx.storage)?;
@@ -433,25 +456,12 @@ impl Actor {
             .account_id();
         let layers = self.ancestry(parent.hash);
         tokio::task::spawn_blocking(move || {
-            let parent_header = match layers.last() {
-                Some(layer) => layer.block.header.clone(),
-                None => storage
-                    .best_header()
-                    .map_err(|e| e.to_string())?
-                    .ok_or("no genesis in storage")?,
-            };
+            let (state, parent_header) = staged_on(&storage, &layers)?;
             if parent_header.hash() != parent.hash {
                 return Err(format!(
                     "asked to build on {}, which is neither final nor pending here",
                     parent.hash
                 ));
-            }
-            let mut state = StagedState::new(storage.as_ref());
-            for layer in &layers {
-                state.push(StagedBlock {
-                    height: layer.block.header.height,
-                    executed: &layer.executed,
-                });
             }
             build_block(
                 &state,
@@ -511,22 +521,9 @@ impl Actor {
         let status = self.ctx.status.clone();
         tokio::task::spawn_blocking(move || {
             let started = Instant::now();
-            let parent = match layers.last() {
-                Some(layer) => layer.block.header.clone(),
-                None => storage
-                    .best_header()
-                    .map_err(|e| Missing::Unavailable(e.to_string()))?
-                    .ok_or_else(|| Missing::Unavailable("no genesis".into()))?,
-            };
+            let (state, parent) = staged_on(&storage, &layers).map_err(Missing::Unavailable)?;
             let checked = check_signatures(&block, &signing, None)
                 .map_err(|e| Missing::Invalid(e.to_string()))?;
-            let mut state = StagedState::new(storage.as_ref());
-            for layer in &layers {
-                state.push(StagedBlock {
-                    height: layer.block.header.height,
-                    executed: &layer.executed,
-                });
-            }
             let executed =
                 execute_checked_block(&state, &state, &parent, &block, &signing, checked)
                     .map_err(|e| Missing::Invalid(e.to_string()))?;

@@ -75,15 +75,13 @@ impl NodeKey {
 
     /// The peer id other nodes know this key by.
     pub fn peer_id(&self) -> wijk_network::PeerId {
-        wijk_network::identity::Keypair::ed25519_from_bytes(self.0)
-            .map(|key| key.public().to_peer_id())
-            // Every 32-byte string is a valid ed25519 secret.
-            .unwrap_or_else(|_| unreachable!("ed25519 secrets are any 32 bytes"))
+        self.keypair().public().to_peer_id()
     }
 
     /// The libp2p keypair.
     pub fn keypair(&self) -> wijk_network::identity::Keypair {
         wijk_network::identity::Keypair::ed25519_from_bytes(self.0)
+            // Every 32-byte string is a valid ed25519 secret.
             .unwrap_or_else(|_| unreachable!("ed25519 secrets are any 32 bytes"))
     }
 
