@@ -11,7 +11,7 @@ use jmt::storage::{TreeReader, TreeUpdateBatch};
 use parity_scale_codec::{Decode, Encode};
 use wijk_primitives::{
     blake3_hash, merkle_root, verify_batch_strict, AccountId, Hash, Header, KeyCache,
-    SignatureError, SigningContext, TimestampMs,
+    SignatureError, SigningContext, TimestampMs, ValidatorSetChange,
 };
 use wijk_support::{BlockContext, Origin, StateChanges, StateError, StateOverlay, StateRead};
 use wijk_system::BlockInfo;
@@ -154,6 +154,14 @@ pub enum BlockError {
         /// The block being executed.
         block: Hash,
     },
+    /// The header's validator-set announcement is not what the block scheduled.
+    #[error("header announces validator-set change {claimed:?}, execution schedules {computed:?}")]
+    WrongAnnouncement {
+        /// From the header.
+        claimed: Option<ValidatorSetChange>,
+        /// From execution.
+        computed: Option<ValidatorSetChange>,
+    },
     /// The supply invariant broke: a runtime bug; the block is refused.
     #[error(transparent)]
     Invariant(#[from] wijk_coin::InvariantViolation),
@@ -193,6 +201,9 @@ fn dispatch(
         RuntimeCall::Coin(call) => wijk_coin::dispatch(state, context, origin, call)?
             .map(|event| vec![RuntimeEvent::Coin(event)])
             .map_err(DispatchError::Coin),
+        RuntimeCall::Validators(call) => wijk_validators::dispatch(state, context, origin, call)?
+            .map(|event| vec![RuntimeEvent::Validators(event)])
+            .map_err(DispatchError::Validators),
     })
 }
 
@@ -231,6 +242,7 @@ pub fn apply_transaction(
 /// pool: `Ok(Err(_))` means it would be invalid in the next block.
 pub fn validate_transaction(
     backend: &dyn StateRead,
+    genesis_hash: Hash,
     next_height: u64,
     tx: &Transaction,
 ) -> Result<Result<TxOutcome, InvalidTransaction>, StateError> {
@@ -238,11 +250,16 @@ pub fn validate_transaction(
     let context = BlockContext {
         height: next_height,
         timestamp_ms: 0,
+        genesis_hash,
     };
     Ok(apply_transaction(&mut state, &context, tx, Hash::ZERO)?.map(|receipt| receipt.outcome))
 }
 
-fn begin_block(state: &mut StateOverlay<'_>, header_context: &BlockContext, parent_hash: Hash) {
+fn begin_block(
+    state: &mut StateOverlay<'_>,
+    header_context: &BlockContext,
+    parent_hash: Hash,
+) -> Result<(), StateError> {
     wijk_system::set_block(
         state,
         &BlockInfo {
@@ -251,12 +268,18 @@ fn begin_block(state: &mut StateOverlay<'_>, header_context: &BlockContext, pare
             parent_hash,
         },
     );
+    wijk_validators::begin_block(state, header_context.height)?;
     state.commit_transaction();
+    Ok(())
 }
 
-fn end_block(state: &StateOverlay<'_>) -> Result<(), BlockError> {
+/// Checks the invariants and returns what the header must announce.
+fn end_block(
+    state: &StateOverlay<'_>,
+    before: &dyn StateRead,
+) -> Result<Option<ValidatorSetChange>, BlockError> {
     wijk_coin::check_invariant(state)??;
-    Ok(())
+    Ok(wijk_validators::scheduled_in_block(state, before)?)
 }
 
 /// A block built by a proposer.
@@ -276,6 +299,7 @@ pub fn build_block<R: TreeReader>(
     backend: &dyn StateRead,
     tree: &R,
     parent: &Header,
+    genesis_hash: Hash,
     timestamp_ms: TimestampMs,
     proposer: AccountId,
     candidates: impl IntoIterator<Item = VerifiedTransaction>,
@@ -283,10 +307,11 @@ pub fn build_block<R: TreeReader>(
     let context = BlockContext {
         height: parent.height + 1,
         timestamp_ms: timestamp_ms.max(parent.timestamp_ms),
+        genesis_hash,
     };
     let parent_hash = parent.hash();
     let mut state = StateOverlay::new(backend);
-    begin_block(&mut state, &context, parent_hash);
+    begin_block(&mut state, &context, parent_hash)?;
     let mut transactions = Vec::new();
     let mut hashes = Vec::new();
     let mut receipts = Vec::new();
@@ -312,7 +337,7 @@ pub fn build_block<R: TreeReader>(
             }
         }
     }
-    end_block(&state)?;
+    let validator_set_change = end_block(&state, backend)?;
     let changes = state.into_changes();
     let (state_root, tree_batch) = apply_changes(tree, context.height, &changes)?;
     let header = Header {
@@ -323,6 +348,7 @@ pub fn build_block<R: TreeReader>(
         transactions_root: transactions_root(&hashes),
         receipts_root: receipts_root(&receipts),
         proposer,
+        validator_set_change,
     };
     Ok(BuiltBlock {
         block: Block {
@@ -446,9 +472,10 @@ pub fn execute_checked_block<R: TreeReader>(
     let context = BlockContext {
         height: header.height,
         timestamp_ms: header.timestamp_ms,
+        genesis_hash: signing.genesis_hash,
     };
     let mut state = StateOverlay::new(backend);
-    begin_block(&mut state, &context, parent_hash);
+    begin_block(&mut state, &context, parent_hash)?;
     let mut receipts = Vec::with_capacity(block.transactions.len());
     for (index, (tx, tx_hash)) in block.transactions.iter().zip(&hashes).enumerate() {
         match apply_transaction(&mut state, &context, tx, *tx_hash)? {
@@ -462,7 +489,13 @@ pub fn execute_checked_block<R: TreeReader>(
             }
         }
     }
-    end_block(&state)?;
+    let announced = end_block(&state, backend)?;
+    if announced != header.validator_set_change {
+        return Err(BlockError::WrongAnnouncement {
+            claimed: header.validator_set_change.clone(),
+            computed: announced,
+        });
+    }
     let computed_receipts_root = receipts_root(&receipts);
     if computed_receipts_root != header.receipts_root {
         return Err(BlockError::RootMismatch {
@@ -494,13 +527,22 @@ impl Receipt {
         let mut accounts = vec![self.signer];
         if let TxOutcome::Success { events } = &self.outcome {
             for event in events {
-                let RuntimeEvent::Coin(event) = event;
                 match event {
-                    wijk_coin::Event::Transferred { from, to, .. } => {
+                    RuntimeEvent::Coin(wijk_coin::Event::Transferred { from, to, .. }) => {
                         accounts.extend([*from, *to]);
                     }
-                    wijk_coin::Event::Minted { to, .. } => accounts.push(*to),
-                    wijk_coin::Event::Redeemed { who, .. } => accounts.push(*who),
+                    RuntimeEvent::Coin(wijk_coin::Event::Minted { to, .. }) => accounts.push(*to),
+                    RuntimeEvent::Coin(wijk_coin::Event::Redeemed { who, .. }) => {
+                        accounts.push(*who)
+                    }
+                    RuntimeEvent::Validators(wijk_validators::Event::EquivocationRecorded {
+                        offender,
+                        ..
+                    }) => accounts.push(*offender),
+                    RuntimeEvent::Validators(wijk_validators::Event::ChangeScheduled {
+                        validators,
+                        ..
+                    }) => accounts.extend(validators.iter().copied()),
                 }
             }
         }

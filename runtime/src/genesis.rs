@@ -10,8 +10,10 @@ use wijk_support::{StateChanges, StateOverlay};
 pub struct GenesisConfig {
     /// Genesis timestamp (fixed in the spec, so every node derives the same genesis hash).
     pub timestamp_ms: TimestampMs,
-    /// Validators that finalize blocks.
+    /// Validators that finalize blocks (epoch 0).
     pub validators: Vec<AccountId>,
+    /// Who may schedule validator-set changes (the board, until governance votes on it).
+    pub validator_admin: AccountId,
     /// The coin's issuer and initial balances.
     pub coin: wijk_coin::GenesisConfig,
 }
@@ -53,7 +55,8 @@ pub fn build_genesis<R: TreeReader>(
     }
     let empty = std::collections::BTreeMap::new();
     let mut state = StateOverlay::new(&empty);
-    wijk_system::genesis(&mut state, &config.validators);
+    wijk_system::genesis(&mut state);
+    wijk_validators::genesis(&mut state, &config.validators, config.validator_admin);
     wijk_coin::genesis(&mut state, &config.coin).map_err(GenesisError::Coin)?;
     state.commit_transaction();
     let changes = state.into_changes();
@@ -66,6 +69,7 @@ pub fn build_genesis<R: TreeReader>(
         transactions_root: Hash::ZERO,
         receipts_root: Hash::ZERO,
         proposer: AccountId::default(),
+        validator_set_change: None,
     };
     Ok(Genesis {
         header,

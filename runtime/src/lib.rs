@@ -42,6 +42,9 @@ pub enum RuntimeCall {
     /// The coin pallet.
     #[codec(index = 0)]
     Coin(wijk_coin::Call),
+    /// The validators pallet.
+    #[codec(index = 1)]
+    Validators(wijk_validators::Call),
 }
 
 /// Every event the runtime emits, by pallet.
@@ -50,6 +53,9 @@ pub enum RuntimeEvent {
     /// The coin pallet.
     #[codec(index = 0)]
     Coin(wijk_coin::Event),
+    /// The validators pallet.
+    #[codec(index = 1)]
+    Validators(wijk_validators::Event),
 }
 
 /// Why a call failed during dispatch (the transaction is still included, its nonce used).
@@ -59,6 +65,10 @@ pub enum DispatchError {
     #[error("coin: {0}")]
     #[codec(index = 0)]
     Coin(wijk_coin::Error),
+    /// From the validators pallet.
+    #[error("validators: {0}")]
+    #[codec(index = 1)]
+    Validators(wijk_validators::Error),
 }
 
 /// A transaction of this runtime.

@@ -59,6 +59,7 @@ impl MemoryChain {
             &self.state,
             &self.tree,
             &self.head,
+            self.signing.genesis_hash,
             timestamp_ms,
             proposer,
             candidates,

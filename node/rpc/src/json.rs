@@ -4,6 +4,7 @@ use serde_json::{json, Value};
 use wijk_coin::{Call as CoinCall, Event as CoinEvent};
 use wijk_primitives::{format_cents, Address, Cents, Header};
 use wijk_runtime::{Receipt, RuntimeCall, RuntimeEvent, Transaction, TxOutcome};
+use wijk_validators::{Call as ValidatorsCall, Event as ValidatorsEvent};
 
 pub(crate) fn address(prefix: u16, account: wijk_primitives::AccountId) -> String {
     Address { prefix, account }.to_string()
@@ -24,6 +25,42 @@ pub fn header_json(header: &Header, prefix: u16) -> Value {
         "transactionsRoot": header.transactions_root.to_hex(),
         "receiptsRoot": header.receipts_root.to_hex(),
         "proposer": address(prefix, header.proposer),
+        "validatorSetChange": header.validator_set_change.as_ref().map(|change| json!({
+            "activatesAt": change.activates_at,
+            "validators": change.validators.iter().map(|v| address(prefix, *v)).collect::<Vec<_>>(),
+        })),
+        "encoded": format!("0x{}", hex::encode(parity_scale_codec::Encode::encode(header))),
+    })
+}
+
+/// A signed consensus vote as JSON (the SCALE bytes let anyone re-check the signature).
+fn vote_json(vote: &wijk_primitives::SignedVote, prefix: u16) -> Value {
+    use wijk_primitives::VoteKind;
+    let (kind, block) = match vote.vote.kind {
+        VoteKind::Notarize { block, .. } => ("notarize", Some(block)),
+        VoteKind::Nullify => ("nullify", None),
+        VoteKind::Finalize { block } => ("finalize", Some(block)),
+    };
+    json!({
+        "signer": address(prefix, vote.signer),
+        "view": vote.vote.view,
+        "kind": kind,
+        "blockHash": block.map(|b| b.hash.to_hex()),
+        "blockNumber": block.map(|b| b.height),
+        "encoded": format!("0x{}", hex::encode(parity_scale_codec::Encode::encode(vote))),
+    })
+}
+
+/// A recorded equivocation as JSON.
+pub(crate) fn offence_json(offence: &wijk_validators::Offence, prefix: u16) -> Value {
+    json!({
+        "offender": address(prefix, offence.offender),
+        "view": offence.view,
+        "epoch": offence.epoch,
+        "reporter": address(prefix, offence.reporter),
+        "recordedAt": offence.recorded_at,
+        "first": vote_json(&offence.first, prefix),
+        "second": vote_json(&offence.second, prefix),
     })
 }
 
@@ -44,12 +81,44 @@ pub fn call_json(call: &RuntimeCall, prefix: u16) -> Value {
         RuntimeCall::Coin(CoinCall::Redeem { amount: cents }) => json!({
             "pallet": "coin", "call": "redeem", "amount": amount(*cents),
         }),
+        RuntimeCall::Validators(ValidatorsCall::ScheduleChange {
+            validators,
+            activates_at,
+        }) => json!({
+            "pallet": "validators", "call": "scheduleChange", "activatesAt": activates_at,
+            "validators": validators.iter().map(|v| address(prefix, *v)).collect::<Vec<_>>(),
+        }),
+        RuntimeCall::Validators(ValidatorsCall::ReportEquivocation { first, second }) => json!({
+            "pallet": "validators", "call": "reportEquivocation",
+            "first": vote_json(first, prefix), "second": vote_json(second, prefix),
+        }),
     }
 }
 
 /// An event as JSON.
 pub fn event_json(event: &RuntimeEvent, prefix: u16) -> Value {
-    let RuntimeEvent::Coin(event) = event;
+    let event = match event {
+        RuntimeEvent::Coin(event) => event,
+        RuntimeEvent::Validators(ValidatorsEvent::ChangeScheduled {
+            activates_at,
+            validators,
+        }) => {
+            return json!({
+                "event": "validators.ChangeScheduled", "activatesAt": activates_at,
+                "validators": validators.iter().map(|v| address(prefix, *v)).collect::<Vec<_>>(),
+            })
+        }
+        RuntimeEvent::Validators(ValidatorsEvent::EquivocationRecorded {
+            offender,
+            view,
+            reporter,
+        }) => {
+            return json!({
+                "event": "validators.EquivocationRecorded", "offender": address(prefix, *offender),
+                "view": view, "reporter": address(prefix, *reporter),
+            })
+        }
+    };
     match event {
         CoinEvent::Transferred {
             from,

@@ -1,5 +1,5 @@
 //! The domain methods: `wijk_chainInfo`, `wijk_account`, `wijk_supply`, `wijk_history`,
-//! `wijk_transaction`.
+//! `wijk_transaction`, `wijk_validators`, `wijk_offences`.
 
 use crate::chain::parse_hash;
 use crate::context::RpcContext;
@@ -16,6 +16,8 @@ type RpcResult = Result<Value, ErrorObjectOwned>;
 
 /// Most history entries per page.
 const MAX_HISTORY_PAGE: usize = 100;
+/// Most offences per page.
+const MAX_OFFENCES_PAGE: u64 = 100;
 
 fn parse_address(ctx: &RpcContext, text: &str) -> Result<AccountId, ErrorObjectOwned> {
     Address::parse(text, ctx.chain.address_prefix)
@@ -137,6 +139,46 @@ pub(crate) fn register(
             })
             .flatten();
         Ok(json!({ "entries": items, "next": next }))
+    })?;
+    module.register_blocking_method("wijk_validators", |_, ctx, _| -> RpcResult {
+        let state = ctx.storage.as_ref();
+        let prefix = ctx.chain.address_prefix;
+        let (epoch, validators) = wijk_validators::current(state).map_err(internal)?;
+        let pending = wijk_validators::pending(state).map_err(internal)?;
+        let admin = wijk_validators::admin(state).map_err(internal)?;
+        let (_, offences) = wijk_validators::offences(state, 0, 0).map_err(internal)?;
+        let list = |set: &[AccountId]| -> Vec<String> {
+            set.iter().map(|v| address(prefix, *v)).collect()
+        };
+        Ok(json!({
+            "epoch": epoch,
+            "validators": list(&validators),
+            "quorum": wijk_primitives::quorum(validators.len()),
+            "admin": address(prefix, admin),
+            "scheduled": pending.map(|change| json!({
+                "activatesAt": change.activates_at,
+                "validators": list(&change.validators),
+            })),
+            "offences": offences,
+            "atBlock": ctx.storage.finalized_height().map_err(internal)?,
+        }))
+    })?;
+    module.register_blocking_method("wijk_offences", |params, ctx, _| -> RpcResult {
+        let mut sequence = params.sequence();
+        let from: Option<u64> = sequence.optional_next()?;
+        let limit: Option<u64> = sequence.optional_next()?;
+        let (offences, count) = wijk_validators::offences(
+            ctx.storage.as_ref(),
+            from.unwrap_or(0),
+            limit.unwrap_or(20).clamp(1, MAX_OFFENCES_PAGE),
+        )
+        .map_err(internal)?;
+        let prefix = ctx.chain.address_prefix;
+        let items: Vec<Value> = offences
+            .iter()
+            .map(|offence| crate::json::offence_json(offence, prefix))
+            .collect();
+        Ok(json!({ "offences": items, "count": count }))
     })?;
     module.register_blocking_method("wijk_transaction", |params, ctx, _| -> RpcResult {
         let text: String = params.one()?;

@@ -72,6 +72,10 @@ pub struct AuditSummary {
 /// A block may come with the certificate of a later block (consensus finalized it as that
 /// block's ancestor): it is proven final when that block arrives with the same
 /// certificate and the parent links between them hold. A chain that ends before it fails.
+///
+/// Validator-set changes are followed from the certified headers alone: a header that
+/// announces a change switches the set at the announced height, and the last block before
+/// it may be final through a closing block of the old set.
 pub fn verify_certificates(
     genesis: &Header,
     validators: &[AccountId],
@@ -84,10 +88,21 @@ pub fn verify_certificates(
     let mut checked = 0u64;
     // The first block final only through a later block's certificate, and that certificate.
     let mut awaiting: Option<(u64, FinalityCertificate)> = None;
+    let mut validators = validators.to_vec();
+    let mut scheduled: Option<wijk_primitives::ValidatorSetChange> = None;
     for item in blocks {
         let (block, certificate) = item?;
         let header = &block.header;
         let height = header.height;
+        if let Some(change) = scheduled.take_if(|change| change.activates_at <= height) {
+            validators = change.validators;
+        }
+        if let Some(change) = &header.validator_set_change {
+            scheduled = Some(change.clone());
+        }
+        let ends_epoch = scheduled
+            .as_ref()
+            .is_some_and(|change| change.activates_at == height + 1);
         if height != previous.height + 1 {
             return Err(AuditError::Gap {
                 expected: previous.height + 1,
@@ -112,11 +127,16 @@ pub fn verify_certificates(
                 });
             }
         }
-        if certificate.height > height {
+        if ends_epoch {
+            certificate
+                .verify_epoch_end(genesis_hash, header, &validators)
+                .map_err(|source| AuditError::Certificate { height, source })?;
+            awaiting = None;
+        } else if certificate.height > height {
             awaiting.get_or_insert((height, certificate));
         } else {
             certificate
-                .verify(genesis_hash, header, validators)
+                .verify(genesis_hash, header, &validators)
                 .map_err(|source| AuditError::Certificate { height, source })?;
             awaiting = None;
         }

@@ -7,6 +7,13 @@
 //!
 //! Blocks built or verified but not final yet are kept in memory; a proposal on top of one
 //! executes through [`StagedState`] layers, so the database only ever holds final blocks.
+//!
+//! **Epochs.** The validator set is read from state, not from the spec. When a scheduled
+//! change is about to take effect, the old set's chain ends at the block before the
+//! activation height: a proposal past it can only be a *closing block* (no body, a derived
+//! hash), which lets the old set keep voting until that last block is final. Once it is
+//! committed, the actor starts a fresh replica for the new set at the new epoch's base
+//! view (see [`wijk_primitives::vote`]); closing blocks are never committed.
 
 use crate::node::ServiceError;
 use crate::protocol::{ConsensusGossip, SyncRequest, SyncResponse, MAX_BLOCKS_PER_ANSWER};
@@ -19,8 +26,8 @@ use tokio::sync::{broadcast, mpsc, watch};
 use wijk_consensus::{BlockRef, Config, Effect, Input, Message, Replica, Restart, Vote, VoteKind};
 use wijk_network::{NetworkHandle, PeerId, Topic};
 use wijk_primitives::{
-    decode_bounded, AccountId, FinalityCertificate, Hash, Header, Keypair, SigningContext,
-    TimestampMs,
+    closing_block_hash, decode_bounded, epoch_base_view, AccountId, FinalityCertificate, Hash,
+    Header, Keypair, SignedVote, SigningContext, TimestampMs,
 };
 use wijk_rpc::NodeStatus;
 use wijk_runtime::{
@@ -46,10 +53,9 @@ pub struct AuthorContext {
     pub pool: PoolMailbox,
     /// Where to announce committed blocks.
     pub committed: broadcast::Sender<CommittedBlock>,
-    /// The validator key; `None` for a full node.
+    /// The validator key; `None` for a full node. A key outside the current validator set
+    /// (read from state) signs nothing until a set change brings it in.
     pub key: Option<Keypair>,
-    /// The validator set, in leader order.
-    pub validators: Vec<AccountId>,
     /// The chain's signing context.
     pub signing: SigningContext,
     /// Target time between blocks.
@@ -116,24 +122,73 @@ struct Pending {
     executed: ExecutedBlock,
 }
 
-/// Where the replica restarts: the last final block, the view that finalized it, and
-/// every vote logged since.
-fn restart_point(storage: &Storage) -> Result<Restart, ServiceError> {
+/// Where a replica starts: the epoch and validator set of the next block, and the
+/// replica's restart point.
+struct EpochStart {
+    epoch: u64,
+    validators: Vec<AccountId>,
+    restart: Restart,
+}
+
+/// Where the replica restarts: the last final block, the view that finalized it (or, if
+/// that block ended an epoch, the next epoch's base view, which every validator agrees on
+/// however it learned the block was final), and every vote logged since.
+fn restart_point(storage: &Storage) -> Result<EpochStart, ServiceError> {
     let head = storage
         .best_header()?
         .ok_or_else(|| fatal("no genesis in storage"))?;
-    let finalized_view = storage.certificate(head.height)?.map_or(0, |c| c.view);
+    let (epoch, validators) =
+        wijk_validators::set_for_height(storage, head.height + 1).map_err(fatal)?;
+    let certified_view = storage.certificate(head.height)?.map_or(0, |c| c.view);
+    let finalized_view = certified_view.max(epoch_base_view(epoch));
     let signed_votes = storage
         .logged_votes()?
         .iter()
         .map(|bytes| decode_bounded::<Vote>("logged vote", bytes, 4096))
+        .filter(|vote| vote.as_ref().map_or(true, |v| v.view > finalized_view))
         .collect::<Result<_, _>>()
         .map_err(|error| fatal(format!("the vote log is corrupt: {error}")))?;
-    Ok(Restart {
-        finalized: block_ref(&head),
-        finalized_view,
-        signed_votes,
+    Ok(EpochStart {
+        epoch,
+        validators,
+        restart: Restart {
+            finalized: block_ref(&head),
+            finalized_view,
+            signed_votes,
+        },
     })
+}
+
+/// A replica for the epoch `start` describes. A key outside that epoch's set is not
+/// given to it: such a node follows like a full node and signs nothing.
+fn new_replica(ctx: &AuthorContext, start: EpochStart) -> Replica {
+    let signer = ctx
+        .key
+        .clone()
+        .filter(|key| start.validators.contains(&key.account_id()));
+    tracing::info!(
+        target: "consensus",
+        "{} in epoch {} ({} validators) resumes after block #{} (view {}), {} logged votes",
+        match (&signer, &ctx.key) {
+            (Some(key), _) => format!("validator {:?}", key.account_id()),
+            (None, Some(key)) => format!("{:?}, not a validator in this epoch,", key.account_id()),
+            (None, None) => "full node".to_string(),
+        },
+        start.epoch,
+        start.validators.len(),
+        start.restart.finalized.height,
+        start.restart.finalized_view,
+        start.restart.signed_votes.len()
+    );
+    Replica::new(
+        Config {
+            genesis_hash: ctx.signing.genesis_hash,
+            validators: start.validators,
+            key: signer,
+            view_timeout_ms: view_timeout_ms(ctx.block_time_ms),
+        },
+        start.restart,
+    )
 }
 
 fn block_ref(header: &Header) -> BlockRef {
@@ -169,31 +224,15 @@ fn staged_on<'a>(
 
 /// Runs until shutdown or an unrecoverable error.
 pub async fn run(ctx: AuthorContext) -> Result<(), ServiceError> {
-    let restart = restart_point(&ctx.storage)?;
-    tracing::info!(
-        target: "consensus",
-        "{} resumes after block #{} (view {}), {} validators, {} logged votes",
-        match &ctx.key {
-            Some(key) => format!("validator {:?}", key.account_id()),
-            None => "full node".to_string(),
-        },
-        restart.finalized.height,
-        restart.finalized_view,
-        ctx.validators.len(),
-        restart.signed_votes.len()
-    );
-    let replica = Replica::new(
-        Config {
-            genesis_hash: ctx.signing.genesis_hash,
-            validators: ctx.validators.clone(),
-            key: ctx.key.clone(),
-            view_timeout_ms: view_timeout_ms(ctx.block_time_ms),
-        },
-        restart,
-    );
+    let start = restart_point(&ctx.storage)?;
+    let epoch = start.epoch;
+    let replica = new_replica(&ctx, start);
     Actor {
         ctx,
         replica,
+        epoch,
+        closing: HashMap::new(),
+        reported: HashMap::new(),
         pending: BTreeMap::new(),
         received: HashMap::new(),
         inputs: VecDeque::from([Input::Tick { now_ms: now_ms() }]),
@@ -206,12 +245,20 @@ pub async fn run(ctx: AuthorContext) -> Result<(), ServiceError> {
 /// Whether the actor goes on after an effect.
 enum Flow {
     Continue,
+    /// A new epoch's replica replaced the one whose effects were being carried out.
+    NewEpoch,
     Stop,
 }
 
 struct Actor {
     ctx: AuthorContext,
     replica: Replica,
+    /// The epoch the replica runs.
+    epoch: u64,
+    /// Closing blocks proposed or checked in this epoch, with the epoch's last block.
+    closing: HashMap<Hash, Hash>,
+    /// Equivocations already reported by this validator, with the nonce used.
+    reported: HashMap<(AccountId, u64), u64>,
     pending: BTreeMap<Hash, Arc<Pending>>,
     /// Proposed blocks from peers, not executed yet.
     received: HashMap<Hash, Arc<Block>>,
@@ -227,8 +274,11 @@ impl Actor {
                     if *self.ctx.shutdown.borrow() {
                         return Ok(());
                     }
-                    if let Flow::Stop = self.on_effect(effect).await? {
-                        return Ok(());
+                    match self.on_effect(effect).await? {
+                        Flow::Continue => {}
+                        // The old replica's remaining effects are moot.
+                        Flow::NewEpoch => break,
+                        Flow::Stop => return Ok(()),
                     }
                 }
             }
@@ -278,6 +328,17 @@ impl Actor {
                 );
                 self.inputs.push_back(Input::Message(Message::Vote(vote)));
             }
+            ConsensusGossip::ClosingProposal {
+                vote,
+                justification,
+            } => {
+                self.inputs.extend(
+                    justification
+                        .into_iter()
+                        .map(|certificate| Input::Message(Message::Certificate(certificate))),
+                );
+                self.inputs.push_back(Input::Message(Message::Vote(vote)));
+            }
         }
     }
 
@@ -298,8 +359,27 @@ impl Actor {
                 parent_view: _,
             } => {
                 // The parent may have been proposed while this node was away.
-                if let Err(reason) = self.ensure_executed(parent.hash).await {
-                    tracing::warn!(target: "consensus", view, reason = %reason.text(), "cannot build: the parent is not available");
+                let anchor = match self.ensure_parent(&parent).await {
+                    Ok(anchor) => anchor,
+                    Err(reason) => {
+                        tracing::warn!(target: "consensus", view, reason = %reason.text(), "cannot build: the parent is not available");
+                        return Ok(Flow::Continue);
+                    }
+                };
+                // Past the end of the epoch only a closing block may be proposed.
+                if let Some(last) = anchor {
+                    let height = parent.height + 1;
+                    let hash = closing_block_hash(last, height);
+                    self.closing.insert(hash, last);
+                    tracing::info!(target: "consensus", view, height, "proposing a closing block: the epoch ends at #{}", height - 1);
+                    self.inputs.push_back(Input::Built {
+                        view,
+                        block: BlockRef {
+                            hash,
+                            height,
+                            parent: parent.hash,
+                        },
+                    });
                     return Ok(Flow::Continue);
                 }
                 // Pace the chain, whoever leads: a block time after the parent.
@@ -328,7 +408,7 @@ impl Actor {
                     }
                 }
             }
-            Effect::VerifyBlock { view, block } => match self.ensure_executed(block.hash).await {
+            Effect::VerifyBlock { view, block } => match self.verify(block).await {
                 Ok(()) => self.inputs.push_back(Input::Verified {
                     view,
                     block,
@@ -350,14 +430,21 @@ impl Actor {
             Effect::Finalized {
                 blocks,
                 certificate,
-            } => self.on_finalized(blocks, certificate).await?,
+            } => {
+                self.on_finalized(blocks, certificate).await?;
+                return self.next_epoch_if_begun();
+            }
             Effect::NeedAncestors {
                 tip,
                 finalized_height,
-            } => self.on_need_ancestors(tip, finalized_height).await?,
+            } => {
+                self.on_need_ancestors(tip, finalized_height).await?;
+                return self.next_epoch_if_begun();
+            }
             Effect::Evidence { first, second } => {
                 self.ctx.status.equivocations.fetch_add(1, Relaxed);
                 tracing::warn!(target: "consensus", signer = ?first.signer, view = first.vote.view, ?first, ?second, "validator signed conflicting votes");
+                self.report_equivocation(first, second).await;
             }
             Effect::Halt { reason } => return Err(fatal(reason)),
         }
@@ -376,12 +463,19 @@ impl Actor {
                     if vote.signer == key.account_id()
                         && self.replica.leader(vote.vote.view) == vote.signer =>
                 {
+                    let justification = self.replica.justification(vote.vote.view, parent_view);
                     match self.pending.get(&block.hash) {
                         Some(pending) => ConsensusGossip::Proposal {
                             vote,
                             block: Box::new((*pending.block).clone()),
-                            justification: self.replica.justification(vote.vote.view, parent_view),
+                            justification,
                         },
+                        None if self.closing.contains_key(&block.hash) => {
+                            ConsensusGossip::ClosingProposal {
+                                vote,
+                                justification,
+                            }
+                        }
                         None => ConsensusGossip::Message(Message::Vote(vote)),
                     }
                 }
@@ -455,6 +549,7 @@ impl Actor {
             .ok_or("a full node does not build blocks")?
             .account_id();
         let layers = self.ancestry(parent.hash);
+        let signing = self.ctx.signing;
         tokio::task::spawn_blocking(move || {
             let (state, parent_header) = staged_on(&storage, &layers)?;
             if parent_header.hash() != parent.hash {
@@ -467,6 +562,7 @@ impl Actor {
                 &state,
                 &state,
                 &parent_header,
+                signing.genesis_hash,
                 timestamp_ms,
                 proposer,
                 candidates,
@@ -522,6 +618,14 @@ impl Actor {
         tokio::task::spawn_blocking(move || {
             let started = Instant::now();
             let (state, parent) = staged_on(&storage, &layers).map_err(Missing::Unavailable)?;
+            if wijk_validators::ends_epoch(&state, parent.height)
+                .map_err(|e| Missing::Unavailable(e.to_string()))?
+            {
+                return Err(Missing::Invalid(format!(
+                    "block #{} follows the last block of its validator set's epoch",
+                    parent.height + 1
+                )));
+            }
             let checked = check_signatures(&block, &signing, None)
                 .map_err(|e| Missing::Invalid(e.to_string()))?;
             let executed =
@@ -593,6 +697,7 @@ impl Actor {
             .certificate_signers
             .store(certificate.signatures.len() as u64, Relaxed);
         let head = self.head()?;
+        let blocks = without_closing_blocks(blocks);
         // Blocks this node already has (synced meanwhile) must be the same blocks.
         for block in blocks.iter().filter(|b| b.height <= head.height) {
             let ours = self.ctx.storage.header(block.height)?.map(|h| h.hash());
@@ -620,6 +725,129 @@ impl Actor {
                 tracing::info!(target: "sync", height = tip.height, reason = %reason.text(), "final block not executed here; downloading");
                 self.sync_to(tip.height).await
             }
+        }
+    }
+
+    /// Makes sure `parent` (of a block to build or check) is known here, and tells whether
+    /// it is past the end of its epoch: `Some(last block of the epoch)` if a block on it
+    /// can only be a closing block.
+    async fn ensure_parent(&mut self, parent: &BlockRef) -> Result<Option<Hash>, Missing> {
+        if let Some(last) = self.closing.get(&parent.hash) {
+            return Ok(Some(*last));
+        }
+        self.ensure_executed(parent.hash).await?;
+        let layers = self.ancestry(parent.hash);
+        let storage = self.ctx.storage.clone();
+        let ends = tokio::task::spawn_blocking(move || {
+            let (state, tip) = staged_on(&storage, &layers)?;
+            wijk_validators::ends_epoch(&state, tip.height).map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| Missing::Unavailable(e.to_string()))?
+        .map_err(Missing::Unavailable)?;
+        Ok(ends.then_some(parent.hash))
+    }
+
+    /// Checks a proposed block: executes a real one on its parent; a closing block must
+    /// follow the end of the epoch and carry the derived hash.
+    async fn verify(&mut self, block: BlockRef) -> Result<(), Missing> {
+        if self.closing.contains_key(&block.hash) {
+            return Ok(());
+        }
+        let parent = BlockRef {
+            hash: block.parent,
+            height: block.height.saturating_sub(1),
+            parent: Hash::ZERO,
+        };
+        match self.ensure_parent(&parent).await? {
+            Some(last) if block.hash == closing_block_hash(last, block.height) => {
+                self.closing.insert(block.hash, last);
+                Ok(())
+            }
+            Some(_) => Err(Missing::Invalid(format!(
+                "block #{} follows the last block of its validator set's epoch and is not its closing block",
+                block.height
+            ))),
+            None => self.ensure_executed(block.hash).await,
+        }
+    }
+
+    /// After a commit or a sync: if the chain entered a new epoch, replaces the replica
+    /// with one for the new validator set.
+    fn next_epoch_if_begun(&mut self) -> Result<Flow, ServiceError> {
+        let start = restart_point(&self.ctx.storage)?;
+        if start.epoch == self.epoch {
+            return Ok(Flow::Continue);
+        }
+        tracing::info!(target: "consensus", "epoch {} begins after block #{}", start.epoch, start.restart.finalized.height);
+        self.epoch = start.epoch;
+        self.replica = new_replica(&self.ctx, start);
+        self.closing.clear();
+        self.inputs.clear();
+        self.inputs.push_back(Input::Tick { now_ms: now_ms() });
+        Ok(Flow::NewEpoch)
+    }
+
+    /// Records a validator's two conflicting votes on chain: this validator signs a
+    /// report transaction and submits it to its own pool (a full node only logs).
+    async fn report_equivocation(&mut self, first: SignedVote, second: SignedVote) {
+        let Some(key) = self.ctx.key.clone() else {
+            return;
+        };
+        let offence = (first.signer, first.vote.view);
+        if self.reported.contains_key(&offence) {
+            return;
+        }
+        let storage = self.ctx.storage.clone();
+        let reporter = key.account_id();
+        let state = tokio::task::spawn_blocking(move || {
+            let recorded = wijk_validators::OFFENCES.get_committed(storage.as_ref(), &offence)?;
+            let nonce = wijk_system::committed_nonce(storage.as_ref(), &reporter)?;
+            Ok::<_, wijk_support::StateError>((recorded.is_some(), nonce))
+        })
+        .await;
+        let (recorded, committed_nonce) = match state {
+            Ok(Ok(found)) => found,
+            Ok(Err(error)) => {
+                tracing::error!(target: "consensus", %error, "cannot report equivocation");
+                return;
+            }
+            Err(error) => {
+                tracing::error!(target: "consensus", %error, "cannot report equivocation");
+                return;
+            }
+        };
+        if recorded {
+            return;
+        }
+        // Reports not yet included use the nonces after the committed one.
+        let nonce = self
+            .reported
+            .values()
+            .map(|n| n + 1)
+            .max()
+            .unwrap_or(0)
+            .max(committed_nonce);
+        let valid_until = self.replica.finalized().height + 600;
+        let report = wijk_runtime::Transaction::sign(
+            &key,
+            &self.ctx.signing,
+            nonce,
+            valid_until,
+            wijk_runtime::RuntimeCall::Validators(wijk_validators::Call::ReportEquivocation {
+                first: Box::new(first),
+                second: Box::new(second),
+            }),
+        );
+        match self.ctx.pool.submit(report.encode()).await {
+            Ok(Ok(hash)) => {
+                tracing::warn!(target: "consensus", offender = ?first.signer, view = first.vote.view, %hash, "equivocation evidence submitted for the chain to record");
+                self.reported.insert(offence, nonce);
+            }
+            Ok(Err(error)) => {
+                tracing::error!(target: "consensus", %error, "equivocation evidence refused by the pool")
+            }
+            Err(_) => tracing::debug!(target: "consensus", "pool stopped; evidence not submitted"),
         }
     }
 
@@ -804,6 +1032,22 @@ impl Actor {
             }
         }
     }
+}
+
+/// `blocks` (consecutive, ascending) without the closing blocks among them: a block whose
+/// hash is the closing hash of the last real block before it.
+fn without_closing_blocks(blocks: Vec<BlockRef>) -> Vec<BlockRef> {
+    let mut last_real = blocks.first().map(|b| b.parent).unwrap_or_default();
+    blocks
+        .into_iter()
+        .filter(|block| {
+            if block.hash == closing_block_hash(last_real, block.height) {
+                return false;
+            }
+            last_real = block.hash;
+            true
+        })
+        .collect()
 }
 
 /// Why a block is not executed here.

@@ -58,6 +58,9 @@ pub struct GenesisSpec {
     pub validators: Vec<String>,
     /// The issuer's address.
     pub issuer: String,
+    /// Who may schedule validator-set changes (the cooperative's board account, until
+    /// members vote on them).
+    pub validator_admin: String,
     /// Initial balances: address and euro amount (e.g. "100.00"), each backed by a
     /// genesis euro deposit.
     pub balances: Vec<(String, String)>,
@@ -172,12 +175,14 @@ impl ChainSpec {
                 timestamp_ms: 0,
                 validators: Vec::new(),
                 issuer: String::new(),
+                validator_admin: String::new(),
                 balances: Vec::new(),
             },
         };
         let dev = |name: &str| Keypair::dev(name).account_id();
         spec.genesis.validators = validators.iter().map(|v| spec.address(dev(v))).collect();
         spec.genesis.issuer = spec.address(dev("Alice"));
+        spec.genesis.validator_admin = spec.address(dev("Alice"));
         spec.genesis.balances = [("Alice", 1_000_000), ("Bob", 10_000), ("Charlie", 10_000)]
             .iter()
             .map(|(who, cents)| (spec.address(dev(who)), format_cents(*cents)))
@@ -251,6 +256,8 @@ impl ChainSpec {
         Ok(GenesisConfig {
             timestamp_ms: self.genesis.timestamp_ms,
             validators: self.validators()?,
+            validator_admin: self
+                .parse_address("genesis.validatorAdmin", &self.genesis.validator_admin)?,
             coin: wijk_coin::GenesisConfig {
                 issuer: self.parse_address("genesis.issuer", &self.genesis.issuer)?,
                 balances,

@@ -8,7 +8,8 @@ use parity_scale_codec::Encode;
 use std::io::{Read, Write};
 use std::sync::Arc;
 use wijk_primitives::{
-    decode_bounded, CertificateError, FinalityCertificate, Hash, Header, KeyCache, SigningContext,
+    decode_bounded, AccountId, CertificateError, FinalityCertificate, Hash, Header, KeyCache,
+    SigningContext,
 };
 use wijk_runtime::{
     check_signatures, execute_checked_block, Block, BlockError, ExecutedBlock, SignaturesChecked,
@@ -103,9 +104,16 @@ pub fn import_block(
             source,
         })?;
     let parent = committed_head(storage)?;
-    let state = StagedState::new(storage);
+    let mut state = StagedState::new(storage);
     let executed = execute(&state, &parent, block, signing, checked)?;
-    check_certificate(&state, &block.header, certificate, signing)?;
+    let certifiers = certifying_set(&state, block.header.height)?;
+    state.push(StagedBlock {
+        height: block.header.height,
+        executed: &executed,
+    });
+    let ends_epoch = wijk_validators::ends_epoch(&state, block.header.height)?;
+    drop(state);
+    check_certificate(&certifiers, &block.header, certificate, signing, ends_epoch)?;
     storage.commit_block(block, &executed, certificate)?;
     Ok(executed)
 }
@@ -138,21 +146,34 @@ fn execute(
         .map_err(|source| ImportError::Invalid { height, source })
 }
 
-/// Checks that `certificate` finalizes `header`, against the validator set in `state`
-/// (the state the block was executed on).
+/// The validator set that certifies the block at `height`, read from the state the
+/// block executes on (a scheduled change counts from its activation height).
+fn certifying_set(
+    parent_state: &StagedState<'_, Storage>,
+    height: u64,
+) -> Result<Vec<AccountId>, ImportError> {
+    Ok(wijk_validators::set_for_height(parent_state, height)?.1)
+}
+
+/// Checks that `certificate`, signed by `validators`, finalizes `header`: the block itself,
+/// or, when `header` is the last block of its validator set's epoch, a closing block after
+/// it.
 fn check_certificate(
-    state: &StagedState<'_, Storage>,
+    validators: &[AccountId],
     header: &Header,
     certificate: &FinalityCertificate,
     signing: &SigningContext,
+    ends_epoch: bool,
 ) -> Result<(), ImportError> {
-    let validators = wijk_system::validators(state)?;
-    certificate
-        .verify(signing.genesis_hash, header, &validators)
-        .map_err(|source| ImportError::Certificate {
-            height: header.height,
-            source,
-        })
+    let checked = if ends_epoch {
+        certificate.verify_epoch_end(signing.genesis_hash, header, validators)
+    } else {
+        certificate.verify(signing.genesis_hash, header, validators)
+    };
+    checked.map_err(|source| ImportError::Certificate {
+        height: header.height,
+        source,
+    })
 }
 
 /// What [`import_blocks`] did.
@@ -308,7 +329,16 @@ where
                     });
                 }
                 let executed = execute(&state, &head, &block, signing, checked)?;
-                if certificate.height > height {
+                let certifiers = certifying_set(&state, height)?;
+                state.push(StagedBlock {
+                    height,
+                    executed: &executed,
+                });
+                let ends_epoch = wijk_validators::ends_epoch(&state, height)?;
+                drop(state);
+                // The last block of an epoch may be final through a closing block, which
+                // is never sent: it ends any run.
+                if certificate.height > height && !ends_epoch {
                     if awaiting.len() >= MAX_BLOCKS_PER_CERTIFICATE {
                         return Err(ImportError::Unjustified {
                             height: awaiting[0].0.header.height,
@@ -320,8 +350,13 @@ where
                     awaiting.push((block, executed, certificate));
                     continue;
                 }
-                check_certificate(&state, &block.header, &certificate, signing)?;
-                drop(state);
+                check_certificate(
+                    &certifiers,
+                    &block.header,
+                    &certificate,
+                    signing,
+                    ends_epoch,
+                )?;
                 wait_for_write(&mut in_flight, &mut summary)?;
                 let mut run: Vec<(Block, ExecutedBlock)> =
                     awaiting.drain(..).map(|(b, e, _)| (b, e)).collect();

@@ -60,6 +60,9 @@ pub enum ServiceError {
     /// Genesis could not be built.
     #[error("genesis: {0}")]
     Genesis(#[from] wijk_runtime::GenesisError),
+    /// Reading state failed.
+    #[error("reading state: {0}")]
+    State(#[from] wijk_support::StateError),
     /// The RPC server did not start.
     #[error(transparent)]
     Rpc(#[from] wijk_rpc::RpcStartError),
@@ -162,10 +165,16 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServiceError> {
     let pool = wijk_txpool::spawn(config.pool, storage.clone(), signing, finalized + 1);
     let (committed, _) = broadcast::channel(1_024);
     let (shutdown, shutdown_rx) = watch::channel(false);
-    let validators = spec.validators()?;
+    // The set now in effect (it may have changed since genesis) and any scheduled one: a
+    // key in neither is most likely a mistake. A key only in the scheduled set runs as a
+    // full node until its epoch begins.
+    let (_, validators) = wijk_validators::current(storage.as_ref())?;
+    let scheduled = wijk_validators::pending(storage.as_ref())?
+        .map(|change| change.validators)
+        .unwrap_or_default();
 
     if let Some(key) = &config.validator {
-        if !validators.contains(&key.account_id()) {
+        if !validators.contains(&key.account_id()) && !scheduled.contains(&key.account_id()) {
             let show = |a| {
                 wijk_primitives::Address {
                     prefix: spec.address_prefix,
@@ -248,7 +257,6 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServiceError> {
             pool: pool.clone(),
             committed: committed.clone(),
             key: config.validator.clone(),
-            validators,
             signing,
             block_time_ms: config.block_time_ms,
             shutdown: shutdown_rx,

@@ -35,6 +35,16 @@ pub enum ConsensusGossip {
         /// Why its parent is the right one.
         justification: Vec<Certificate>,
     },
+    /// A leader's proposal of a closing block (after the last block of a validator set's
+    /// epoch, so the old set can still finalize that block): it has no body, its hash is
+    /// derived ([`wijk_primitives::closing_block_hash`]).
+    #[codec(index = 2)]
+    ClosingProposal {
+        /// The leader's notarize vote.
+        vote: SignedVote,
+        /// Why its parent is the right one.
+        justification: Vec<Certificate>,
+    },
 }
 
 /// A block sync request.

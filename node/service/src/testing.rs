@@ -22,6 +22,7 @@ pub(crate) fn test_chain(count: u64) -> TestChain {
     let config = GenesisConfig {
         timestamp_ms: 0,
         validators: vec![validator.account_id()],
+        validator_admin: validator.account_id(),
         coin: wijk_coin::GenesisConfig {
             issuer: validator.account_id(),
             balances: people.iter().map(|p| (p.account_id(), 1_000_000)).collect(),

@@ -9,6 +9,7 @@ fn genesis_config() -> GenesisConfig {
     GenesisConfig {
         timestamp_ms: 0,
         validators: vec![alice],
+        validator_admin: alice,
         coin: wijk_coin::GenesisConfig {
             issuer: alice,
             balances: vec![(alice, 1_000_000)],
@@ -61,6 +62,7 @@ fn commit_transfers_in_view(
         storage,
         storage,
         &parent,
+        signing.genesis_hash,
         parent.timestamp_ms + 1,
         alice.account_id(),
         candidates,

@@ -190,7 +190,12 @@ impl Pool {
         if nonce == next {
             // The next transaction of this account: dry-run it so the resident hears now,
             // not after a block, that e.g. the balance is too low.
-            match validate_transaction(state, next_height, verified.transaction())? {
+            match validate_transaction(
+                state,
+                signing.genesis_hash,
+                next_height,
+                verified.transaction(),
+            )? {
                 Ok(TxOutcome::Success { .. }) => {}
                 Ok(TxOutcome::Failed { error }) => return Err(SubmitError::WouldFail(error)),
                 Err(invalid) => return Err(invalid.into()),

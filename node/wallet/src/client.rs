@@ -145,6 +145,18 @@ pub(crate) fn describe_transaction(tx: &Value) -> String {
             call["amount"].as_str().unwrap_or("?"),
             short(&tx["signer"])
         ),
+        Some("scheduleChange") => format!(
+            "validator set of {} scheduled from block #{} by {}",
+            call["validators"].as_array().map_or(0, |v| v.len()),
+            call["activatesAt"],
+            short(&tx["signer"])
+        ),
+        Some("reportEquivocation") => format!(
+            "equivocation by {} in view {} reported by {}",
+            short(&call["first"]["signer"]),
+            call["first"]["view"],
+            short(&tx["signer"])
+        ),
         _ => call.to_string(),
     };
     let outcome = if tx["outcome"]["success"] == json!(true) {
@@ -195,43 +207,32 @@ pub(crate) async fn prove_balance(
     let header_json = client
         .request("chain_getHeader", json!([head_hash.to_hex()]))
         .await?;
-    let hash_of = |field: &str| {
-        header_json[field]
-            .as_str()
-            .and_then(Hash::from_hex)
-            .with_context(|| format!("header has no {field}"))
-    };
-    let header = Header {
-        parent_hash: hash_of("parentHash")?,
-        height: header_json["number"]
-            .as_u64()
-            .context("header has no number")?,
-        timestamp_ms: header_json["timestamp"]
-            .as_u64()
-            .context("header has no timestamp")?,
-        state_root: hash_of("stateRoot")?,
-        transactions_root: hash_of("transactionsRoot")?,
-        receipts_root: hash_of("receiptsRoot")?,
-        proposer: Address::parse(
-            header_json["proposer"].as_str().unwrap_or(""),
-            info.address_prefix,
-        )?,
-    };
+    use parity_scale_codec::Decode;
+    let header = Header::decode(&mut &hex_field(&header_json, "encoded")?[..])
+        .context("the node's header does not decode")?;
     if header.hash() != head_hash {
         bail!("the node's header does not hash to the block hash it named: do not trust this node");
     }
     let balance_key = wijk_coin::BALANCE.key(&account);
-    let validators_key = wijk_system::VALIDATORS.key();
+    let validators_key = wijk_validators::CURRENT.key();
+    let scheduled_key = wijk_validators::PENDING.key();
     let keys = json!([
         format!("0x{}", hex::encode(&balance_key)),
-        format!("0x{}", hex::encode(&validators_key))
+        format!("0x{}", hex::encode(&validators_key)),
+        format!("0x{}", hex::encode(&scheduled_key))
     ]);
     let read = client
         .request("state_getReadProof", json!([keys, head_hash.to_hex()]))
         .await?;
     let proofs = read["proofs"].as_array().context("no proofs")?;
     let mut values = Vec::new();
-    for (key, proof) in [&balance_key, &validators_key].into_iter().zip(proofs) {
+    if proofs.len() != 3 {
+        bail!("the node sent {} proofs for 3 keys", proofs.len());
+    }
+    for (key, proof) in [&balance_key, &validators_key, &scheduled_key]
+        .into_iter()
+        .zip(proofs)
+    {
         let value = proof["value"]
             .as_str()
             .map(|v| hex::decode(v.trim_start_matches("0x")))
@@ -245,7 +246,6 @@ pub(crate) async fn prove_balance(
         .context("the proof does not match the state root: do not trust this node")?;
         values.push(value);
     }
-    use parity_scale_codec::Decode;
     let validators: Vec<wijk_primitives::AccountId> = match &values[1] {
         Some(bytes) => Decode::decode(&mut &bytes[..])?,
         None => bail!("no validator set in state"),
@@ -256,9 +256,18 @@ pub(crate) async fn prove_balance(
     let certificate = wijk_primitives::FinalityCertificate::decode(
         &mut &hex_field(&certificate_json, "encoded")?[..],
     )?;
-    certificate
-        .verify(info.genesis_hash, &header, &validators)
-        .context("the finality certificate does not verify: do not trust this node")?;
+    // The last block of a validator set's epoch may be final through a closing block.
+    let scheduled: Option<wijk_primitives::ValidatorSetChange> = values[2]
+        .as_ref()
+        .map(|bytes| Decode::decode(&mut &bytes[..]))
+        .transpose()?;
+    let ends_epoch = scheduled.is_some_and(|change| change.activates_at == header.height + 1);
+    let checked = if ends_epoch {
+        certificate.verify_epoch_end(info.genesis_hash, &header, &validators)
+    } else {
+        certificate.verify(info.genesis_hash, &header, &validators)
+    };
+    checked.context("the finality certificate does not verify: do not trust this node")?;
     let cents: u128 = match &values[0] {
         Some(bytes) => Decode::decode(&mut &bytes[..])?,
         None => 0,

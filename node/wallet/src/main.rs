@@ -109,6 +109,49 @@ enum Command {
         /// The address.
         address: String,
     },
+    /// The validator set: who finalizes blocks now, and any scheduled change.
+    #[command(subcommand)]
+    Validators(ValidatorsCommand),
+    /// Equivocations (a validator signing two conflicting votes) recorded on chain.
+    Offences {
+        /// The first offence to show (0 is the oldest).
+        #[arg(long, default_value_t = 0)]
+        from: u64,
+        /// How many to show.
+        #[arg(long, default_value_t = 20)]
+        limit: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ValidatorsCommand {
+    /// Show the current set, its epoch and quorum, the admin, and any scheduled change.
+    Show,
+    /// Validator admin only: from height --at on, blocks are certified by --set.
+    Schedule {
+        /// The admin's secret.
+        #[arg(long)]
+        from: String,
+        /// The new set's addresses, in leader order, comma-separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        set: Vec<String>,
+        /// The first height the new set certifies (at least 2 blocks ahead).
+        #[arg(long)]
+        at: u64,
+    },
+    /// Submit evidence that a validator signed two conflicting votes (each the 0x SCALE
+    /// encoding of a signed vote); anyone may.
+    ReportEquivocation {
+        /// Your secret (the reporter).
+        #[arg(long)]
+        from: String,
+        /// One signed vote, 0x hex.
+        #[arg(long)]
+        first: String,
+        /// The conflicting signed vote, 0x hex.
+        #[arg(long)]
+        second: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -318,6 +361,99 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             print(cli.json, &tx, client::describe_transaction);
         }
         Command::Proof { address } => client::prove_balance(&client, &address, cli.json).await?,
+        Command::Validators(ValidatorsCommand::Show) => {
+            let set = client.request("wijk_validators", json!([])).await?;
+            print(cli.json, &set, |set| {
+                let names = |list: &Value| -> String {
+                    list.as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|v| format!("  {}", v.as_str().unwrap_or("?")))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                };
+                let mut text = format!(
+                    "epoch {} at block #{}: {} validators, {} signatures finalize a block\n{}\nadmin {}\noffences recorded: {}",
+                    set["epoch"],
+                    set["atBlock"],
+                    set["validators"].as_array().map_or(0, |v| v.len()),
+                    set["quorum"],
+                    names(&set["validators"]),
+                    set["admin"].as_str().unwrap_or("?"),
+                    set["offences"],
+                );
+                if !set["scheduled"].is_null() {
+                    text.push_str(&format!(
+                        "\nscheduled from block #{}:\n{}",
+                        set["scheduled"]["activatesAt"],
+                        names(&set["scheduled"]["validators"])
+                    ));
+                }
+                text
+            });
+        }
+        Command::Validators(ValidatorsCommand::Schedule { from, set, at }) => {
+            let info = client.chain_info().await?;
+            let validators = set
+                .iter()
+                .map(|address| Address::parse(address.trim(), info.address_prefix))
+                .collect::<Result<Vec<_>, _>>()?;
+            let call = RuntimeCall::Validators(wijk_validators::Call::ScheduleChange {
+                validators,
+                activates_at: at,
+            });
+            submit(&client, &info, &load_key(&from)?, call, true, cli.json).await?;
+        }
+        Command::Validators(ValidatorsCommand::ReportEquivocation {
+            from,
+            first,
+            second,
+        }) => {
+            let info = client.chain_info().await?;
+            let vote = |text: &str| -> anyhow::Result<wijk_primitives::SignedVote> {
+                let bytes =
+                    hex::decode(text.trim_start_matches("0x")).context("a vote must be 0x hex")?;
+                Ok(wijk_primitives::decode_bounded(
+                    "signed vote",
+                    &bytes,
+                    1024,
+                )?)
+            };
+            let call = RuntimeCall::Validators(wijk_validators::Call::ReportEquivocation {
+                first: Box::new(vote(&first)?),
+                second: Box::new(vote(&second)?),
+            });
+            submit(&client, &info, &load_key(&from)?, call, true, cli.json).await?;
+        }
+        Command::Offences { from, limit } => {
+            let page = client
+                .request("wijk_offences", json!([from, limit]))
+                .await?;
+            print(cli.json, &page, |page| {
+                let mut lines: Vec<String> = page["offences"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|o| {
+                        format!(
+                            "{} signed conflicting {} and {} votes in view {} (epoch {}); reported by {}, recorded in block #{}",
+                            o["offender"].as_str().unwrap_or("?"),
+                            o["first"]["kind"].as_str().unwrap_or("?"),
+                            o["second"]["kind"].as_str().unwrap_or("?"),
+                            o["view"],
+                            o["epoch"],
+                            o["reporter"].as_str().unwrap_or("?"),
+                            o["recordedAt"],
+                        )
+                    })
+                    .collect();
+                if lines.is_empty() {
+                    lines.push("no offences recorded".into());
+                }
+                lines.push(format!("{} in all", page["count"]));
+                lines.join("\n")
+            });
+        }
     }
     Ok(())
 }

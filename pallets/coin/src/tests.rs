@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 const CONTEXT: BlockContext = BlockContext {
     height: 1,
     timestamp_ms: 0,
+    genesis_hash: wijk_primitives::Hash::ZERO,
 };
 
 fn account(n: u8) -> AccountId {

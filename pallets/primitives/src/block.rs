@@ -28,6 +28,19 @@ pub struct Header {
     pub receipts_root: Hash,
     /// The validator that proposed this block.
     pub proposer: AccountId,
+    /// A validator-set change this block scheduled, announced in the header so a light
+    /// client following certified headers knows which set signs from which height.
+    pub validator_set_change: Option<ValidatorSetChange>,
+}
+
+/// A scheduled change of the validator set.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+pub struct ValidatorSetChange {
+    /// The first height the new set certifies; every earlier block is certified by the
+    /// set before it.
+    pub activates_at: Height,
+    /// The new set, in leader order.
+    pub validators: Vec<AccountId>,
 }
 
 impl Header {
@@ -213,6 +226,42 @@ impl FinalityCertificate {
                 expected_height: header.height,
             });
         }
+        self.verify_signatures(genesis_hash, validators)
+    }
+
+    /// Checks the certificate finalizes `last_block`, the last block of its validator
+    /// set's epoch, either directly or through one of the closing blocks after it
+    /// ([`crate::closing_block_hash`]).
+    pub fn verify_epoch_end(
+        &self,
+        genesis_hash: Hash,
+        last_block: &Header,
+        validators: &[AccountId],
+    ) -> Result<(), CertificateError> {
+        let last_hash = last_block.hash();
+        let certifies = if self.height == last_block.height {
+            self.block_hash == last_hash
+        } else {
+            self.height > last_block.height
+                && self.block_hash == crate::vote::closing_block_hash(last_hash, self.height)
+        };
+        if !certifies {
+            return Err(CertificateError::WrongBlock {
+                certified: self.block_hash,
+                certified_height: self.height,
+                expected: last_hash,
+                expected_height: last_block.height,
+            });
+        }
+        self.verify_signatures(genesis_hash, validators)
+    }
+
+    /// Checks a quorum of distinct `validators` signed this certificate's vote.
+    pub fn verify_signatures(
+        &self,
+        genesis_hash: Hash,
+        validators: &[AccountId],
+    ) -> Result<(), CertificateError> {
         let vote = FinalityVote {
             genesis_hash,
             height: self.height,
@@ -256,6 +305,7 @@ mod tests {
             transactions_root: Hash::ZERO,
             receipts_root: Hash::ZERO,
             proposer: AccountId([5; 32]),
+            validator_set_change: None,
         }
     }
 
@@ -292,6 +342,29 @@ mod tests {
         ));
     }
 
+    #[test]
+    fn an_epoch_end_is_certified_directly_or_through_its_closing_blocks_only() {
+        let alice = Keypair::dev("Alice");
+        let set = [alice.account_id()];
+        let genesis = Hash([9; 32]);
+        let last = header(3);
+        let direct = FinalityCertificate::sign_single(&alice, genesis, 3, 7, last.hash());
+        assert_eq!(direct.verify_epoch_end(genesis, &last, &set), Ok(()));
+        let closing = crate::vote::closing_block_hash(last.hash(), 5);
+        let through = FinalityCertificate::sign_single(&alice, genesis, 5, 9, closing);
+        assert_eq!(through.verify_epoch_end(genesis, &last, &set), Ok(()));
+        let wrong_height = FinalityCertificate::sign_single(&alice, genesis, 6, 9, closing);
+        assert!(matches!(
+            wrong_height.verify_epoch_end(genesis, &last, &set),
+            Err(CertificateError::WrongBlock { .. })
+        ));
+        let other = FinalityCertificate::sign_single(&alice, genesis, 5, 9, Hash([1; 32]));
+        assert!(matches!(
+            other.verify_epoch_end(genesis, &last, &set),
+            Err(CertificateError::WrongBlock { .. })
+        ));
+    }
+
     fn arbitrary_header() -> impl proptest::strategy::Strategy<Value = Header> {
         use proptest::prelude::*;
         (
@@ -309,6 +382,10 @@ mod tests {
                 transactions_root: Hash(state),
                 receipts_root: Hash(parent),
                 proposer: AccountId(proposer),
+                validator_set_change: (height % 3 == 0).then(|| ValidatorSetChange {
+                    activates_at: height,
+                    validators: vec![AccountId(parent)],
+                }),
             })
     }
 

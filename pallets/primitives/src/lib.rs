@@ -1,5 +1,6 @@
 //! The types every wijk crate speaks: accounts and keys, hashes, euro-cent amounts,
-//! headers, blocks, signed transactions and finality certificates, plus bounded decoding.
+//! headers, blocks, signed transactions, consensus votes and finality certificates, plus
+//! bounded decoding.
 //!
 //! Owns: the byte-level formats (SCALE on the wire and on disk, blake3 hashes, ed25519
 //! signatures with strict verification) and the human formats (addresses, euro amounts).
@@ -15,12 +16,13 @@ pub mod hash;
 pub mod keys;
 pub mod transaction;
 pub mod verify;
+pub mod vote;
 
 pub use address::{Address, AddressError};
 pub use amount::{format_cents, parse_cents, AmountError, Cents};
 pub use block::{
     merkle_root, quorum, Block, CertificateError, FinalityCertificate, FinalityVote, Header,
-    Height, TimestampMs,
+    Height, TimestampMs, ValidatorSetChange,
 };
 pub use codec::{decode_bounded, DecodeLimitError, MAX_DECODE_DEPTH};
 pub use hash::{blake3_hash, Hash};
@@ -29,4 +31,8 @@ pub use transaction::{SignedTransaction, SigningContext, SpecVersion};
 pub use verify::{
     verify_batch_strict, verify_strict, KeyCache, SignatureError, SignedMessage,
     SIGNATURE_BATCH_SIZE,
+};
+pub use vote::{
+    closing_block_hash, epoch_base_view, epoch_of_view, verify_quorum, BlockRef, SignedVote, View,
+    Vote, VoteError, VoteKind, EPOCH_VIEW_SHIFT,
 };

@@ -232,6 +232,9 @@ pub struct BlockContext {
     pub height: wijk_primitives::Height,
     /// Its timestamp.
     pub timestamp_ms: wijk_primitives::TimestampMs,
+    /// The chain's genesis hash, which every signature on this chain binds (for checking
+    /// signed evidence inside a call).
+    pub genesis_hash: wijk_primitives::Hash,
 }
 
 #[cfg(test)]

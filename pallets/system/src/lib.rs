@@ -1,7 +1,7 @@
-//! The system pallet: account nonces (replay protection), the current block's height and
-//! time, and the validator set recorded at genesis.
+//! The system pallet: account nonces (replay protection) and the current block's height and
+//! time.
 //!
-//! Owns: `system/nonce/<account>`, `system/block`, `system/validators`.
+//! Owns: `system/nonce/<account>`, `system/block`.
 //! Must never: move money or know about any other pallet's storage.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
@@ -13,8 +13,6 @@ use wijk_support::{StateError, StateOverlay, StateRead, StorageMap, StorageValue
 pub const ACCOUNT_NONCE: StorageMap<AccountId, u64> = StorageMap::new(b"system/nonce/");
 /// The block being (or last) executed.
 pub const CURRENT_BLOCK: StorageValue<BlockInfo> = StorageValue::new(b"system/block");
-/// The validators whose signatures finalize blocks.
-pub const VALIDATORS: StorageValue<Vec<AccountId>> = StorageValue::new(b"system/validators");
 
 /// Height, time and parent of the current block, kept in state so proofs can show them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
@@ -107,9 +105,8 @@ pub fn set_block(state: &mut StateOverlay<'_>, info: &BlockInfo) {
     CURRENT_BLOCK.put(state, info);
 }
 
-/// Writes the genesis validator set.
-pub fn genesis(state: &mut StateOverlay<'_>, validators: &[AccountId]) {
-    VALIDATORS.put(state, &validators.to_vec());
+/// Writes the genesis state.
+pub fn genesis(state: &mut StateOverlay<'_>) {
     set_block(
         state,
         &BlockInfo {
@@ -118,11 +115,6 @@ pub fn genesis(state: &mut StateOverlay<'_>, validators: &[AccountId]) {
             parent_hash: Hash::ZERO,
         },
     );
-}
-
-/// The validator set in committed state.
-pub fn validators(backend: &dyn StateRead) -> Result<Vec<AccountId>, StateError> {
-    Ok(VALIDATORS.get_committed(backend)?.unwrap_or_default())
 }
 
 #[cfg(test)]

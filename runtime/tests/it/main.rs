@@ -23,6 +23,7 @@ impl Chain {
         let config = GenesisConfig {
             timestamp_ms: 0,
             validators: vec![alice],
+            validator_admin: alice,
             coin: wijk_coin::GenesisConfig {
                 issuer: alice,
                 balances: vec![(alice, 10_000)],
@@ -92,6 +93,7 @@ fn built_block_re_executes_to_the_same_roots() {
         &chain.state,
         &chain.tree,
         &chain.head,
+        chain.signing.genesis_hash,
         1_000,
         alice.account_id(),
         verified(&chain, txs),
@@ -222,6 +224,7 @@ fn replayed_transaction_makes_a_block_invalid() {
         &chain.state,
         &chain.tree,
         &chain.head,
+        chain.signing.genesis_hash,
         1,
         alice.account_id(),
         verified(&chain, vec![tx.clone()]),
@@ -235,6 +238,7 @@ fn replayed_transaction_makes_a_block_invalid() {
         &chain.state,
         &chain.tree,
         &chain.head,
+        chain.signing.genesis_hash,
         2,
         alice.account_id(),
         verified(&chain, vec![tx.clone()]),
@@ -279,6 +283,7 @@ fn same_block_same_root_on_two_machines() {
         &chain_a.state,
         &chain_a.tree,
         &chain_a.head,
+        chain_a.signing.genesis_hash,
         5,
         alice.account_id(),
         verified(&chain_a, txs),
@@ -305,6 +310,7 @@ fn a_block_built_on_staged_state_matches_one_built_after_commit() {
         &chain.state,
         &chain.tree,
         &chain.head,
+        chain.signing.genesis_hash,
         1_000,
         alice.account_id(),
         verified(
@@ -328,6 +334,7 @@ fn a_block_built_on_staged_state_matches_one_built_after_commit() {
         &staged_state,
         &staged_tree,
         &first.block.header,
+        chain.signing.genesis_hash,
         2_000,
         alice.account_id(),
         verified(
@@ -367,4 +374,77 @@ fn a_block_built_on_staged_state_matches_one_built_after_commit() {
     )
     .unwrap();
     assert_eq!(executed.state_root, second.block.header.state_root);
+}
+
+#[test]
+fn a_scheduled_validator_set_change_is_announced_in_the_header_and_enacted_at_its_height() {
+    let mut chain = Chain::new();
+    let alice = Keypair::dev("Alice");
+    let bob = Keypair::dev("Bob").account_id();
+    let schedule = Transaction::sign(
+        &alice,
+        &chain.signing,
+        0,
+        100,
+        RuntimeCall::Validators(wijk_validators::Call::ScheduleChange {
+            validators: vec![alice.account_id(), bob],
+            activates_at: 3,
+        }),
+    );
+    let built = build_block(
+        &chain.state,
+        &chain.tree,
+        &chain.head,
+        chain.signing.genesis_hash,
+        1_000,
+        alice.account_id(),
+        verified(&chain, vec![schedule]),
+    )
+    .unwrap();
+    let announced = built.block.header.validator_set_change.clone().unwrap();
+    assert_eq!(announced.activates_at, 3);
+    assert_eq!(announced.validators, vec![alice.account_id(), bob]);
+
+    // A header that hides (or invents) the announcement is refused.
+    let mut hidden = built.block.clone();
+    hidden.header.validator_set_change = None;
+    assert!(matches!(
+        execute_block(
+            &chain.state,
+            &chain.tree,
+            &chain.head,
+            &hidden,
+            &chain.signing
+        ),
+        Err(BlockError::WrongAnnouncement { .. })
+    ));
+
+    // Blocks 2 and 3: the set in state switches at height 3, announced only once.
+    apply(&mut chain.state, &built.executed.changes);
+    chain.tree.write(&built.executed.tree_batch);
+    chain.head = built.block.header;
+    assert_eq!(
+        wijk_validators::set_for_height(&chain.state, 2).unwrap().1,
+        vec![alice.account_id()]
+    );
+    for timestamp in [2_000, 3_000] {
+        let next = build_block(
+            &chain.state,
+            &chain.tree,
+            &chain.head,
+            chain.signing.genesis_hash,
+            timestamp,
+            alice.account_id(),
+            Vec::new(),
+        )
+        .unwrap();
+        assert_eq!(next.block.header.validator_set_change, None);
+        apply(&mut chain.state, &next.executed.changes);
+        chain.tree.write(&next.executed.tree_batch);
+        chain.head = next.block.header;
+    }
+    assert_eq!(
+        wijk_validators::current(&chain.state).unwrap(),
+        (1, vec![alice.account_id(), bob])
+    );
 }

@@ -44,6 +44,7 @@ fn main() -> anyhow::Result<()> {
     let config = GenesisConfig {
         timestamp_ms: 0,
         validators: vec![validator.account_id()],
+        validator_admin: validator.account_id(),
         coin: wijk_coin::GenesisConfig {
             issuer: validator.account_id(),
             balances: keys.iter().map(|k| (k.account_id(), 1_000_000)).collect(),

@@ -12,6 +12,7 @@ fn setup() -> (BTreeMap<Vec<u8>, Vec<u8>>, SigningContext) {
         &GenesisConfig {
             timestamp_ms: 0,
             validators: vec![alice],
+            validator_admin: alice,
             coin: wijk_coin::GenesisConfig {
                 issuer: alice,
                 balances: vec![(alice, 10_000)],
