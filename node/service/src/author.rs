@@ -233,6 +233,7 @@ pub async fn run(ctx: AuthorContext) -> Result<(), ServiceError> {
         epoch,
         closing: HashMap::new(),
         reported: HashMap::new(),
+        stalled: (0, Instant::now()),
         pending: BTreeMap::new(),
         received: HashMap::new(),
         inputs: VecDeque::from([Input::Tick { now_ms: now_ms() }]),
@@ -259,6 +260,8 @@ struct Actor {
     closing: HashMap<Hash, Hash>,
     /// Equivocations already reported by this validator, with the nonce used.
     reported: HashMap<(AccountId, u64), u64>,
+    /// The finalized height and since when it has not moved (or peers were last asked).
+    stalled: (u64, Instant),
     pending: BTreeMap<Hash, Arc<Pending>>,
     /// Proposed blocks from peers, not executed yet.
     received: HashMap<Hash, Arc<Block>>,
@@ -287,7 +290,10 @@ impl Actor {
                 Duration::from_millis(at.saturating_sub(now_ms()))
             });
             tokio::select! {
-                _ = tokio::time::sleep(wait) => self.inputs.push_back(Input::Tick { now_ms: now_ms() }),
+                _ = tokio::time::sleep(wait) => {
+                    self.inputs.push_back(Input::Tick { now_ms: now_ms() });
+                    self.catch_up_if_stalled().await?;
+                }
                 gossip = self.ctx.inbox.recv() => match gossip {
                     Some(gossip) => self.on_gossip(gossip),
                     None => return Ok(()),
@@ -368,6 +374,11 @@ impl Actor {
                 };
                 // Past the end of the epoch only a closing block may be proposed.
                 if let Some(last) = anchor {
+                    // Paced like blocks, so a stuck epoch end does not spin through views.
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_millis(self.ctx.block_time_ms)) => {}
+                        _ = self.ctx.shutdown.changed() => return Ok(Flow::Stop),
+                    }
                     let height = parent.height + 1;
                     let hash = closing_block_hash(last, height);
                     self.closing.insert(hash, last);
@@ -615,14 +626,15 @@ impl Actor {
         let storage = self.ctx.storage.clone();
         let signing = self.ctx.signing;
         let status = self.ctx.status.clone();
+        let epoch = self.epoch;
         tokio::task::spawn_blocking(move || {
             let started = Instant::now();
             let (state, parent) = staged_on(&storage, &layers).map_err(Missing::Unavailable)?;
-            if wijk_validators::ends_epoch(&state, parent.height)
-                .map_err(|e| Missing::Unavailable(e.to_string()))?
-            {
+            let (block_epoch, _) = wijk_validators::set_for_height(&state, parent.height + 1)
+                .map_err(|e| Missing::Unavailable(e.to_string()))?;
+            if block_epoch != epoch {
                 return Err(Missing::Invalid(format!(
-                    "block #{} follows the last block of its validator set's epoch",
+                    "block #{} belongs to epoch {block_epoch}, not to the running epoch {epoch}",
                     parent.height + 1
                 )));
             }
@@ -697,7 +709,7 @@ impl Actor {
             .certificate_signers
             .store(certificate.signatures.len() as u64, Relaxed);
         let head = self.head()?;
-        let blocks = without_closing_blocks(blocks);
+        let blocks = without_closing_blocks(blocks, &self.closing);
         // Blocks this node already has (synced meanwhile) must be the same blocks.
         for block in blocks.iter().filter(|b| b.height <= head.height) {
             let ours = self.ctx.storage.header(block.height)?.map(|h| h.hash());
@@ -729,8 +741,8 @@ impl Actor {
     }
 
     /// Makes sure `parent` (of a block to build or check) is known here, and tells whether
-    /// it is past the end of its epoch: `Some(last block of the epoch)` if a block on it
-    /// can only be a closing block.
+    /// a block on it would be past the end of the running epoch: `Some(last block of the
+    /// epoch)` if it can only be a closing block.
     async fn ensure_parent(&mut self, parent: &BlockRef) -> Result<Option<Hash>, Missing> {
         if let Some(last) = self.closing.get(&parent.hash) {
             return Ok(Some(*last));
@@ -738,14 +750,16 @@ impl Actor {
         self.ensure_executed(parent.hash).await?;
         let layers = self.ancestry(parent.hash);
         let storage = self.ctx.storage.clone();
-        let ends = tokio::task::spawn_blocking(move || {
+        let next_epoch = tokio::task::spawn_blocking(move || {
             let (state, tip) = staged_on(&storage, &layers)?;
-            wijk_validators::ends_epoch(&state, tip.height).map_err(|e| e.to_string())
+            wijk_validators::set_for_height(&state, tip.height + 1)
+                .map(|(epoch, _)| epoch)
+                .map_err(|e| e.to_string())
         })
         .await
         .map_err(|e| Missing::Unavailable(e.to_string()))?
         .map_err(Missing::Unavailable)?;
-        Ok(ends.then_some(parent.hash))
+        Ok((next_epoch != self.epoch).then_some(parent.hash))
     }
 
     /// Checks a proposed block: executes a real one on its parent; a closing block must
@@ -770,6 +784,37 @@ impl Actor {
             ))),
             None => self.ensure_executed(block.hash).await,
         }
+    }
+
+    /// When nothing was finalized for a while, asks peers how far they are and downloads
+    /// what is missing. Certificates of an epoch this node has not reached are signed by a
+    /// set it does not know yet and are refused, so this is how a node that fell more than
+    /// an epoch behind (or starts from an empty database) catches up.
+    async fn catch_up_if_stalled(&mut self) -> Result<(), ServiceError> {
+        let head = self.head()?.height;
+        if head != self.stalled.0 {
+            self.stalled = (head, Instant::now());
+            return Ok(());
+        }
+        let patience = Duration::from_millis(view_timeout_ms(self.ctx.block_time_ms) * 2);
+        if self.stalled.1.elapsed() < patience {
+            return Ok(());
+        }
+        self.stalled.1 = Instant::now();
+        let mut best = head;
+        let request = SyncRequest::Status.encode();
+        for peer in self.peers().await {
+            if let Some(SyncResponse::Status { height, .. }) = self.ask(peer, request.clone()).await
+            {
+                best = best.max(height);
+            }
+        }
+        if best > head {
+            tracing::info!(target: "sync", "no progress for {patience:?}; peers are at #{best}, this node at #{head}");
+            self.sync_to(best).await?;
+            self.next_epoch_if_begun()?;
+        }
+        Ok(())
     }
 
     /// After a commit or a sync: if the chain entered a new epoch, replaces the replica
@@ -1034,14 +1079,20 @@ impl Actor {
     }
 }
 
-/// `blocks` (consecutive, ascending) without the closing blocks among them: a block whose
-/// hash is the closing hash of the last real block before it.
-fn without_closing_blocks(blocks: Vec<BlockRef>) -> Vec<BlockRef> {
+/// `blocks` (consecutive, ascending) without the closing blocks among them: those known
+/// here (with their epoch's last block, in `closing`), and any block whose hash is the
+/// closing hash of the last real block before it.
+fn without_closing_blocks(blocks: Vec<BlockRef>, closing: &HashMap<Hash, Hash>) -> Vec<BlockRef> {
     let mut last_real = blocks.first().map(|b| b.parent).unwrap_or_default();
+    if let Some(last) = closing.get(&last_real) {
+        last_real = *last;
+    }
     blocks
         .into_iter()
         .filter(|block| {
-            if block.hash == closing_block_hash(last_real, block.height) {
+            if closing.contains_key(&block.hash)
+                || block.hash == closing_block_hash(last_real, block.height)
+            {
                 return false;
             }
             last_real = block.hash;

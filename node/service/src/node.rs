@@ -225,7 +225,12 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServiceError> {
                 bootnodes: bootnodes.clone(),
                 allowed_peers: spec.allowed_peers()?,
                 max_connections: settings.max_connections,
-                max_connections_per_peer: 2,
+                // One connection per peer: when two nodes dial each other at once and
+                // both connections stay, gossip may go out on one whose inbound side the
+                // peer no longer reads, and a validator goes deaf to the others
+                // (found by tests/validator_set.rs: finality stalled in about one run
+                // of three). The second connection is refused; the first carries all.
+                max_connections_per_peer: 1,
             })
             .map_err(|e| network_error(e.to_string()))?;
             tracing::info!(
