@@ -57,6 +57,18 @@
 //! **Equivocation** by others (two conflicting signed votes) is reported as
 //! [`Effect::Evidence`] for the node to record.
 //!
+//! **Validator-set changes (epochs).** A replica runs one validator set. A change takes
+//! effect at a height fixed on chain; the node runs the old set's replica until the
+//! block before that height is final, then a new replica for the new set whose base is
+//! that block, at the base view `epoch << 40` that every node derives alike (see
+//! `wijk_primitives::vote`). Past the old epoch's last block, the old set may only propose
+//! *closing blocks*, whose hash is derived from that block and the height. To the replica
+//! they are ordinary blocks, so the safety argument above holds unchanged. They let the
+//! old set finalize its last block through a descendant when that block was notarized
+//! but not finalized in its own view. They are never committed. Safety across the boundary
+//! follows because both epochs build on the same finalized block, and the new epoch's
+//! views and signatures cannot be confused with the old one's.
+//!
 //! The dev chain is the same protocol with `n = 1`: its one validator is every view's
 //! leader and a quorum by itself, so each block is final as soon as it is built.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]

@@ -230,6 +230,45 @@ mod tests {
     }
 
     #[test]
+    fn the_set_changes_at_the_announced_height_and_the_old_epoch_ends_through_a_closing_block() {
+        let chain = crate::testing::test_chain_changing_set(6, 4);
+        assert!(chain.blocks[0].0.header.validator_set_change.is_some());
+        assert_eq!(audit(&chain, chain.blocks.clone()).unwrap().blocks, 6);
+
+        // The old validator may not certify a block of the new epoch...
+        let mut old_signer = chain.blocks.clone();
+        old_signer[4].1 = FinalityCertificate::sign_single(
+            &chain.validator,
+            chain.signing.genesis_hash,
+            5,
+            5,
+            old_signer[4].0.header.hash(),
+        );
+        assert!(matches!(
+            audit(&chain, old_signer),
+            Err(AuditError::Certificate {
+                height: 5,
+                source: CertificateError::UnknownSigner { .. }
+            })
+        ));
+        // ...a closing block certifies only the last block of an epoch...
+        let mut closing_elsewhere = chain.blocks.clone();
+        closing_elsewhere[1].1 = FinalityCertificate::sign_single(
+            &chain.validator,
+            chain.signing.genesis_hash,
+            4,
+            2,
+            wijk_primitives::closing_block_hash(closing_elsewhere[1].0.header.hash(), 4),
+        );
+        assert!(audit(&chain, closing_elsewhere).is_err());
+        // ...and a header that hides the announcement leaves the old set in charge, so the
+        // new set's certificates fail (and the block's hash no longer matches its own).
+        let mut hidden = chain.blocks.clone();
+        hidden[0].0.header.validator_set_change = None;
+        assert!(audit(&chain, hidden).is_err());
+    }
+
+    #[test]
     fn ancestors_are_final_through_a_descendant_certificate() {
         let chain = test_chain(5);
         let mut run = chain.blocks.clone();

@@ -2,7 +2,7 @@
 //! earlier block durable, and a re-run skips what the node already has.
 
 use super::*;
-use crate::testing::{test_chain, TestChain};
+use crate::testing::{test_chain, test_chain_changing_set, TestChain};
 use wijk_runtime::build_genesis;
 
 fn fresh_storage(chain: &TestChain) -> (tempfile::TempDir, Storage) {
@@ -167,4 +167,46 @@ fn blocks_final_through_a_descendant_are_written_only_with_it() {
         storage.best_header().unwrap().map(|h| h.hash()),
         Some(chain.blocks[5].0.header.hash())
     );
+}
+
+#[test]
+fn import_follows_a_validator_set_change_across_the_epoch_boundary() {
+    let chain = test_chain_changing_set(6, 4);
+    let (_dir, storage) = fresh_storage(&chain);
+    let summary = import_blocks(
+        &storage,
+        chain.blocks.iter().cloned().map(Ok),
+        &chain.signing,
+        |_| {},
+    )
+    .unwrap();
+    assert_eq!(summary.blocks, 6);
+    let bob = wijk_primitives::Keypair::dev("Bob").account_id();
+    assert_eq!(wijk_validators::current(&storage).unwrap(), (1, vec![bob]));
+    // Block 3 is stored with the closing-block certificate that finalized it.
+    let stored = storage.certificate(3).unwrap().unwrap();
+    assert_eq!(stored.height, 5);
+
+    // A block of the new epoch certified by the old validator is refused.
+    let mut old_signer = chain.blocks.clone();
+    old_signer[4].1 = FinalityCertificate::sign_single(
+        &chain.validator,
+        chain.signing.genesis_hash,
+        5,
+        5,
+        old_signer[4].0.header.hash(),
+    );
+    let (_dir, storage) = fresh_storage(&chain);
+    let error = import_blocks(
+        &storage,
+        old_signer.into_iter().map(Ok),
+        &chain.signing,
+        |_| {},
+    )
+    .unwrap_err();
+    assert!(
+        matches!(error, ImportError::Certificate { height: 5, .. }),
+        "{error}"
+    );
+    assert_eq!(storage.finalized_height().unwrap(), Some(4));
 }
