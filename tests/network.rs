@@ -9,7 +9,7 @@ use std::time::Duration;
 use wijk_primitives::{Hash, Keypair};
 use wijk_tests::{
     call, dev_address, finalized_height, node_binary, signing_context, submit_until_final,
-    transfer_hex, wait_finalized, ws, Testnet, WAIT,
+    transfer_hex, wait_finalized, wait_peers, ws, Testnet, WAIT,
 };
 
 const VALIDATORS: [&str; 4] = ["Alice", "Bob", "Charlie", "Dave"];
@@ -68,6 +68,7 @@ async fn validators_survive_crashes_halt_without_forks_and_a_fresh_node_syncs() 
     for _ in 0..3 {
         pay(&mut nonce, &mut acknowledged).await;
     }
+    wait_peers(&alice_url, 4, WAIT).await.unwrap();
     let health = call(&alice_url, "system_health", vec![]).await.unwrap();
     assert_eq!(health["peers"], json!(4), "3 validators and the full node");
     assert_eq!(health["shouldHavePeers"], json!(true));

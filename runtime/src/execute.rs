@@ -34,6 +34,23 @@ impl VerifiedTransaction {
         Ok(VerifiedTransaction { transaction, hash })
     }
 
+    /// [`Self::verify`] with decoded signer keys kept in `keys` (the same verdict).
+    pub fn verify_cached(
+        transaction: Transaction,
+        context: &SigningContext,
+        keys: &KeyCache,
+    ) -> Result<VerifiedTransaction, SignatureError> {
+        let payload = transaction.payload_for(context);
+        wijk_primitives::verify_strict_cached(
+            &transaction.signer,
+            &payload,
+            &transaction.signature,
+            keys,
+        )?;
+        let hash = transaction.hash();
+        Ok(VerifiedTransaction { transaction, hash })
+    }
+
     /// The transaction.
     pub fn transaction(&self) -> &Transaction {
         &self.transaction

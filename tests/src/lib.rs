@@ -359,3 +359,33 @@ pub async fn wait_finalized(url: &str, height: u64, within: Duration) -> anyhow:
     .await
     .map_err(|_| anyhow::anyhow!("{url} did not finalize #{height} within {within:?}"))?
 }
+
+/// Waits until the node reports `peers` connected peers, checking after each finalized
+/// block (peers that dialled each other at the same moment may be reconnected by the
+/// redial loop a few seconds later).
+pub async fn wait_peers(url: &str, peers: u64, within: Duration) -> anyhow::Result<()> {
+    let client = ws(url).await;
+    let mut heads = client
+        .subscribe::<Value, _>(
+            "chain_subscribeFinalizedHeads",
+            jsonrpsee::rpc_params![],
+            "chain_unsubscribeFinalizedHeads",
+        )
+        .await?;
+    tokio::time::timeout(within, async {
+        loop {
+            let health = call(url, "system_health", vec![]).await?;
+            if health["peers"].as_u64() >= Some(peers) {
+                return Ok(());
+            }
+            match heads.next().await {
+                Some(head) => {
+                    head?;
+                }
+                None => anyhow::bail!("subscription closed"),
+            }
+        }
+    })
+    .await
+    .map_err(|_| anyhow::anyhow!("{url} did not reach {peers} peers within {within:?}"))?
+}

@@ -27,7 +27,7 @@ use wijk_consensus::{BlockRef, Config, Effect, Input, Message, Replica, Restart,
 use wijk_network::{NetworkHandle, PeerId, Topic};
 use wijk_primitives::{
     closing_block_hash, decode_bounded, epoch_base_view, AccountId, FinalityCertificate, Hash,
-    Header, Keypair, SignedVote, SigningContext, TimestampMs,
+    Header, KeyCache, Keypair, SignedVote, SigningContext, TimestampMs,
 };
 use wijk_rpc::NodeStatus;
 use wijk_runtime::{
@@ -234,6 +234,7 @@ pub async fn run(ctx: AuthorContext) -> Result<(), ServiceError> {
         closing: HashMap::new(),
         reported: HashMap::new(),
         stalled: (0, Instant::now()),
+        keys: Arc::new(KeyCache::default()),
         pending: BTreeMap::new(),
         received: HashMap::new(),
         inputs: VecDeque::from([Input::Tick { now_ms: now_ms() }]),
@@ -262,6 +263,8 @@ struct Actor {
     reported: HashMap<(AccountId, u64), u64>,
     /// The finalized height and since when it has not moved (or peers were last asked).
     stalled: (u64, Instant),
+    /// Decoded keys of recent signers, for checking proposals' signatures.
+    keys: Arc<KeyCache>,
     pending: BTreeMap<Hash, Arc<Pending>>,
     /// Proposed blocks from peers, not executed yet.
     received: HashMap<Hash, Arc<Block>>,
@@ -627,6 +630,7 @@ impl Actor {
         let signing = self.ctx.signing;
         let status = self.ctx.status.clone();
         let epoch = self.epoch;
+        let keys = self.keys.clone();
         tokio::task::spawn_blocking(move || {
             let started = Instant::now();
             let (state, parent) = staged_on(&storage, &layers).map_err(Missing::Unavailable)?;
@@ -638,7 +642,7 @@ impl Actor {
                     parent.height + 1
                 )));
             }
-            let checked = check_signatures(&block, &signing, None)
+            let checked = check_signatures(&block, &signing, Some(&keys))
                 .map_err(|e| Missing::Invalid(e.to_string()))?;
             let executed =
                 execute_checked_block(&state, &state, &parent, &block, &signing, checked)

@@ -2,7 +2,9 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
-use wijk_primitives::{AccountId, DecodeLimitError, Hash, Height, SignatureError, SigningContext};
+use wijk_primitives::{
+    AccountId, DecodeLimitError, Hash, Height, KeyCache, SignatureError, SigningContext,
+};
 use wijk_runtime::execute::validate_transaction;
 use wijk_runtime::{
     decode_transaction, DispatchError, InvalidTransaction, TxOutcome, VerifiedTransaction,
@@ -106,6 +108,9 @@ pub struct Pool {
     by_hash: HashMap<Hash, (AccountId, u64)>,
     total_bytes: usize,
     next_arrival: u64,
+    /// Decoded keys of recent signers: residents send again and again, and decompressing
+    /// a key costs about a quarter of a verification.
+    keys: KeyCache,
 }
 
 impl Pool {
@@ -117,6 +122,7 @@ impl Pool {
             by_hash: HashMap::new(),
             total_bytes: 0,
             next_arrival: 0,
+            keys: KeyCache::default(),
         }
     }
 
@@ -186,7 +192,7 @@ impl Pool {
                 max_gap: self.config.max_nonce_gap,
             });
         }
-        let verified = VerifiedTransaction::verify(transaction, signing)?;
+        let verified = VerifiedTransaction::verify_cached(transaction, signing, &self.keys)?;
         if nonce == next {
             // The next transaction of this account: dry-run it so the resident hears now,
             // not after a block, that e.g. the balance is too low.

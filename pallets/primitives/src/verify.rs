@@ -71,6 +71,23 @@ pub fn verify_strict(
         .map_err(|_| SignatureError::Invalid { signer: *signer })
 }
 
+/// [`verify_strict`] with the signer's decoded key taken from (or added to) `keys`: the
+/// same verdict, without decompressing a recurring signer's key again.
+pub fn verify_strict_cached(
+    signer: &AccountId,
+    message: &[u8],
+    signature: &Signature,
+    keys: &KeyCache,
+) -> Result<(), SignatureError> {
+    let key = keys
+        .keys_of(std::slice::from_ref(signer))
+        .pop()
+        .unwrap_or(Err(SignatureError::MalformedKey { signer: *signer }))?;
+    check_signature_form(signer, signature)?;
+    key.verify_strict(message, &ed25519_dalek::Signature::from_bytes(&signature.0))
+        .map_err(|_| SignatureError::Invalid { signer: *signer })
+}
+
 /// Decodes the key and runs the per-signature strictness checks that batch verification
 /// does not do by itself.
 fn checked_key(signer: &AccountId, signature: &Signature) -> Result<VerifyingKey, SignatureError> {
@@ -272,6 +289,34 @@ fn verify_chunk(
             signer: chunk.first().map(|c| c.signer).unwrap_or_default(),
         },
     ))
+}
+
+#[cfg(test)]
+mod cached_tests {
+    use super::*;
+    use crate::keys::Keypair;
+
+    #[test]
+    fn the_key_cache_changes_no_verdict() {
+        let keys = KeyCache::new(4);
+        let alice = Keypair::dev("Alice");
+        let signature = alice.sign(b"message");
+        for _ in 0..2 {
+            assert_eq!(
+                verify_strict_cached(&alice.account_id(), b"message", &signature, &keys),
+                verify_strict(&alice.account_id(), b"message", &signature)
+            );
+            assert_eq!(
+                verify_strict_cached(&alice.account_id(), b"other", &signature, &keys),
+                verify_strict(&alice.account_id(), b"other", &signature)
+            );
+        }
+        let bad = AccountId([0; 32]);
+        assert_eq!(
+            verify_strict_cached(&bad, b"message", &signature, &keys),
+            verify_strict(&bad, b"message", &signature)
+        );
+    }
 }
 
 #[cfg(test)]
