@@ -258,9 +258,15 @@ impl Testnet {
     /// Starts the node again with the command the script used, on the same base path,
     /// and waits until it serves JSON-RPC.
     pub fn restart(&mut self, name: &str) {
+        self.restart_with(name, &[]);
+    }
+
+    /// [`Self::restart`] with `extra` arguments appended to the command.
+    pub fn restart_with(&mut self, name: &str, extra: &[&str]) {
         let node = self.node(name).clone();
-        let command: Vec<String> =
+        let mut command: Vec<String> =
             serde_json::from_value(node["command"].clone()).expect("command");
+        command.extend(extra.iter().map(|arg| arg.to_string()));
         let mut log = std::fs::OpenOptions::new()
             .append(true)
             .open(node["log"].as_str().expect("log"))

@@ -847,6 +847,9 @@ impl Actor {
         if self.reported.contains_key(&offence) {
             return;
         }
+        if first.signer == key.account_id() {
+            tracing::error!(target: "consensus", view = first.vote.view, "this validator's key signed a vote that conflicts with this node's: the key runs on another node too; stop one of them");
+        }
         let storage = self.ctx.storage.clone();
         let reporter = key.account_id();
         let state = tokio::task::spawn_blocking(move || {
