@@ -4,18 +4,13 @@
 //! as evidence, and the chain records the offence once; the chain keeps finalizing and
 //! never forks (one Byzantine validator of four is within `f`).
 
-use jsonrpsee::core::client::SubscriptionClientT;
-use serde_json::{json, Value};
+use serde_json::json;
 use wijk_primitives::{Address, Keypair};
-use wijk_tests::{call, finalized_height, wait_finalized, Testnet, WAIT};
+use wijk_tests::{call, finalized_height, testnet_dir, wait_finalized, Testnet, WAIT};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_validator_running_twice_is_caught_and_its_equivocation_recorded_on_chain() {
-    let mut dir = tempfile::tempdir().unwrap();
-    if std::env::var_os("WIJK_KEEP_TESTNET").is_some() {
-        dir.disable_cleanup(true);
-        eprintln!("testnet folder: {}", dir.path().display());
-    }
+    let dir = testnet_dir();
     let mut testnet = Testnet::start(dir.path(), 4, 1, 200);
     let alice_url = testnet.rpc_url("Alice");
     let info = call(&alice_url, "wijk_chainInfo", vec![]).await.unwrap();
@@ -32,14 +27,7 @@ async fn a_validator_running_twice_is_caught_and_its_equivocation_recorded_on_ch
 
     // Wait, block by block, until a validator's report is final on chain.
     let client = wijk_tests::ws(&alice_url).await;
-    let mut heads = client
-        .subscribe::<Value, _>(
-            "chain_subscribeFinalizedHeads",
-            jsonrpsee::rpc_params![],
-            "chain_unsubscribeFinalizedHeads",
-        )
-        .await
-        .unwrap();
+    let mut heads = wijk_tests::finalized_heads(&client).await.unwrap();
     let offences = tokio::time::timeout(WAIT * 2, async {
         loop {
             let offences = call(&alice_url, "wijk_offences", vec![]).await.unwrap();

@@ -8,11 +8,9 @@ use serde_json::{json, Value};
 use std::time::Duration;
 use wijk_primitives::{Hash, Keypair};
 use wijk_tests::{
-    call, dev_address, finalized_height, node_binary, signing_context, submit_until_final,
+    call, dev_address, finalized_height, signing_context, submit_until_final, testnet_dir,
     transfer_hex, wait_finalized, wait_peers, ws, Testnet, WAIT,
 };
-
-const VALIDATORS: [&str; 4] = ["Alice", "Bob", "Charlie", "Dave"];
 
 /// A plain HTTP GET (the metrics endpoint), body as text.
 fn http_get(url: &str) -> String {
@@ -41,11 +39,7 @@ async fn hash_at(url: &str, height: u64) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn validators_survive_crashes_halt_without_forks_and_a_fresh_node_syncs() {
     // WIJK_KEEP_TESTNET=1 keeps the folder (logs, databases) for a post-mortem.
-    let mut dir = tempfile::tempdir().unwrap();
-    if std::env::var_os("WIJK_KEEP_TESTNET").is_some() {
-        dir.disable_cleanup(true);
-        eprintln!("testnet folder: {}", dir.path().display());
-    }
+    let dir = testnet_dir();
     let mut testnet = Testnet::start(dir.path(), 4, 1, 200);
     let alice_url = testnet.rpc_url("Alice");
     let info = call(&alice_url, "wijk_chainInfo", vec![]).await.unwrap();
@@ -143,52 +137,12 @@ async fn validators_survive_crashes_halt_without_forks_and_a_fresh_node_syncs() 
     assert!(bob_balance["balanceCents"].is_string());
 
     // A fresh full node (its database deleted) syncs the whole chain to the same root.
-    testnet.kill_9("Full1");
-    let full_base = testnet.node("Full1")["base_path"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    std::fs::remove_dir_all(std::path::Path::new(&full_base).join("chains/wijk_local/db")).unwrap();
-    testnet.restart("Full1");
+    testnet.resync_from_scratch("Full1", &alice_url).await;
     let full_url = testnet.rpc_url("Full1");
-    let head = finalized_height(&alice_url).await;
-    wait_finalized(&full_url, head, WAIT).await.unwrap();
-    let root = |header: Value| header["stateRoot"].clone();
-    let at_head = hash_at(&alice_url, head).await;
-    assert_eq!(
-        root(
-            call(&full_url, "chain_getHeader", vec![at_head.clone()])
-                .await
-                .unwrap()
-        ),
-        root(
-            call(&alice_url, "chain_getHeader", vec![at_head])
-                .await
-                .unwrap()
-        ),
-    );
     let full_health = call(&full_url, "system_health", vec![]).await.unwrap();
     assert_eq!(full_health["isSyncing"], json!(false));
 
     // An auditor checks every certificate of a validator's database from the spec alone.
     testnet.stop();
-    let spec = dir.path().join("chain-spec.json");
-    for name in VALIDATORS.iter().chain(["Full1"].iter()) {
-        let base = testnet.node(name)["base_path"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let output = std::process::Command::new(node_binary())
-            .arg("verify-certificates")
-            .arg("--chain")
-            .arg(&spec)
-            .args(["--base-path", &base])
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
+    testnet.verify_certificates(&["Alice", "Bob", "Charlie", "Dave", "Full1"]);
 }

@@ -10,17 +10,13 @@ use serde_json::{json, Value};
 use wijk_primitives::{Address, BlockRef, Hash, Keypair, Vote, VoteKind};
 use wijk_runtime::{RuntimeCall, Transaction};
 use wijk_tests::{
-    call, encode_hex, finalized_height, node_binary, signing_context, submit_until_final,
+    call, encode_hex, finalized_height, signing_context, submit_until_final, testnet_dir,
     transfer_hex, wait_finalized, ws, Testnet, WAIT,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_board_changes_the_validator_set_at_a_certified_height_and_evidence_is_recorded() {
-    let mut dir = tempfile::tempdir().unwrap();
-    if std::env::var_os("WIJK_KEEP_TESTNET").is_some() {
-        dir.disable_cleanup(true);
-        eprintln!("testnet folder: {}", dir.path().display());
-    }
+    let dir = testnet_dir();
     let mut testnet = Testnet::start(dir.path(), 4, 1, 200);
     let alice_url = testnet.rpc_url("Alice");
     let info = call(&alice_url, "wijk_chainInfo", vec![]).await.unwrap();
@@ -181,54 +177,12 @@ async fn the_board_changes_the_validator_set_at_a_certified_height_and_evidence_
     }
 
     // A full node whose database is deleted syncs across the epoch boundary.
-    testnet.kill_9("Full1");
-    let full_base = testnet.node("Full1")["base_path"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    std::fs::remove_dir_all(std::path::Path::new(&full_base).join("chains/wijk_local/db")).unwrap();
-    testnet.restart("Full1");
+    testnet.resync_from_scratch("Full1", &alice_url).await;
     let full_url = testnet.rpc_url("Full1");
-    let head = finalized_height(&alice_url).await;
-    wait_finalized(&full_url, head, WAIT).await.unwrap();
-    let at_head = call(&alice_url, "chain_getBlockHash", vec![json!(head)])
-        .await
-        .unwrap();
-    let root = |header: Value| header["stateRoot"].clone();
-    assert_eq!(
-        root(
-            call(&full_url, "chain_getHeader", vec![at_head.clone()])
-                .await
-                .unwrap()
-        ),
-        root(
-            call(&alice_url, "chain_getHeader", vec![at_head])
-                .await
-                .unwrap()
-        )
-    );
     let synced = call(&full_url, "wijk_validators", vec![]).await.unwrap();
     assert_eq!(synced["epoch"], json!(1));
 
     // The auditor follows the change from certified headers and the spec alone.
     testnet.stop();
-    let spec = dir.path().join("chain-spec.json");
-    for name in ["Alice", "Bob", "Charlie", "Dave", "Full1"] {
-        let base = testnet.node(name)["base_path"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let output = std::process::Command::new(node_binary())
-            .arg("verify-certificates")
-            .arg("--chain")
-            .arg(&spec)
-            .args(["--base-path", &base])
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
+    testnet.verify_certificates(&["Alice", "Bob", "Charlie", "Dave", "Full1"]);
 }

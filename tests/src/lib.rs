@@ -300,6 +300,62 @@ impl Testnet {
             .unwrap_or_else(|_| panic!("{name} did not serve JSON-RPC again in time"));
     }
 
+    /// Deletes `name`'s database and restarts it, then waits until it has synced to the
+    /// head of `source` and checks both reach the same state root there.
+    pub async fn resync_from_scratch(&mut self, name: &str, source: &str) {
+        self.kill_9(name);
+        let base = self.node(name)["base_path"]
+            .as_str()
+            .expect("base_path")
+            .to_string();
+        let spec: Value = serde_json::from_str(
+            &std::fs::read_to_string(self.dir.join("chain-spec.json")).expect("chain spec"),
+        )
+        .expect("chain spec is JSON");
+        let chain_id = spec["id"].as_str().expect("chain id").to_string();
+        std::fs::remove_dir_all(Path::new(&base).join("chains").join(chain_id).join("db"))
+            .expect("database deleted");
+        self.restart(name);
+        let url = self.rpc_url(name);
+        let head = finalized_height(source).await;
+        wait_finalized(&url, head, WAIT).await.expect("resynced");
+        let at_head = call(source, "chain_getBlockHash", vec![json!(head)])
+            .await
+            .expect("hash");
+        let root = |header: Value| header["stateRoot"].clone();
+        let ours = call(&url, "chain_getHeader", vec![at_head.clone()]).await;
+        let theirs = call(source, "chain_getHeader", vec![at_head]).await;
+        assert_eq!(
+            root(ours.expect("header")),
+            root(theirs.expect("header")),
+            "{name} synced to another state root"
+        );
+    }
+
+    /// After [`Self::stop`]: `wijk-node verify-certificates` on each named node's database,
+    /// with nothing but the chain spec, must pass.
+    pub fn verify_certificates(&self, names: &[&str]) {
+        let spec = self.dir.join("chain-spec.json");
+        for name in names {
+            let base = self.node(name)["base_path"]
+                .as_str()
+                .expect("base_path")
+                .to_string();
+            let output = Command::new(node_binary())
+                .arg("verify-certificates")
+                .arg("--chain")
+                .arg(&spec)
+                .args(["--base-path", &base])
+                .output()
+                .expect("verify-certificates runs");
+            assert!(
+                output.status.success(),
+                "{name}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+    }
+
     /// `scripts/local-testnet stop DIR`.
     pub fn stop(&self) {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/local-testnet");
@@ -338,17 +394,35 @@ pub async fn finalized_height(url: &str) -> u64 {
     head["number"].as_u64().expect("number")
 }
 
-/// Waits (on the node's finalized-heads subscription) until it has finalized `height`;
-/// returns the height it reached.
-pub async fn wait_finalized(url: &str, height: u64, within: Duration) -> anyhow::Result<u64> {
-    let client = ws(url).await;
-    let mut heads = client
+/// A testnet folder, removed afterwards unless `WIJK_KEEP_TESTNET` is set (then its path
+/// is printed, for a post-mortem of logs and databases).
+pub fn testnet_dir() -> tempfile::TempDir {
+    let mut dir = tempfile::tempdir().expect("temporary folder");
+    if std::env::var_os("WIJK_KEEP_TESTNET").is_some() {
+        dir.disable_cleanup(true);
+        eprintln!("testnet folder: {}", dir.path().display());
+    }
+    dir
+}
+
+/// The node's finalized heads, as they come: the clock the waits here run on.
+pub async fn finalized_heads(
+    client: &WsClient,
+) -> anyhow::Result<jsonrpsee::core::client::Subscription<Value>> {
+    Ok(client
         .subscribe::<Value, _>(
             "chain_subscribeFinalizedHeads",
             jsonrpsee::rpc_params![],
             "chain_unsubscribeFinalizedHeads",
         )
-        .await?;
+        .await?)
+}
+
+/// Waits (on the node's finalized-heads subscription) until it has finalized `height`;
+/// returns the height it reached.
+pub async fn wait_finalized(url: &str, height: u64, within: Duration) -> anyhow::Result<u64> {
+    let client = ws(url).await;
+    let mut heads = finalized_heads(&client).await?;
     let now = finalized_height(url).await;
     if now >= height {
         return Ok(now);
@@ -371,13 +445,7 @@ pub async fn wait_finalized(url: &str, height: u64, within: Duration) -> anyhow:
 /// redial loop a few seconds later).
 pub async fn wait_peers(url: &str, peers: u64, within: Duration) -> anyhow::Result<()> {
     let client = ws(url).await;
-    let mut heads = client
-        .subscribe::<Value, _>(
-            "chain_subscribeFinalizedHeads",
-            jsonrpsee::rpc_params![],
-            "chain_unsubscribeFinalizedHeads",
-        )
-        .await?;
+    let mut heads = finalized_heads(&client).await?;
     tokio::time::timeout(within, async {
         loop {
             let health = call(url, "system_health", vec![]).await?;
