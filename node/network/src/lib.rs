@@ -139,6 +139,7 @@ enum Command {
         response: Vec<u8>,
     },
     Peers(oneshot::Sender<Vec<PeerId>>),
+    Reconnect,
 }
 
 /// The node's side of the network actor.
@@ -182,6 +183,13 @@ impl NetworkHandle {
     /// Answers the [`NetworkEvent::SyncRequest`] with `id`.
     pub async fn respond(&self, id: u64, response: Vec<u8>) -> Result<(), NetworkError> {
         self.send(Command::Respond { id, response }).await
+    }
+
+    /// Closes every connection; peers are dialled again (bootnodes by the node's redial
+    /// loop, and peers dial back). A node that hears nothing while its peers are connected
+    /// uses this to get fresh connections.
+    pub async fn reconnect(&self) -> Result<(), NetworkError> {
+        self.send(Command::Reconnect).await
     }
 
     /// The peers connected now.
@@ -352,6 +360,13 @@ async fn run(
                     }
                     Command::Peers(reply) => {
                         let _ = reply.send(swarm.connected_peers().copied().collect());
+                    }
+                    Command::Reconnect => {
+                        let peers: Vec<PeerId> = swarm.connected_peers().copied().collect();
+                        tracing::info!(target: "network", peers = peers.len(), "closing every connection to reconnect");
+                        for peer in peers {
+                            let _ = swarm.disconnect_peer_id(peer);
+                        }
                     }
                 }
             }

@@ -234,6 +234,7 @@ pub async fn run(ctx: AuthorContext) -> Result<(), ServiceError> {
         closing: HashMap::new(),
         reported: HashMap::new(),
         stalled: (0, Instant::now()),
+        reconnect_after: (Duration::ZERO, Instant::now()),
         keys: Arc::new(KeyCache::default()),
         pending: BTreeMap::new(),
         received: HashMap::new(),
@@ -263,6 +264,9 @@ struct Actor {
     reported: HashMap<(AccountId, u64), u64>,
     /// The finalized height and since when it has not moved (or peers were last asked).
     stalled: (u64, Instant),
+    /// When nothing is finalized for this long, connections are renewed (doubling each
+    /// time, reset by progress).
+    reconnect_after: (Duration, Instant),
     /// Decoded keys of recent signers, for checking proposals' signatures.
     keys: Arc<KeyCache>,
     pending: BTreeMap<Hash, Arc<Pending>>,
@@ -796,15 +800,27 @@ impl Actor {
     /// an epoch behind (or starts from an empty database) catches up.
     async fn catch_up_if_stalled(&mut self) -> Result<(), ServiceError> {
         let head = self.head()?.height;
+        let patience = Duration::from_millis(view_timeout_ms(self.ctx.block_time_ms) * 2);
         if head != self.stalled.0 {
             self.stalled = (head, Instant::now());
+            self.reconnect_after = (patience * 2, Instant::now());
             return Ok(());
         }
-        let patience = Duration::from_millis(view_timeout_ms(self.ctx.block_time_ms) * 2);
         if self.stalled.1.elapsed() < patience {
             return Ok(());
         }
         self.stalled.1 = Instant::now();
+        // Connected but deaf (a connection whose inbound side stopped, seen in tests about
+        // once in ten runs): fresh connections cost a few seconds and cure it. A network
+        // that is truly halted (too few validators up) pays this with growing pauses.
+        let (after, since) = self.reconnect_after;
+        if since.elapsed() >= after.max(patience * 2) {
+            if let Some(network) = &self.ctx.network {
+                tracing::warn!(target: "network", "nothing finalized for {:?}; renewing connections", since.elapsed());
+                let _ = network.reconnect().await;
+            }
+            self.reconnect_after = ((after * 2).min(Duration::from_secs(60)), Instant::now());
+        }
         let mut best = head;
         let request = SyncRequest::Status.encode();
         for peer in self.peers().await {
