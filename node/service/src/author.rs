@@ -13,7 +13,10 @@
 //! activation height: a proposal past it can only be a *closing block* (no body, a derived
 //! hash), which lets the old set keep voting until that last block is final. Once it is
 //! committed, the actor starts a fresh replica for the new set at the new epoch's base
-//! view (see [`wijk_primitives::vote`]); closing blocks are never committed.
+//! view (see [`wijk_primitives::vote`]); closing blocks are never committed. Votes and
+//! certificates of any other epoch are dropped on arrival: signatures of the old set
+//! (removed validators included) never finalize a new-epoch block here. A node that falls
+//! an epoch behind catches up by sync, which checks every block against the set in state.
 
 use crate::node::ServiceError;
 use crate::protocol::{ConsensusGossip, SyncRequest, SyncResponse, MAX_BLOCKS_PER_ANSWER};
@@ -26,8 +29,8 @@ use tokio::sync::{broadcast, mpsc, watch};
 use wijk_consensus::{BlockRef, Config, Effect, Input, Message, Replica, Restart, Vote, VoteKind};
 use wijk_network::{NetworkHandle, PeerId, Topic};
 use wijk_primitives::{
-    closing_block_hash, decode_bounded, epoch_base_view, AccountId, FinalityCertificate, Hash,
-    Header, KeyCache, Keypair, SignedVote, SigningContext, TimestampMs,
+    closing_block_hash, decode_bounded, epoch_base_view, epoch_of_view, AccountId,
+    FinalityCertificate, Hash, Header, KeyCache, Keypair, SignedVote, SigningContext, TimestampMs,
 };
 use wijk_rpc::NodeStatus;
 use wijk_runtime::{
@@ -312,6 +315,31 @@ impl Actor {
 
     fn on_gossip(&mut self, gossip: ConsensusGossip) {
         tracing::trace!(target: "consensus", view = self.replica.view(), ?gossip, "received");
+        // Votes and certificates of another epoch are signed by another validator set: a
+        // quorum of the old set (removed validators included) must never finalize a block
+        // of the new epoch here, nor the other way round. A node behind by an epoch
+        // catches up by sync, which checks each block against the set in its state.
+        let epoch = self.epoch;
+        let other_epoch = |view: u64| epoch_of_view(view) != epoch;
+        let drop = match &gossip {
+            ConsensusGossip::Message(Message::Vote(vote)) => other_epoch(vote.vote.view),
+            ConsensusGossip::Message(Message::Certificate(certificate)) => {
+                other_epoch(certificate.vote.view)
+            }
+            ConsensusGossip::Proposal { vote, .. }
+            | ConsensusGossip::ClosingProposal { vote, .. } => other_epoch(vote.vote.view),
+        };
+        if drop {
+            tracing::trace!(target: "consensus", epoch, "message of another epoch dropped");
+            return;
+        }
+        let of_this_epoch = |justification: Vec<wijk_consensus::Certificate>| {
+            justification
+                .into_iter()
+                .filter(|certificate| !other_epoch(certificate.vote.view))
+                .map(|certificate| Input::Message(Message::Certificate(certificate)))
+                .collect::<Vec<_>>()
+        };
         match gossip {
             ConsensusGossip::Message(message) => self.inputs.push_back(Input::Message(message)),
             ConsensusGossip::Proposal {
@@ -334,22 +362,14 @@ impl Actor {
                     }
                 }
                 self.received.insert(named.hash, Arc::new(*block));
-                self.inputs.extend(
-                    justification
-                        .into_iter()
-                        .map(|certificate| Input::Message(Message::Certificate(certificate))),
-                );
+                self.inputs.extend(of_this_epoch(justification));
                 self.inputs.push_back(Input::Message(Message::Vote(vote)));
             }
             ConsensusGossip::ClosingProposal {
                 vote,
                 justification,
             } => {
-                self.inputs.extend(
-                    justification
-                        .into_iter()
-                        .map(|certificate| Input::Message(Message::Certificate(certificate))),
-                );
+                self.inputs.extend(of_this_epoch(justification));
                 self.inputs.push_back(Input::Message(Message::Vote(vote)));
             }
         }
