@@ -398,18 +398,92 @@ pub fn check_signatures(
     signing: &SigningContext,
     keys: Option<&KeyCache>,
 ) -> Result<SignaturesChecked, BlockError> {
-    let payloads: Vec<Vec<u8>> = block
-        .transactions
-        .iter()
-        .map(|tx| tx.payload_for(signing))
+    check_signatures_skipping(block, signing, keys, None)
+}
+
+/// Hashes of transactions whose signatures this node has already checked strictly for
+/// one chain (the pool checks every transaction it admits), so that checking a block
+/// that carries them can skip them.
+///
+/// Filled only from [`VerifiedTransaction`]s, which exist only once their signature has
+/// been checked, and consulted only for the same signing context: a hash here is a
+/// signature already checked, and the transaction hash covers the signature and every
+/// signed field. Bounded: emptied when full, so it only ever costs a re-check.
+pub struct CheckedSignatures {
+    signing: SigningContext,
+    capacity: usize,
+    hashes: std::sync::Mutex<std::collections::HashSet<Hash>>,
+}
+
+impl CheckedSignatures {
+    /// An empty cache for transactions of the chain `signing` describes.
+    pub fn new(signing: SigningContext, capacity: usize) -> Self {
+        CheckedSignatures {
+            signing,
+            capacity,
+            hashes: std::sync::Mutex::new(std::collections::HashSet::new()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<Hash>> {
+        self.hashes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Remembers that `verified`'s signature was checked (under this cache's context).
+    pub fn remember(&self, verified: &VerifiedTransaction) {
+        let mut hashes = self.lock();
+        if hashes.len() >= self.capacity {
+            hashes.clear();
+        }
+        hashes.insert(verified.hash());
+    }
+
+    /// How many hashes it holds.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+}
+
+/// [`check_signatures`], skipping the transactions whose signatures `already` holds as
+/// checked for this chain; the verdict is the same.
+pub fn check_signatures_skipping(
+    block: &Block,
+    signing: &SigningContext,
+    keys: Option<&KeyCache>,
+    already: Option<&CheckedSignatures>,
+) -> Result<SignaturesChecked, BlockError> {
+    let skip: Vec<bool> = match already.filter(|cache| cache.signing == *signing) {
+        Some(cache) => {
+            let hashes = cache.lock();
+            block
+                .transactions
+                .iter()
+                .map(|tx| hashes.contains(&tx.hash()))
+                .collect()
+        }
+        None => vec![false; block.transactions.len()],
+    };
+    let to_check: Vec<usize> = (0..block.transactions.len())
+        .filter(|index| !skip[*index])
         .collect();
-    let messages: Vec<_> = block
-        .transactions
+    let payloads: Vec<Vec<u8>> = to_check
+        .iter()
+        .map(|index| block.transactions[*index].payload_for(signing))
+        .collect();
+    let messages: Vec<_> = to_check
         .iter()
         .zip(&payloads)
-        .map(|(tx, payload)| tx.signed_message(payload))
+        .map(|(index, payload)| block.transactions[*index].signed_message(payload))
         .collect();
-    if let Err((index, reason)) = verify_batch_strict(&messages, keys) {
+    if let Err((position, reason)) = verify_batch_strict(&messages, keys) {
+        let index = to_check.get(position).copied().unwrap_or(position);
         return Err(BlockError::InvalidTransaction {
             index,
             tx_hash: block

@@ -19,8 +19,9 @@ use parity_scale_codec::{Decode, Encode};
 use wijk_primitives::SpecVersion;
 
 pub use execute::{
-    build_block, check_signatures, execute_block, execute_checked_block, BlockError, BuiltBlock,
-    ExecutedBlock, InvalidTransaction, Receipt, SignaturesChecked, TxOutcome, VerifiedTransaction,
+    build_block, check_signatures, check_signatures_skipping, execute_block, execute_checked_block,
+    BlockError, BuiltBlock, CheckedSignatures, ExecutedBlock, InvalidTransaction, Receipt,
+    SignaturesChecked, TxOutcome, VerifiedTransaction,
 };
 pub use genesis::{build_genesis, Genesis, GenesisConfig, GenesisError};
 pub use memory_chain::MemoryChain;

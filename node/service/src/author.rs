@@ -34,8 +34,8 @@ use wijk_primitives::{
 };
 use wijk_rpc::NodeStatus;
 use wijk_runtime::{
-    build_block, check_signatures, execute_checked_block, Block, BuiltBlock, ExecutedBlock,
-    StagedBlock, StagedState,
+    build_block, check_signatures_skipping, execute_checked_block, Block, BuiltBlock,
+    ExecutedBlock, StagedBlock, StagedState,
 };
 use wijk_storage::{CommittedBlock, Storage};
 use wijk_txpool::PoolMailbox;
@@ -655,6 +655,7 @@ impl Actor {
         let status = self.ctx.status.clone();
         let epoch = self.epoch;
         let keys = self.keys.clone();
+        let checked = self.ctx.pool.checked_signatures();
         tokio::task::spawn_blocking(move || {
             let started = Instant::now();
             let (state, parent) = staged_on(&storage, &layers).map_err(Missing::Unavailable)?;
@@ -666,7 +667,7 @@ impl Actor {
                     parent.height + 1
                 )));
             }
-            let checked = check_signatures(&block, &signing, Some(&keys))
+            let checked = check_signatures_skipping(&block, &signing, Some(&keys), Some(&checked))
                 .map_err(|e| Missing::Invalid(e.to_string()))?;
             let executed =
                 execute_checked_block(&state, &state, &parent, &block, &signing, checked)

@@ -5,10 +5,13 @@ use crate::state::{Pool, PoolConfig};
 use std::sync::Arc;
 use tokio::sync::{broadcast, mpsc};
 use wijk_primitives::{Height, SigningContext};
+use wijk_runtime::CheckedSignatures;
 use wijk_support::StateRead;
 
 /// Mailbox capacity: submitters wait (backpressure) rather than grow memory.
 const MAILBOX_CAPACITY: usize = 1_024;
+/// Checked signatures remembered (32 bytes each, about 10 MiB with the set's overhead).
+const CHECKED_SIGNATURES: usize = 200_000;
 
 /// Starts the pool actor on the current tokio runtime. `next_height` is the height of the
 /// next block at start.
@@ -20,12 +23,14 @@ pub fn spawn(
 ) -> PoolMailbox {
     let (sender, mut receiver) = mpsc::channel(MAILBOX_CAPACITY);
     let (events, _) = broadcast::channel(4_096);
+    let checked = Arc::new(CheckedSignatures::new(signing, CHECKED_SIGNATURES));
     let mailbox = PoolMailbox {
         sender,
         events: events.clone(),
+        checked: checked.clone(),
     };
     tokio::spawn(async move {
-        let mut pool = Pool::new(config);
+        let mut pool = Pool::new(config).remembering(checked);
         let mut next_height = next_height;
         while let Some(message) = receiver.recv().await {
             match message {

@@ -65,9 +65,15 @@ pub struct PoolUnavailable;
 pub struct PoolMailbox {
     pub(crate) sender: mpsc::Sender<PoolMessage>,
     pub(crate) events: broadcast::Sender<PoolEvent>,
+    pub(crate) checked: std::sync::Arc<wijk_runtime::CheckedSignatures>,
 }
 
 impl PoolMailbox {
+    /// The signatures this pool has checked, for skipping them when a block carries them.
+    pub fn checked_signatures(&self) -> std::sync::Arc<wijk_runtime::CheckedSignatures> {
+        self.checked.clone()
+    }
+
     /// Submits an encoded transaction; resolves once it is admitted or refused.
     pub async fn submit(
         &self,

@@ -2,12 +2,14 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::sync::Arc;
 use wijk_primitives::{
     AccountId, DecodeLimitError, Hash, Height, KeyCache, SignatureError, SigningContext,
 };
 use wijk_runtime::execute::validate_transaction;
 use wijk_runtime::{
-    decode_transaction, DispatchError, InvalidTransaction, TxOutcome, VerifiedTransaction,
+    decode_transaction, CheckedSignatures, DispatchError, InvalidTransaction, TxOutcome,
+    VerifiedTransaction,
 };
 use wijk_support::{StateError, StateRead};
 
@@ -111,6 +113,9 @@ pub struct Pool {
     /// Decoded keys of recent signers: residents send again and again, and decompressing
     /// a key costs about a quarter of a verification.
     keys: KeyCache,
+    /// Where admitted transactions' checked signatures are remembered, so checking a block
+    /// that carries them need not check them again.
+    checked: Option<Arc<CheckedSignatures>>,
 }
 
 impl Pool {
@@ -123,7 +128,14 @@ impl Pool {
             total_bytes: 0,
             next_arrival: 0,
             keys: KeyCache::default(),
+            checked: None,
         }
+    }
+
+    /// Remembers each admitted transaction's checked signature in `checked`.
+    pub fn remembering(mut self, checked: Arc<CheckedSignatures>) -> Pool {
+        self.checked = Some(checked);
+        self
     }
 
     /// Transactions held.
@@ -193,6 +205,9 @@ impl Pool {
             });
         }
         let verified = VerifiedTransaction::verify_cached(transaction, signing, &self.keys)?;
+        if let Some(checked) = &self.checked {
+            checked.remember(&verified);
+        }
         if nonce == next {
             // The next transaction of this account: dry-run it so the resident hears now,
             // not after a block, that e.g. the balance is too low.

@@ -448,3 +448,64 @@ fn a_scheduled_validator_set_change_is_announced_in_the_header_and_enacted_at_it
         (1, vec![alice.account_id(), bob])
     );
 }
+
+#[test]
+fn signatures_the_pool_checked_are_skipped_and_nothing_else_is() {
+    let chain = Chain::new();
+    let alice = Keypair::dev("Alice");
+    let bob = Keypair::dev("Bob").account_id();
+    let txs: Vec<Transaction> = (0..3)
+        .map(|nonce| chain.tx(&alice, nonce, CoinCall::Transfer { to: bob, amount: 1 }))
+        .collect();
+    let checked = wijk_runtime::CheckedSignatures::new(chain.signing, 10);
+    checked.remember(&VerifiedTransaction::verify(txs[0].clone(), &chain.signing).unwrap());
+    assert_eq!(checked.len(), 1);
+
+    // Transaction 1's signature is forged (it signs another nonce); 0 is skipped as checked.
+    let mut forged = txs.clone();
+    forged[1].signature = txs[2].signature;
+    let block = wijk_runtime::Block {
+        header: chain.head.clone(),
+        transactions: forged,
+    };
+    let verdict = |cache: Option<&wijk_runtime::CheckedSignatures>| {
+        wijk_runtime::check_signatures_skipping(&block, &chain.signing, None, cache)
+    };
+    assert!(matches!(
+        verdict(Some(&checked)),
+        Err(BlockError::InvalidTransaction { index: 1, .. })
+    ));
+    assert!(matches!(
+        verdict(None),
+        Err(BlockError::InvalidTransaction { index: 1, .. })
+    ));
+
+    // A cache filled for another chain is not consulted: its forged first transaction is
+    // caught even though its hash is "known".
+    let other_chain = SigningContext {
+        genesis_hash: wijk_primitives::Hash([9; 32]),
+        spec_version: SPEC_VERSION,
+    };
+    let foreign = Transaction::sign(
+        &alice,
+        &other_chain,
+        0,
+        100,
+        RuntimeCall::Coin(CoinCall::Transfer { to: bob, amount: 1 }),
+    );
+    let foreign_cache = wijk_runtime::CheckedSignatures::new(other_chain, 10);
+    foreign_cache.remember(&VerifiedTransaction::verify(foreign.clone(), &other_chain).unwrap());
+    let replayed = wijk_runtime::Block {
+        header: chain.head.clone(),
+        transactions: vec![foreign],
+    };
+    assert!(matches!(
+        wijk_runtime::check_signatures_skipping(
+            &replayed,
+            &chain.signing,
+            None,
+            Some(&foreign_cache)
+        ),
+        Err(BlockError::InvalidTransaction { index: 0, .. })
+    ));
+}
