@@ -171,7 +171,7 @@ fn new_replica(ctx: &AuthorContext, start: EpochStart) -> Replica {
         .filter(|key| start.validators.contains(&key.account_id()));
     tracing::info!(
         target: "consensus",
-        "{} in epoch {} ({} validators) resumes after block #{} (view {}), {} logged votes",
+        "{} in epoch {} (validators: {}) resumes after block #{} (view {}), {} logged votes",
         match (&signer, &ctx.key) {
             (Some(key), _) => format!("validator {:?}", key.account_id()),
             (None, Some(key)) => format!("{:?}, not a validator in this epoch,", key.account_id()),
