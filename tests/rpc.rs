@@ -41,6 +41,9 @@ async fn methods_payment_history_and_supply() {
         "wijk_history",
         "wijk_transaction",
         "wijk_supply",
+        "wijk_validators",
+        "wijk_offences",
+        "chain_getBlockTransactionHashes",
     ] {
         assert!(
             methods["methods"]
@@ -76,6 +79,14 @@ async fn methods_payment_history_and_supply() {
         .as_str()
         .unwrap()
         .to_string();
+    let listed = call(
+        &url,
+        "chain_getBlockTransactionHashes",
+        vec![json!(block_hash)],
+    )
+    .await
+    .unwrap();
+    assert_eq!(listed, json!([tx_hash]));
     assert_eq!(
         block["block"]["transactions"][0]["call"]["amount"],
         json!("12.50")

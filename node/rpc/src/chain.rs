@@ -147,6 +147,22 @@ pub(crate) fn register(
         }))
     })?;
     module.register_blocking_method(
+        "chain_getBlockTransactionHashes",
+        |params, ctx, _| -> RpcResult {
+            let Some(height) = resolve_height(&ctx, optional_hash(&params)?)? else {
+                return Ok(Value::Null);
+            };
+            let Some(block) = ctx.storage.block(height).map_err(internal)? else {
+                return Ok(Value::Null);
+            };
+            Ok(json!(block
+                .transactions
+                .iter()
+                .map(|tx| tx.hash().to_hex())
+                .collect::<Vec<_>>()))
+        },
+    )?;
+    module.register_blocking_method(
         "chain_getFinalityCertificate",
         |params, ctx, _| -> RpcResult {
             let Some(height) = resolve_height(&ctx, optional_hash(&params)?)? else {

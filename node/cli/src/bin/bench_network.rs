@@ -233,17 +233,21 @@ async fn load(args: &Args, keys: &[Keypair], urls: &[String]) -> anyhow::Result<
                 let Some(hash) = head["hash"].as_str() else {
                     continue;
                 };
-                let Ok(block) = client
-                    .request::<Value, _>("chain_getBlock", jsonrpsee::rpc_params![hash])
+                // Only the hashes: the measurement should cost the node little.
+                let Ok(listed) = client
+                    .request::<Value, _>(
+                        "chain_getBlockTransactionHashes",
+                        jsonrpsee::rpc_params![hash],
+                    )
                     .await
                 else {
                     continue;
                 };
-                let hashes = block["block"]["transactions"]
+                let hashes = listed
                     .as_array()
                     .map(|txs| {
                         txs.iter()
-                            .filter_map(|tx| tx["hash"].as_str().and_then(Hash::from_hex))
+                            .filter_map(|tx| tx.as_str().and_then(Hash::from_hex))
                             .collect::<Vec<_>>()
                     })
                     .unwrap_or_default();
