@@ -5,21 +5,17 @@
 //! never forks (one Byzantine validator of four is within `f`).
 
 use serde_json::json;
-use wijk_primitives::{Address, Keypair};
-use wijk_tests::{call, finalized_height, testnet_dir, wait_finalized, Testnet, WAIT};
+use wijk_primitives::Keypair;
+use wijk_tests::{call, finalized_height, testnet_dir, wait_finalized, ChainFacts, Testnet, WAIT};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_validator_running_twice_is_caught_and_its_equivocation_recorded_on_chain() {
     let dir = testnet_dir();
     let mut testnet = Testnet::start(dir.path(), 4, 1, 200);
     let alice_url = testnet.rpc_url("Alice");
-    let info = call(&alice_url, "wijk_chainInfo", vec![]).await.unwrap();
-    let prefix = info["addressPrefix"].as_u64().unwrap() as u16;
-    let dave = Address {
-        prefix,
-        account: Keypair::dev("Dave").account_id(),
-    }
-    .to_string();
+    let dave = ChainFacts::of(&alice_url)
+        .await
+        .address(&Keypair::dev("Dave"));
 
     // The full node comes back as Dave's twin.
     testnet.kill_9("Full1");

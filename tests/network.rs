@@ -6,10 +6,10 @@
 
 use serde_json::{json, Value};
 use std::time::Duration;
-use wijk_primitives::{Hash, Keypair};
+use wijk_primitives::Keypair;
 use wijk_tests::{
-    call, dev_address, finalized_height, signing_context, submit_until_final, testnet_dir,
-    transfer_hex, wait_finalized, wait_peers, ws, Testnet, WAIT,
+    call, dev_address, finalized_height, submit_until_final, testnet_dir, transfer_hex,
+    wait_finalized, wait_peers, ws, ChainFacts, Testnet, WAIT,
 };
 
 /// A plain HTTP GET (the metrics endpoint), body as text.
@@ -42,9 +42,7 @@ async fn validators_survive_crashes_halt_without_forks_and_a_fresh_node_syncs() 
     let dir = testnet_dir();
     let mut testnet = Testnet::start(dir.path(), 4, 1, 200);
     let alice_url = testnet.rpc_url("Alice");
-    let info = call(&alice_url, "wijk_chainInfo", vec![]).await.unwrap();
-    let genesis = Hash::from_hex(info["genesisHash"].as_str().unwrap()).unwrap();
-    let signing = signing_context(genesis);
+    let signing = ChainFacts::of(&alice_url).await.signing;
     let payer = Keypair::dev("Alice");
     let bob = Keypair::dev("Bob").account_id();
     let mut nonce = 0u64;

@@ -5,11 +5,11 @@
 //! passes `verify-certificates`.
 
 use serde_json::json;
-use wijk_primitives::{Address, Hash, Keypair};
+use wijk_primitives::Keypair;
 use wijk_runtime::{RuntimeCall, Transaction};
 use wijk_tests::{
-    call, encode_hex, finalized_height, signing_context, submit_until_final, testnet_dir,
-    transfer_hex, wait_finalized, ws, Testnet, WAIT,
+    call, encode_hex, finalized_height, submit_until_final, testnet_dir, transfer_hex,
+    wait_finalized, ws, ChainFacts, Testnet, WAIT,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -17,10 +17,8 @@ async fn a_node_down_across_a_validator_removal_catches_up_by_sync() {
     let dir = testnet_dir();
     let mut testnet = Testnet::start(dir.path(), 4, 1, 200);
     let alice_url = testnet.rpc_url("Alice");
-    let info = call(&alice_url, "wijk_chainInfo", vec![]).await.unwrap();
-    let genesis = Hash::from_hex(info["genesisHash"].as_str().unwrap()).unwrap();
-    let prefix = info["addressPrefix"].as_u64().unwrap() as u16;
-    let signing = signing_context(genesis);
+    let chain = ChainFacts::of(&alice_url).await;
+    let signing = chain.signing;
     let client = ws(&alice_url).await;
     let keys: Vec<Keypair> = ["Alice", "Bob", "Charlie"]
         .iter()
@@ -48,13 +46,7 @@ async fn a_node_down_across_a_validator_removal_catches_up_by_sync() {
     let set = call(&alice_url, "wijk_validators", vec![]).await.unwrap();
     assert_eq!(set["epoch"], json!(1), "{set}");
     assert_eq!(set["quorum"], json!(3));
-    let address = |key: &Keypair| {
-        Address {
-            prefix,
-            account: key.account_id(),
-        }
-        .to_string()
-    };
+    let address = |key: &Keypair| chain.address(key);
     assert_eq!(
         set["validators"],
         json!(keys.iter().map(address).collect::<Vec<_>>())

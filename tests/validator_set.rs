@@ -7,11 +7,11 @@
 //! `verify-certificates` follows the change from the headers alone.
 
 use serde_json::{json, Value};
-use wijk_primitives::{Address, BlockRef, Hash, Keypair, Vote, VoteKind};
+use wijk_primitives::{BlockRef, Hash, Keypair, Vote, VoteKind};
 use wijk_runtime::{RuntimeCall, Transaction};
 use wijk_tests::{
-    call, encode_hex, finalized_height, signing_context, submit_until_final, testnet_dir,
-    transfer_hex, wait_finalized, ws, Testnet, WAIT,
+    call, encode_hex, finalized_height, submit_until_final, testnet_dir, transfer_hex,
+    wait_finalized, ws, ChainFacts, Testnet, WAIT,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -19,17 +19,10 @@ async fn the_board_changes_the_validator_set_at_a_certified_height_and_evidence_
     let dir = testnet_dir();
     let mut testnet = Testnet::start(dir.path(), 4, 1, 200);
     let alice_url = testnet.rpc_url("Alice");
-    let info = call(&alice_url, "wijk_chainInfo", vec![]).await.unwrap();
-    let genesis = Hash::from_hex(info["genesisHash"].as_str().unwrap()).unwrap();
-    let prefix = info["addressPrefix"].as_u64().unwrap() as u16;
-    let address = |name: &str| {
-        Address {
-            prefix,
-            account: Keypair::dev(name).account_id(),
-        }
-        .to_string()
-    };
-    let signing = signing_context(genesis);
+    let chain = ChainFacts::of(&alice_url).await;
+    let address = |name: &str| chain.address(&Keypair::dev(name));
+    let signing = chain.signing;
+    let genesis = signing.genesis_hash;
     let client = ws(&alice_url).await;
     let alice = Keypair::dev("Alice");
     let bob = Keypair::dev("Bob");

@@ -394,6 +394,40 @@ pub async fn finalized_height(url: &str) -> u64 {
     head["number"].as_u64().expect("number")
 }
 
+/// What a test needs to know of a running chain: its signing context and address prefix.
+pub struct ChainFacts {
+    /// What transactions sign.
+    pub signing: SigningContext,
+    /// The chain's address prefix.
+    pub prefix: u16,
+}
+
+impl ChainFacts {
+    /// Asks the node at `url` (`wijk_chainInfo`).
+    pub async fn of(url: &str) -> ChainFacts {
+        let info = call(url, "wijk_chainInfo", vec![])
+            .await
+            .expect("chain info");
+        let genesis = info["genesisHash"]
+            .as_str()
+            .and_then(wijk_primitives::Hash::from_hex)
+            .expect("genesis hash");
+        ChainFacts {
+            signing: signing_context(genesis),
+            prefix: info["addressPrefix"].as_u64().expect("prefix") as u16,
+        }
+    }
+
+    /// The address of a dev key on this chain.
+    pub fn address(&self, key: &Keypair) -> String {
+        Address {
+            prefix: self.prefix,
+            account: key.account_id(),
+        }
+        .to_string()
+    }
+}
+
 /// A testnet folder, removed afterwards unless `WIJK_KEEP_TESTNET` is set (then its path
 /// is printed, for a post-mortem of logs and databases).
 pub fn testnet_dir() -> tempfile::TempDir {

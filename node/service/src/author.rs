@@ -861,10 +861,14 @@ impl Actor {
     /// After a commit or a sync: if the chain entered a new epoch, replaces the replica
     /// with one for the new validator set.
     fn next_epoch_if_begun(&mut self) -> Result<Flow, ServiceError> {
-        let start = restart_point(&self.ctx.storage)?;
-        if start.epoch == self.epoch {
+        // Called after every commit: read one state key, and the vote log only on a change.
+        let head = self.head()?.height;
+        let (epoch, _) =
+            wijk_validators::set_for_height(self.ctx.storage.as_ref(), head + 1).map_err(fatal)?;
+        if epoch == self.epoch {
             return Ok(Flow::Continue);
         }
+        let start = restart_point(&self.ctx.storage)?;
         tracing::info!(target: "consensus", "epoch {} begins after block #{}", start.epoch, start.restart.finalized.height);
         self.epoch = start.epoch;
         self.replica = new_replica(&self.ctx, start);
