@@ -989,7 +989,9 @@ impl Actor {
     /// the last block of a run must be reported included, not dropped as stale.
     async fn announce(&self, blocks: &[&Block]) {
         let mut included = Vec::new();
+        let mut signers = Vec::new();
         for block in blocks {
+            signers.extend(block.transactions.iter().map(|tx| tx.signer));
             let header = block.header.clone();
             let tx_hashes: Vec<Hash> = block.transactions.iter().map(|tx| tx.hash()).collect();
             tracing::info!(
@@ -1015,7 +1017,7 @@ impl Actor {
             let _ = self
                 .ctx
                 .pool
-                .block_committed(last.header.height, included)
+                .block_committed(last.header.height, included, signers)
                 .await;
         }
     }

@@ -212,15 +212,12 @@ fn answer(
 /// Hands transactions gossiped by peers to the pool, one batch at a time.
 async fn admit_from_peers(pool: PoolMailbox, mut batches: mpsc::Receiver<Vec<Vec<u8>>>) {
     while let Some(batch) = batches.recv().await {
-        for bytes in batch {
-            match pool.submit_from_peer(bytes).await {
-                Ok(Ok(_)) => {}
-                // Duplicates (we had it already) and stale nonces are expected.
-                Ok(Err(error)) => {
-                    tracing::trace!(target: "txpool", %error, "gossiped transaction refused")
-                }
-                Err(_) => return,
-            }
+        let Ok(verdicts) = pool.submit_from_peer(batch).await else {
+            return;
+        };
+        // Duplicates (we had it already) and stale nonces are expected.
+        for error in verdicts.into_iter().filter_map(Result::err) {
+            tracing::trace!(target: "txpool", %error, "gossiped transaction refused")
         }
     }
 }

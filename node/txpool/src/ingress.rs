@@ -2,16 +2,17 @@
 
 use crate::state::SubmitError;
 use tokio::sync::{broadcast, mpsc, oneshot};
-use wijk_primitives::{Hash, Height};
+use wijk_primitives::{AccountId, Hash, Height};
 use wijk_runtime::VerifiedTransaction;
 
 /// Messages to the pool actor.
 pub(crate) enum PoolMessage {
     Submit {
-        bytes: Vec<u8>,
+        transactions: Vec<Vec<u8>>,
         /// Received from a peer (already gossiped), not submitted to this node.
         from_peer: bool,
-        reply: oneshot::Sender<Result<Hash, SubmitError>>,
+        /// One verdict per transaction, in order.
+        reply: oneshot::Sender<Vec<Result<Hash, SubmitError>>>,
     },
     Candidates {
         limit: usize,
@@ -20,6 +21,7 @@ pub(crate) enum PoolMessage {
     BlockCommitted {
         height: Height,
         included: Vec<Hash>,
+        signers: Vec<AccountId>,
     },
     Status {
         reply: oneshot::Sender<PoolStatus>,
@@ -79,26 +81,28 @@ impl PoolMailbox {
         &self,
         bytes: Vec<u8>,
     ) -> Result<Result<Hash, SubmitError>, PoolUnavailable> {
-        self.submit_from(bytes, false).await
+        let mut verdicts = self.submit_all(vec![bytes], false).await?;
+        verdicts.pop().ok_or(PoolUnavailable)
     }
 
-    /// Submits a transaction a peer gossiped (not announced again).
+    /// Submits a batch of transactions a peer gossiped (not announced again); resolves
+    /// with one verdict per transaction, in order.
     pub async fn submit_from_peer(
         &self,
-        bytes: Vec<u8>,
-    ) -> Result<Result<Hash, SubmitError>, PoolUnavailable> {
-        self.submit_from(bytes, true).await
+        transactions: Vec<Vec<u8>>,
+    ) -> Result<Vec<Result<Hash, SubmitError>>, PoolUnavailable> {
+        self.submit_all(transactions, true).await
     }
 
-    async fn submit_from(
+    async fn submit_all(
         &self,
-        bytes: Vec<u8>,
+        transactions: Vec<Vec<u8>>,
         from_peer: bool,
-    ) -> Result<Result<Hash, SubmitError>, PoolUnavailable> {
+    ) -> Result<Vec<Result<Hash, SubmitError>>, PoolUnavailable> {
         let (reply, answer) = oneshot::channel();
         self.sender
             .send(PoolMessage::Submit {
-                bytes,
+                transactions,
                 from_peer,
                 reply,
             })
@@ -120,14 +124,20 @@ impl PoolMailbox {
         answer.await.map_err(|_| PoolUnavailable)
     }
 
-    /// Tells the pool a block was committed.
+    /// Tells the pool blocks were committed, up to `height`: the hashes of their
+    /// transactions, and the signers of those transactions (whose nonces moved).
     pub async fn block_committed(
         &self,
         height: Height,
         included: Vec<Hash>,
+        signers: Vec<AccountId>,
     ) -> Result<(), PoolUnavailable> {
         self.sender
-            .send(PoolMessage::BlockCommitted { height, included })
+            .send(PoolMessage::BlockCommitted {
+                height,
+                included,
+                signers,
+            })
             .await
             .map_err(|_| PoolUnavailable)
     }

@@ -509,3 +509,49 @@ fn signatures_the_pool_checked_are_skipped_and_nothing_else_is() {
         Err(BlockError::InvalidTransaction { index: 0, .. })
     ));
 }
+
+#[test]
+fn batch_verification_gives_each_transaction_its_own_verdict_and_fills_the_cache() {
+    let chain = Chain::new();
+    let alice = Keypair::dev("Alice");
+    let bob = Keypair::dev("Bob").account_id();
+    let mut txs: Vec<Transaction> = (0..6)
+        .map(|nonce| chain.tx(&alice, nonce, CoinCall::Transfer { to: bob, amount: 1 }))
+        .collect();
+    // Transaction 2 carries transaction 3's signature.
+    txs[2].signature = txs[3].signature;
+    let keys = wijk_primitives::KeyCache::default();
+    let checked = wijk_runtime::CheckedSignatures::new(chain.signing, 100);
+    let verdicts =
+        VerifiedTransaction::verify_all(txs.clone(), &chain.signing, &keys, Some(&checked));
+    for (tx, verdict) in txs.iter().zip(&verdicts) {
+        let single = VerifiedTransaction::verify(tx.clone(), &chain.signing);
+        assert_eq!(
+            verdict.as_ref().map(|v| v.hash()).map_err(Clone::clone),
+            single.map(|v| v.hash())
+        );
+    }
+    assert!(verdicts[2].is_err());
+    assert_eq!(verdicts.iter().filter(|v| v.is_ok()).count(), 5);
+    // Only the good ones are remembered as checked.
+    assert_eq!(checked.len(), 5);
+
+    // A block of the five good ones is then checked without checking any again; one more
+    // (unchecked) transaction is checked and remembered too.
+    let mut good: Vec<Transaction> = txs
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 2)
+        .map(|(_, tx)| tx.clone())
+        .collect();
+    good.push(chain.tx(&alice, 6, CoinCall::Transfer { to: bob, amount: 1 }));
+    let block = wijk_runtime::Block {
+        header: chain.head.clone(),
+        transactions: good,
+    };
+    assert!(
+        wijk_runtime::check_signatures_skipping(&block, &chain.signing, None, Some(&checked))
+            .is_ok()
+    );
+    assert_eq!(checked.len(), 6);
+}

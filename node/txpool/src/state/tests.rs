@@ -158,11 +158,94 @@ fn candidates_follow_nonces_and_prune_drops_included() {
         .collect();
     assert_eq!(order, vec![0, 1, 2]);
     assert_eq!(pool.candidates(2, &state).unwrap().len(), 2);
-    let dropped = pool.prune(&[h0, h1], &state, 2).unwrap();
+    let alice = Keypair::dev("Alice").account_id();
+    let dropped = pool.prune(&[h0, h1], &[alice], &state, 2).unwrap();
     assert!(dropped.is_empty());
     assert!(pool.contains(&h2) && pool.len() == 1);
     // Once expired it is dropped with the reason.
-    let dropped = pool.prune(&[], &state, 51).unwrap();
+    let dropped = pool.prune(&[], &[], &state, 51).unwrap();
     assert_eq!(dropped.len(), 1);
     assert!(pool.is_empty() && pool.bytes() == 0);
+}
+
+#[test]
+fn prune_drops_a_used_nonce_of_the_blocks_signers_only() {
+    let (mut state, signing) = setup();
+    let alice = Keypair::dev("Alice").account_id();
+    let mut pool = Pool::new(PoolConfig::default());
+    // Alice's nonce 0 is pooled, but a block carrying another transaction of hers with
+    // nonce 0 was committed (the state now says her next nonce is 1).
+    let pooled = pool
+        .submit(&transfer(&signing, 0, 1), &state, &signing, 1)
+        .unwrap();
+    state.insert(wijk_system::ACCOUNT_NONCE.key(&alice), 1u64.encode());
+    // Not told she signed in the block: nothing read, nothing dropped.
+    assert!(pool.prune(&[], &[], &state, 2).unwrap().is_empty());
+    let dropped = pool.prune(&[], &[alice, alice], &state, 2).unwrap();
+    assert_eq!(dropped.len(), 1);
+    assert_eq!(dropped[0].0, pooled);
+    assert!(matches!(
+        dropped[0].1,
+        InvalidTransaction::System(wijk_system::Error::NonceTooLow {
+            expected: 1,
+            got: 0
+        })
+    ));
+    assert!(pool.is_empty() && pool.bytes() == 0);
+}
+
+#[test]
+fn a_batch_gets_the_verdicts_of_one_by_one_submission() {
+    let (state, signing) = setup();
+    let mut tampered = transfer(&signing, 3, 1);
+    let last = tampered.len() - 1;
+    tampered[last] ^= 1;
+    let batch: Vec<Vec<u8>> = vec![
+        transfer(&signing, 0, 1),
+        tampered,
+        transfer(&signing, 0, 1), // a duplicate within the batch
+        transfer(&signing, 0, 2), // the same nonce, another transaction
+        transfer(&signing, 1, 1),
+        vec![9, 9, 9],               // not a transaction
+        transfer(&signing, 5000, 1), // too far ahead
+        transfer(&signing, 2, 1_000_000),
+    ];
+    let mut one_by_one = Pool::new(PoolConfig::default());
+    let expected: Vec<_> = batch
+        .iter()
+        .map(|bytes| one_by_one.submit(bytes, &state, &signing, 1))
+        .collect();
+    let mut batched = Pool::new(PoolConfig::default());
+    let verdicts = batched.submit_many(&batch, &state, &signing, 1);
+    assert_eq!(verdicts, expected);
+    assert!(verdicts[0].is_ok() && verdicts[4].is_ok() && verdicts[7].is_ok());
+    assert!(matches!(verdicts[1], Err(SubmitError::Signature(_))));
+    assert!(matches!(verdicts[2], Err(SubmitError::AlreadyKnown { .. })));
+    assert!(matches!(verdicts[3], Err(SubmitError::NonceTaken { .. })));
+    assert!(matches!(verdicts[5], Err(SubmitError::Decode(_))));
+    assert!(matches!(
+        verdicts[6],
+        Err(SubmitError::NonceGapTooLarge { .. })
+    ));
+    assert_eq!(batched.len(), 3);
+}
+
+#[test]
+fn a_used_nonce_is_refused_before_its_signature_is_checked() {
+    let (mut state, signing) = setup();
+    let alice = Keypair::dev("Alice").account_id();
+    state.insert(wijk_system::ACCOUNT_NONCE.key(&alice), 1u64.encode());
+    // A bad signature too: the cheaper verdict comes first.
+    let mut tampered = transfer(&signing, 0, 1);
+    let last = tampered.len() - 1;
+    tampered[last] ^= 1;
+    assert!(matches!(
+        Pool::new(PoolConfig::default()).submit(&tampered, &state, &signing, 1),
+        Err(SubmitError::Invalid(InvalidTransaction::System(
+            wijk_system::Error::NonceTooLow {
+                expected: 1,
+                got: 0
+            }
+        )))
+    ));
 }
