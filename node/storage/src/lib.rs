@@ -1,15 +1,18 @@
 //! Storage of a wijk node in RocksDB.
 //!
-//! Owns: the on-disk layout (one column family per kind of record, see [`columns`]) and
-//! the commit rule: **one synced write batch per block**, holding the block, its
-//! certificate, receipts, state changes, state-tree nodes and indexes. After a crash the
-//! node reopens at the last committed block with nothing half-written.
+//! Owns: the on-disk layout (one column family per kind of record, see [`columns`]); the
+//! commit rule: **one synced write batch per block**, holding the block, its certificate,
+//! receipts, state changes, state-tree nodes and indexes (after a crash the node reopens
+//! at the last committed block with nothing half-written); and the read caches in front
+//! of the state and the state tree, which never answer differently from the disk.
 //! Must never: decide validity (the runtime and consensus do), or write outside a batch.
 
+mod cache;
 mod layout;
 
 pub use layout::columns;
 
+use cache::{ColumnCache, Lookup};
 use jmt::storage::{LeafNode, Node, NodeKey, TreeReader};
 use jmt::KeyHash;
 use layout::{height_key, history_key, tree_value_key};
@@ -73,6 +76,23 @@ pub struct HistoryEntry {
 /// The node's database.
 pub struct Storage {
     db: DB,
+    /// The state column's hot keys (see [`cache`]).
+    state_cache: ColumnCache,
+    /// The newest state-tree nodes, which the next blocks' state roots read again.
+    node_cache: ColumnCache,
+}
+
+/// State keys cached: a neighbourhood's accounts, several keys each.
+const STATE_CACHE_KEYS: usize = 262_144;
+/// Tree nodes cached: the nodes of the last several thousand blocks' paths (an internal
+/// node is under a kilobyte).
+const NODE_CACHE_KEYS: usize = 65_536;
+
+/// What one batch writes to cached columns, applied to the caches once it is on disk.
+#[derive(Default)]
+struct CacheWrites {
+    state: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    nodes: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
 const META_GENESIS_HASH: &[u8] = b"genesis_hash";
@@ -113,7 +133,11 @@ impl Storage {
             .iter()
             .map(|name| ColumnFamilyDescriptor::new(*name, column_options()));
         let db = DB::open_cf_descriptors(&options, path, descriptors)?;
-        Ok(Storage { db })
+        Ok(Storage {
+            db,
+            state_cache: ColumnCache::new(STATE_CACHE_KEYS),
+            node_cache: ColumnCache::new(NODE_CACHE_KEYS),
+        })
     }
 
     fn cf(&self, name: &'static str) -> &rocksdb::ColumnFamily {
@@ -161,8 +185,16 @@ impl Storage {
         let mut batch = WriteBatch::default();
         batch.put_cf(self.cf(columns::META), META_GENESIS_HASH, expected.encode());
         self.put_block_records(&mut batch, &genesis.header, &[], &[], None)?;
-        self.put_state(&mut batch, &genesis.changes, &genesis.tree_batch)?;
-        self.write_synced(batch)
+        let mut cached = CacheWrites::default();
+        self.put_state(
+            &mut batch,
+            &mut cached,
+            &genesis.changes,
+            &genesis.tree_batch,
+        )?;
+        self.write_synced(batch)?;
+        self.cache_written(cached);
+        Ok(())
     }
 
     /// Commits a final block atomically: block, certificate, receipts, state, tree, indexes.
@@ -185,6 +217,7 @@ impl Storage {
     ) -> Result<(), StorageError> {
         let next = self.finalized_height()?.map_or(0, |h| h + 1);
         let mut batch = WriteBatch::default();
+        let mut cached = CacheWrites::default();
         for (expected, (block, executed)) in (next..).zip(blocks) {
             if block.header.height != expected {
                 return Err(StorageError::OutOfOrder {
@@ -199,7 +232,12 @@ impl Storage {
                 &executed.receipts,
                 Some(certificate),
             )?;
-            self.put_state(&mut batch, &executed.changes, &executed.tree_batch)?;
+            self.put_state(
+                &mut batch,
+                &mut cached,
+                &executed.changes,
+                &executed.tree_batch,
+            )?;
         }
         // Votes of views up to the finalizing one can never matter again.
         batch.delete_range_cf(
@@ -207,7 +245,9 @@ impl Storage {
             0u64.to_be_bytes(),
             certificate.view.saturating_add(1).to_be_bytes(),
         );
-        self.write_synced(batch)
+        self.write_synced(batch)?;
+        self.cache_written(cached);
+        Ok(())
     }
 
     /// Records, synced, a vote this validator is about to sign in `view`, before it is
@@ -286,9 +326,26 @@ impl Storage {
         Ok(())
     }
 
+    /// Tells the caches what a write that has reached the disk wrote.
+    fn cache_written(&self, written: CacheWrites) {
+        self.state_cache.wrote(
+            written
+                .state
+                .iter()
+                .map(|(key, value)| (key.as_slice(), value.as_deref())),
+        );
+        self.node_cache.wrote(
+            written
+                .nodes
+                .iter()
+                .map(|(key, node)| (key.as_slice(), Some(node.as_slice()))),
+        );
+    }
+
     fn put_state(
         &self,
         batch: &mut WriteBatch,
+        cached: &mut CacheWrites,
         changes: &wijk_support::StateChanges,
         tree_batch: &jmt::storage::TreeUpdateBatch,
     ) -> Result<(), StorageError> {
@@ -298,6 +355,7 @@ impl Storage {
                 Some(value) => batch.put_cf(state, key, value),
                 None => batch.delete_cf(state, key),
             }
+            cached.state.push((key.clone(), value.clone()));
         }
         let nodes = self.cf(columns::TREE_NODES);
         for (node_key, node) in tree_batch.node_batch.nodes() {
@@ -309,7 +367,8 @@ impl Storage {
                 what: "tree node",
                 reason: e.to_string(),
             })?;
-            batch.put_cf(nodes, key, value);
+            batch.put_cf(nodes, &key, &value);
+            cached.nodes.push((key, value));
         }
         let values = self.cf(columns::TREE_VALUES);
         for ((version, key_hash), value) in tree_batch.node_batch.values() {
@@ -433,10 +492,28 @@ impl Storage {
     }
 }
 
+impl Storage {
+    /// Reads `key` of a cached column through `cache`.
+    fn get_cached(
+        &self,
+        cache: &ColumnCache,
+        column: &'static str,
+        key: &[u8],
+    ) -> Result<Option<Vec<u8>>, rocksdb::Error> {
+        match cache.get(key) {
+            Lookup::Hit(value) => Ok(value),
+            Lookup::Miss(generation) => {
+                let value = self.db.get_cf(self.cf(column), key)?;
+                cache.fill(key, &value, generation);
+                Ok(value)
+            }
+        }
+    }
+}
+
 impl StateRead for Storage {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
-        self.db
-            .get_cf(self.cf(columns::STATE), key)
+        self.get_cached(&self.state_cache, columns::STATE, key)
             .map_err(|error| StateError::Backend {
                 reason: error.to_string(),
             })
@@ -446,7 +523,7 @@ impl StateRead for Storage {
 impl TreeReader for Storage {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
         let key = borsh::to_vec(node_key)?;
-        match self.db.get_pinned_cf(self.cf(columns::TREE_NODES), key)? {
+        match self.get_cached(&self.node_cache, columns::TREE_NODES, &key)? {
             Some(bytes) => Ok(Some(borsh::from_slice(&bytes)?)),
             None => Ok(None),
         }
