@@ -74,13 +74,11 @@ impl ColumnCache {
     }
 
     /// Records a write that has reached the database: these keys now hold these values.
-    pub(crate) fn wrote<'a>(&self, written: impl Iterator<Item = (&'a [u8], Option<&'a [u8]>)>) {
+    pub(crate) fn wrote(&self, written: impl Iterator<Item = (Vec<u8>, Cached)>) {
         let mut inner = self.lock();
         inner.generation += 1;
         for (key, value) in written {
-            inner
-                .entries
-                .insert(key.to_vec(), value.map(<[u8]>::to_vec));
+            inner.entries.insert(key, value);
         }
     }
 }
@@ -96,7 +94,7 @@ mod tests {
             panic!("an empty cache holds nothing");
         };
         // The database said "absent", then a write stored a value before the fill.
-        cache.wrote([(&b"k"[..], Some(&b"new"[..]))].into_iter());
+        cache.wrote([(b"k".to_vec(), Some(b"new".to_vec()))].into_iter());
         cache.fill(b"k", &None, seen);
         assert!(matches!(cache.get(b"k"), Lookup::Hit(Some(v)) if v == b"new"));
     }
@@ -111,7 +109,7 @@ mod tests {
             cache.fill(key, &Some(key.to_vec()), seen);
         }
         assert!(matches!(cache.get(b"a"), Lookup::Hit(Some(_))));
-        cache.wrote([(&b"c"[..], None)].into_iter());
+        cache.wrote([(b"c".to_vec(), None)].into_iter());
         // "b" was used least recently.
         assert!(matches!(cache.get(b"b"), Lookup::Miss(_)));
         assert!(matches!(cache.get(b"a"), Lookup::Hit(Some(_))));

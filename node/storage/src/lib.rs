@@ -328,17 +328,12 @@ impl Storage {
 
     /// Tells the caches what a write that has reached the disk wrote.
     fn cache_written(&self, written: CacheWrites) {
-        self.state_cache.wrote(
-            written
-                .state
-                .iter()
-                .map(|(key, value)| (key.as_slice(), value.as_deref())),
-        );
+        self.state_cache.wrote(written.state.into_iter());
         self.node_cache.wrote(
             written
                 .nodes
-                .iter()
-                .map(|(key, node)| (key.as_slice(), Some(node.as_slice()))),
+                .into_iter()
+                .map(|(key, node)| (key, Some(node))),
         );
     }
 
