@@ -114,17 +114,21 @@ impl RunningNode {
     /// Resolves when the author stops by itself (an unrecoverable error), or never when
     /// the node authors no blocks.
     pub async fn wait_for_failure(&mut self) -> ServiceError {
-        match self.author.as_mut() {
-            Some(author) => match author.await {
-                Ok(Err(error)) => error,
-                Ok(Ok(())) => ServiceError::Author {
-                    reason: "stopped".into(),
-                },
-                Err(join) => ServiceError::Author {
-                    reason: join.to_string(),
-                },
+        let Some(author) = self.author.as_mut() else {
+            return std::future::pending().await;
+        };
+        let outcome = author.await;
+        // Finished: `stop` must not wait for it again (a finished task's handle panics
+        // when polled twice, which would hide this very error).
+        self.author = None;
+        match outcome {
+            Ok(Err(error)) => error,
+            Ok(Ok(())) => ServiceError::Author {
+                reason: "stopped".into(),
             },
-            None => std::future::pending().await,
+            Err(join) => ServiceError::Author {
+                reason: join.to_string(),
+            },
         }
     }
 
