@@ -36,6 +36,7 @@ async fn methods_payment_history_and_supply() {
         "chain_subscribeFinalizedHeads",
         "state_getReadProof",
         "author_submitTransaction",
+        "author_submitTransactions",
         "author_submitAndWatchTransaction",
         "wijk_account",
         "wijk_history",
@@ -312,5 +313,66 @@ async fn read_proofs_verify_offline_against_the_header() {
         );
     }
     assert!(read["proofs"][1]["value"].is_null());
+    node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_transactions_in_one_call_get_one_verdict_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_dev_node(dir.path(), 50, RpcConfig::default()).await;
+    let url = format!("http://{}", node.rpc_addr.unwrap());
+    let signing = signing_context(node.genesis_hash);
+    let alice = Keypair::dev("Alice");
+    let bob = Keypair::dev("Bob").account_id();
+    let mut tampered = transfer_hex(&signing, &alice, 1, 1_000, bob, 1);
+    let flip = if tampered.ends_with('0') { "1" } else { "0" };
+    tampered.replace_range(tampered.len() - 1.., flip);
+    let batch = vec![
+        transfer_hex(&signing, &alice, 0, 1_000, bob, 1),
+        tampered,
+        "0x0102".to_string(),
+        transfer_hex(&signing, &alice, 1, 1_000, bob, 1),
+    ];
+    let answers = call(&url, "author_submitTransactions", vec![json!(batch)])
+        .await
+        .unwrap();
+    let answers = answers.as_array().unwrap();
+    assert_eq!(answers.len(), 4);
+    assert!(answers[0]["hash"].is_string() && answers[3]["hash"].is_string());
+    for refused in [&answers[1], &answers[2]] {
+        assert_eq!(
+            refused["error"]["code"],
+            json!(codes::TRANSACTION_REFUSED),
+            "{refused}"
+        );
+    }
+    assert!(answers[1]["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("signature"));
+    // Bad hex anywhere refuses the whole call, before anything is submitted.
+    let (code, _) = error_code(
+        &call(&url, "author_submitTransactions", vec![json!(["0xzz"])])
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(code, codes::INVALID_PARAMS);
+    let too_many = vec!["0x00"; 1_001];
+    let (code, message) = error_code(
+        &call(&url, "author_submitTransactions", vec![json!(too_many)])
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(code, codes::INVALID_PARAMS);
+    assert!(message.contains("at most 1000"), "{message}");
+    // Both good ones become final.
+    let client = ws(&url).await;
+    submit_until_final(&client, &transfer_hex(&signing, &alice, 2, 1_000, bob, 1))
+        .await
+        .unwrap();
+    let bob_account = call(&url, "wijk_account", vec![json!(dev_address("Bob"))])
+        .await
+        .unwrap();
+    assert_eq!(bob_account["balance"], json!("100.03"));
     node.stop().await;
 }

@@ -18,6 +18,9 @@ pub(crate) fn parse_hash(text: &str) -> Result<Hash, ErrorObjectOwned> {
         .ok_or_else(|| invalid_params(format!("`{text}` is not a 0x-hex 32-byte hash")))
 }
 
+/// Most transactions `author_submitTransactions` takes in one call.
+const MAX_SUBMITTED_AT_ONCE: usize = 1_000;
+
 pub(crate) fn parse_hex(text: &str) -> Result<Vec<u8>, ErrorObjectOwned> {
     hex::decode(text.strip_prefix("0x").unwrap_or(text))
         .map_err(|error| invalid_params(format!("not hex: {error}")))
@@ -249,6 +252,35 @@ pub(crate) fn register(
             Ok(Err(error)) => Err(refused(&error)),
             Err(_) => Err(unavailable()),
         }
+    })?;
+    module.register_async_method("author_submitTransactions", |params, ctx, _| async move {
+        let encoded: Vec<String> = params.one()?;
+        if encoded.len() > MAX_SUBMITTED_AT_ONCE {
+            return Err(invalid_params(format!(
+                "{} transactions in one call; at most {MAX_SUBMITTED_AT_ONCE}",
+                encoded.len()
+            )));
+        }
+        let transactions = encoded
+            .iter()
+            .map(|text| parse_hex(text))
+            .collect::<Result<Vec<_>, _>>()?;
+        let verdicts = ctx
+            .pool
+            .submit_batch(transactions)
+            .await
+            .map_err(|_| unavailable())?;
+        let answers: Vec<Value> = verdicts
+            .iter()
+            .map(|verdict| match verdict {
+                Ok(hash) => json!({ "hash": hash.to_hex() }),
+                Err(error) => {
+                    let error = refused(error);
+                    json!({ "error": { "code": error.code(), "message": error.message() } })
+                }
+            })
+            .collect();
+        Ok::<Value, ErrorObjectOwned>(json!(answers))
     })?;
     module.register_subscription(
         "author_submitAndWatchTransaction",

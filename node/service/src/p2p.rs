@@ -209,15 +209,13 @@ fn answer(
     }
 }
 
-/// Hands transactions gossiped by peers to the pool, one batch at a time.
+/// Hands transactions gossiped by peers to the pool, batch after batch.
 async fn admit_from_peers(pool: PoolMailbox, mut batches: mpsc::Receiver<Vec<Vec<u8>>>) {
     while let Some(batch) = batches.recv().await {
-        let Ok(verdicts) = pool.submit_from_peer(batch).await else {
+        // Refusals (mostly duplicates and stale nonces, which are expected) are logged by
+        // the pool.
+        if pool.submit_from_peer(batch).await.is_err() {
             return;
-        };
-        // Duplicates (we had it already) and stale nonces are expected.
-        for error in verdicts.into_iter().filter_map(Result::err) {
-            tracing::trace!(target: "txpool", %error, "gossiped transaction refused")
         }
     }
 }

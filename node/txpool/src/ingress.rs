@@ -5,15 +5,19 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use wijk_primitives::{AccountId, Hash, Height};
 use wijk_runtime::VerifiedTransaction;
 
-/// Messages to the pool actor.
+/// Transactions to check and admit.
+pub(crate) struct Submission {
+    pub transactions: Vec<Vec<u8>>,
+    /// Received from a peer (already gossiped), not submitted to this node.
+    pub from_peer: bool,
+    /// One verdict per transaction, in order; `None` when nobody waits for them (a peer's
+    /// gossip: the pool logs refusals itself).
+    pub reply: Option<oneshot::Sender<Vec<Result<Hash, SubmitError>>>>,
+}
+
+/// Messages to the pool actor other than submissions; served before any waiting
+/// submission, so block production never queues behind a flood of gossip.
 pub(crate) enum PoolMessage {
-    Submit {
-        transactions: Vec<Vec<u8>>,
-        /// Received from a peer (already gossiped), not submitted to this node.
-        from_peer: bool,
-        /// One verdict per transaction, in order.
-        reply: oneshot::Sender<Vec<Result<Hash, SubmitError>>>,
-    },
     Candidates {
         limit: usize,
         reply: oneshot::Sender<Vec<VerifiedTransaction>>,
@@ -66,6 +70,7 @@ pub struct PoolUnavailable;
 #[derive(Clone)]
 pub struct PoolMailbox {
     pub(crate) sender: mpsc::Sender<PoolMessage>,
+    pub(crate) submissions: mpsc::Sender<Submission>,
     pub(crate) events: broadcast::Sender<PoolEvent>,
     pub(crate) checked: std::sync::Arc<wijk_runtime::CheckedSignatures>,
 }
@@ -81,34 +86,43 @@ impl PoolMailbox {
         &self,
         bytes: Vec<u8>,
     ) -> Result<Result<Hash, SubmitError>, PoolUnavailable> {
-        let mut verdicts = self.submit_all(vec![bytes], false).await?;
+        let mut verdicts = self.submit_batch(vec![bytes]).await?;
         verdicts.pop().ok_or(PoolUnavailable)
     }
 
-    /// Submits a batch of transactions a peer gossiped (not announced again); resolves
-    /// with one verdict per transaction, in order.
-    pub async fn submit_from_peer(
+    /// Submits several encoded transactions (their signatures are checked together);
+    /// resolves with one verdict per transaction, in order.
+    pub async fn submit_batch(
         &self,
         transactions: Vec<Vec<u8>>,
-    ) -> Result<Vec<Result<Hash, SubmitError>>, PoolUnavailable> {
-        self.submit_all(transactions, true).await
-    }
-
-    async fn submit_all(
-        &self,
-        transactions: Vec<Vec<u8>>,
-        from_peer: bool,
     ) -> Result<Vec<Result<Hash, SubmitError>>, PoolUnavailable> {
         let (reply, answer) = oneshot::channel();
-        self.sender
-            .send(PoolMessage::Submit {
+        self.submissions
+            .send(Submission {
                 transactions,
-                from_peer,
-                reply,
+                from_peer: false,
+                reply: Some(reply),
             })
             .await
             .map_err(|_| PoolUnavailable)?;
         answer.await.map_err(|_| PoolUnavailable)
+    }
+
+    /// Queues a batch of transactions a peer gossiped (not announced again), waiting only
+    /// for room in the mailbox: the next batch can be queued while this one is checked, so
+    /// the pool finds several waiting and checks their signatures together.
+    pub async fn submit_from_peer(
+        &self,
+        transactions: Vec<Vec<u8>>,
+    ) -> Result<(), PoolUnavailable> {
+        self.submissions
+            .send(Submission {
+                transactions,
+                from_peer: true,
+                reply: None,
+            })
+            .await
+            .map_err(|_| PoolUnavailable)
     }
 
     /// Candidates for the next block.

@@ -11,7 +11,6 @@ mod bench_ceiling;
 
 use clap::Parser;
 use jsonrpsee::core::client::{ClientT, SubscriptionClientT};
-use jsonrpsee::core::params::BatchRequestBuilder;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::ws_client::WsClientBuilder;
 use parity_scale_codec::Encode;
@@ -42,7 +41,7 @@ struct Args {
     /// Target time between blocks.
     #[arg(long, default_value_t = 250)]
     block_time_ms: u64,
-    /// Transactions per JSON-RPC batch request.
+    /// Transactions per `author_submitTransactions` call.
     #[arg(long, default_value_t = 100)]
     batch: usize,
     /// The wijk-node binary (default: next to this one).
@@ -115,6 +114,15 @@ fn main() -> anyhow::Result<()> {
             .status();
     };
     let nodes: Value = serde_json::from_str(&std::fs::read_to_string(net.join("nodes.json"))?)?;
+    let pids: Vec<u32> = nodes["nodes"]
+        .as_array()
+        .map(|nodes| {
+            nodes
+                .iter()
+                .filter_map(|n| n["pid"].as_u64().map(|pid| pid as u32))
+                .collect()
+        })
+        .unwrap_or_default();
     let urls: Vec<String> = nodes["nodes"]
         .as_array()
         .map(|nodes| {
@@ -127,26 +135,27 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let result = runtime.block_on(load(&args, &keys, &urls));
+    let result = runtime.block_on(load(&args, &keys, &urls, &pids));
     stop();
     let steps = result?;
 
     println!(
-        "network: {} validators on this machine, block time {} ms, {} sending accounts, transfers over JSON-RPC in batches of {}",
+        "network: {} validators on this machine, block time {} ms, {} sending accounts, transfers over JSON-RPC, {} per author_submitTransactions call",
         args.validators, args.block_time_ms, args.accounts, args.batch
     );
-    println!("offered tx/s   finalized tx/s   p50 finality   p99 finality   finalized/submitted");
+    println!("offered tx/s   finalized tx/s   p50 finality   p99 finality   finalized/submitted   node CPU per tx");
     for step in &steps {
         println!(
-            "{:>12} {:>16.0} {:>12.0} ms {:>12.0} ms   {}/{}",
+            "{:>12} {:>16.0} {:>12.0} ms {:>12.0} ms   {:>19}   {:>11.0} us",
             step.offered,
             step.finalized_rate,
             step.p50_ms,
             step.p99_ms,
-            step.finalized,
-            step.submitted
+            format!("{}/{}", step.finalized, step.submitted),
+            step.cpu_us_per_tx
         );
     }
+    println!("(node CPU per tx: the validators' CPU time, all {} together, over the step's finalized transactions; steadier than latency on a shared machine)", args.validators);
     let best = steps
         .iter()
         .filter(|s| s.p50_ms < 1_000.0)
@@ -188,9 +197,48 @@ struct Step {
     finalized_rate: f64,
     p50_ms: f64,
     p99_ms: f64,
+    /// CPU time of all validator processes during the step, per finalized transaction.
+    cpu_us_per_tx: f64,
 }
 
-async fn load(args: &Args, keys: &[Keypair], urls: &[String]) -> anyhow::Result<Vec<Step>> {
+/// CPU time (user and system) the processes `pids` have used so far, in seconds.
+fn cpu_seconds(pids: &[u32]) -> f64 {
+    // The kernel's clock ticks per second (100 on practically every Linux).
+    let ticks_per_second = std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|out| {
+            String::from_utf8_lossy(&out.stdout)
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
+        .unwrap_or(100.0);
+    pids.iter()
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
+        .map(|stat| {
+            // Fields after the command name (which may hold spaces) in parentheses:
+            // utime and stime are the 12th and 13th.
+            let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+            let fields: Vec<&str> = after.split_whitespace().collect();
+            let ticks = |i: usize| {
+                fields
+                    .get(i)
+                    .and_then(|f| f.parse::<f64>().ok())
+                    .unwrap_or(0.0)
+            };
+            (ticks(11) + ticks(12)) / ticks_per_second
+        })
+        .sum()
+}
+
+async fn load(
+    args: &Args,
+    keys: &[Keypair],
+    urls: &[String],
+    pids: &[u32],
+) -> anyhow::Result<Vec<Step>> {
     let clients: Vec<HttpClient> = urls
         .iter()
         .map(|url| {
@@ -288,6 +336,7 @@ async fn load(args: &Args, keys: &[Keypair], urls: &[String]) -> anyhow::Result<
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
         let in_flight = Arc::new(tokio::sync::Semaphore::new(64));
+        let cpu_before = cpu_seconds(pids);
         let started = Instant::now();
         let mut sends = Vec::new();
         for (index, batch) in batches.into_iter().enumerate() {
@@ -296,10 +345,7 @@ async fn load(args: &Args, keys: &[Keypair], urls: &[String]) -> anyhow::Result<
             let permit = in_flight.clone().acquire_owned().await?;
             let timings = timings.clone();
             sends.push(tokio::spawn(async move {
-                let mut request = BatchRequestBuilder::new();
-                for (_, hex) in &batch {
-                    request.insert("author_submitTransaction", jsonrpsee::rpc_params![hex])?;
-                }
+                let encoded: Vec<&String> = batch.iter().map(|(_, hex)| hex).collect();
                 let now = Instant::now();
                 {
                     let mut timings = timings.lock().unwrap_or_else(|p| p.into_inner());
@@ -307,9 +353,13 @@ async fn load(args: &Args, keys: &[Keypair], urls: &[String]) -> anyhow::Result<
                         timings.submitted.insert(*hash, now);
                     }
                 }
-                let answer = client.batch_request::<Value>(request).await?;
+                let answer: Vec<Value> = client
+                    .request("author_submitTransactions", jsonrpsee::rpc_params![encoded])
+                    .await?;
                 drop(permit);
-                Ok::<usize, anyhow::Error>(answer.num_failed_calls())
+                Ok::<usize, anyhow::Error>(
+                    answer.iter().filter(|a| a.get("error").is_some()).count(),
+                )
             }));
         }
         let mut refused = 0;
@@ -343,6 +393,7 @@ async fn load(args: &Args, keys: &[Keypair], urls: &[String]) -> anyhow::Result<
             // by the watcher task.
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        let cpu_used = cpu_seconds(pids) - cpu_before;
         let timings_now = timings.lock().unwrap_or_else(|p| p.into_inner());
         let mut latencies: Vec<f64> = hashes
             .iter()
@@ -380,6 +431,7 @@ async fn load(args: &Args, keys: &[Keypair], urls: &[String]) -> anyhow::Result<
             finalized_rate: latencies.len() as f64 / window.as_secs_f64(),
             p50_ms: percentile(0.5),
             p99_ms: percentile(0.99),
+            cpu_us_per_tx: cpu_used * 1e6 / latencies.len().max(1) as f64,
         };
         eprintln!(
             "  finalized {}/{} at {:.0} tx/s, p50 {:.0} ms, p99 {:.0} ms",
