@@ -16,6 +16,13 @@ fn error_code(error: &ClientError) -> (i32, String) {
     }
 }
 
+/// `hex` (an encoded transaction) with the last signature bit flipped.
+fn tampered(mut hex: String) -> String {
+    let flip = if hex.ends_with('0') { "1" } else { "0" };
+    hex.replace_range(hex.len() - 1.., flip);
+    hex
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn methods_payment_history_and_supply() {
     let dir = tempfile::tempdir().unwrap();
@@ -157,9 +164,7 @@ async fn bad_inputs_get_clear_errors_and_lose_nothing() {
     assert_eq!(code, codes::TRANSACTION_REFUSED);
     assert!(message.contains("signature"), "{message}");
     // Bad signature.
-    let mut tampered = transfer_hex(&signing, &alice, 0, 1_000, bob, 1);
-    let flip = if tampered.ends_with('0') { "1" } else { "0" };
-    tampered.replace_range(tampered.len() - 1.., flip);
+    let tampered = tampered(transfer_hex(&signing, &alice, 0, 1_000, bob, 1));
     let (code, message) = error_code(&submit(tampered).await.unwrap_err());
     assert_eq!(code, codes::TRANSACTION_REFUSED);
     assert!(message.contains("signature"), "{message}");
@@ -324,9 +329,7 @@ async fn several_transactions_in_one_call_get_one_verdict_each() {
     let signing = signing_context(node.genesis_hash);
     let alice = Keypair::dev("Alice");
     let bob = Keypair::dev("Bob").account_id();
-    let mut tampered = transfer_hex(&signing, &alice, 1, 1_000, bob, 1);
-    let flip = if tampered.ends_with('0') { "1" } else { "0" };
-    tampered.replace_range(tampered.len() - 1.., flip);
+    let tampered = tampered(transfer_hex(&signing, &alice, 1, 1_000, bob, 1));
     let batch = vec![
         transfer_hex(&signing, &alice, 0, 1_000, bob, 1),
         tampered,
