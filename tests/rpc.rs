@@ -16,6 +16,15 @@ fn error_code(error: &ClientError) -> (i32, String) {
     }
 }
 
+/// A dev node (50 ms blocks, default RPC limits) in a fresh folder, and its HTTP URL. The
+/// folder lives as long as the returned guard.
+async fn dev_node() -> (tempfile::TempDir, wijk_service::RunningNode, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_dev_node(dir.path(), 50, RpcConfig::default()).await;
+    let url = format!("http://{}", node.rpc_addr.unwrap());
+    (dir, node, url)
+}
+
 /// `hex` (an encoded transaction) with the last signature bit flipped.
 fn tampered(mut hex: String) -> String {
     let flip = if hex.ends_with('0') { "1" } else { "0" };
@@ -25,9 +34,7 @@ fn tampered(mut hex: String) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn methods_payment_history_and_supply() {
-    let dir = tempfile::tempdir().unwrap();
-    let node = start_dev_node(dir.path(), 50, RpcConfig::default()).await;
-    let url = format!("http://{}", node.rpc_addr.unwrap());
+    let (_dir, node, url) = dev_node().await;
 
     let methods = call(&url, "rpc_methods", vec![]).await.unwrap();
     for method in [
@@ -137,9 +144,7 @@ async fn methods_payment_history_and_supply() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_inputs_get_clear_errors_and_lose_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let node = start_dev_node(dir.path(), 50, RpcConfig::default()).await;
-    let url = format!("http://{}", node.rpc_addr.unwrap());
+    let (_dir, node, url) = dev_node().await;
     let signing = signing_context(node.genesis_hash);
     let alice = Keypair::dev("Alice");
     let bob = Keypair::dev("Bob").account_id();
@@ -289,9 +294,7 @@ async fn oversized_requests_and_too_many_subscriptions_are_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_proofs_verify_offline_against_the_header() {
-    let dir = tempfile::tempdir().unwrap();
-    let node = start_dev_node(dir.path(), 50, RpcConfig::default()).await;
-    let url = format!("http://{}", node.rpc_addr.unwrap());
+    let (_dir, node, url) = dev_node().await;
     let bob_key = wijk_coin::BALANCE.key(&Keypair::dev("Bob").account_id());
     let nobody_key = wijk_coin::BALANCE.key(&Keypair::dev("Nobody").account_id());
     let keys = json!([
@@ -323,9 +326,7 @@ async fn read_proofs_verify_offline_against_the_header() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn several_transactions_in_one_call_get_one_verdict_each() {
-    let dir = tempfile::tempdir().unwrap();
-    let node = start_dev_node(dir.path(), 50, RpcConfig::default()).await;
-    let url = format!("http://{}", node.rpc_addr.unwrap());
+    let (_dir, node, url) = dev_node().await;
     let signing = signing_context(node.genesis_hash);
     let alice = Keypair::dev("Alice");
     let bob = Keypair::dev("Bob").account_id();

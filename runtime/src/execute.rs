@@ -11,7 +11,7 @@ use jmt::storage::{TreeReader, TreeUpdateBatch};
 use parity_scale_codec::{Decode, Encode};
 use wijk_primitives::{
     blake3_hash, merkle_root, verify_batch_strict, AccountId, Hash, Header, KeyCache,
-    SignatureError, SigningContext, TimestampMs, ValidatorSetChange,
+    SignatureError, SignedMessage, SigningContext, TimestampMs, ValidatorSetChange,
 };
 use wijk_support::{BlockContext, Origin, StateChanges, StateError, StateOverlay, StateRead};
 use wijk_system::BlockInfo;
@@ -65,23 +65,8 @@ impl VerifiedTransaction {
     ) -> Vec<Result<VerifiedTransaction, SignatureError>> {
         let already = already.filter(|cache| cache.signing == *context);
         let hashes: Vec<Hash> = transactions.iter().map(|tx| tx.hash()).collect();
-        let known: Vec<bool> = match already {
-            Some(cache) => {
-                let checked = cache.lock();
-                hashes.iter().map(|hash| checked.contains(hash)).collect()
-            }
-            None => vec![false; hashes.len()],
-        };
-        let to_check: Vec<usize> = (0..transactions.len()).filter(|i| !known[*i]).collect();
-        let payloads: Vec<Vec<u8>> = to_check
-            .iter()
-            .map(|i| transactions[*i].payload_for(context))
-            .collect();
-        let messages: Vec<_> = to_check
-            .iter()
-            .zip(&payloads)
-            .map(|(i, payload)| transactions[*i].signed_message(payload))
-            .collect();
+        let unchecked = Unchecked::among(&transactions, &hashes, context, already);
+        let (to_check, messages) = (&unchecked.indices, unchecked.messages(&transactions));
         let mut verdicts: Vec<Result<(), SignatureError>> = vec![Ok(()); transactions.len()];
         if verify_batch_strict(&messages, Some(keys)).is_err() {
             for (index, message) in to_check.iter().zip(&messages) {
@@ -519,6 +504,47 @@ impl CheckedSignatures {
     }
 }
 
+/// The transactions whose signatures are still to be checked (those `already` does not
+/// hold as checked for this chain), with the payloads their signatures must cover.
+struct Unchecked {
+    indices: Vec<usize>,
+    payloads: Vec<Vec<u8>>,
+}
+
+impl Unchecked {
+    /// `already` must be for `signing`'s chain (callers filter it).
+    fn among(
+        transactions: &[Transaction],
+        hashes: &[Hash],
+        signing: &SigningContext,
+        already: Option<&CheckedSignatures>,
+    ) -> Unchecked {
+        let indices: Vec<usize> = match already {
+            Some(cache) => {
+                let checked = cache.lock();
+                (0..hashes.len())
+                    .filter(|i| !checked.contains(&hashes[*i]))
+                    .collect()
+            }
+            None => (0..hashes.len()).collect(),
+        };
+        let payloads = indices
+            .iter()
+            .map(|i| transactions[*i].payload_for(signing))
+            .collect();
+        Unchecked { indices, payloads }
+    }
+
+    /// The batch-verification items, in the order of `indices`.
+    fn messages<'a>(&'a self, transactions: &[Transaction]) -> Vec<SignedMessage<'a>> {
+        self.indices
+            .iter()
+            .zip(&self.payloads)
+            .map(|(i, payload)| transactions[*i].signed_message(payload))
+            .collect()
+    }
+}
+
 /// [`check_signatures`], skipping the transactions whose signatures `already` holds as
 /// checked for this chain; the verdict is the same.
 pub fn check_signatures_skipping(
@@ -529,25 +555,8 @@ pub fn check_signatures_skipping(
 ) -> Result<SignaturesChecked, BlockError> {
     let already = already.filter(|cache| cache.signing == *signing);
     let tx_hashes: Vec<Hash> = block.transactions.iter().map(|tx| tx.hash()).collect();
-    let skip: Vec<bool> = match already {
-        Some(cache) => {
-            let hashes = cache.lock();
-            tx_hashes.iter().map(|hash| hashes.contains(hash)).collect()
-        }
-        None => vec![false; block.transactions.len()],
-    };
-    let to_check: Vec<usize> = (0..block.transactions.len())
-        .filter(|index| !skip[*index])
-        .collect();
-    let payloads: Vec<Vec<u8>> = to_check
-        .iter()
-        .map(|index| block.transactions[*index].payload_for(signing))
-        .collect();
-    let messages: Vec<_> = to_check
-        .iter()
-        .zip(&payloads)
-        .map(|(index, payload)| block.transactions[*index].signed_message(payload))
-        .collect();
+    let unchecked = Unchecked::among(&block.transactions, &tx_hashes, signing, already);
+    let (to_check, messages) = (&unchecked.indices, unchecked.messages(&block.transactions));
     if let Err((position, reason)) = verify_batch_strict(&messages, keys) {
         let index = to_check.get(position).copied().unwrap_or(position);
         return Err(BlockError::InvalidTransaction {

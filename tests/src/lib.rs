@@ -204,7 +204,7 @@ pub struct Testnet {
 impl Testnet {
     /// `scripts/local-testnet start VALIDATORS DIR --full-nodes FULL --binary <debug build>`.
     pub fn start(dir: &Path, validators: usize, full_nodes: usize, block_time_ms: u64) -> Testnet {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/local-testnet");
+        let script = local_testnet_script();
         let status = Command::new(script)
             .arg("start")
             .arg(validators.to_string())
@@ -358,7 +358,7 @@ impl Testnet {
 
     /// `scripts/local-testnet stop DIR`.
     pub fn stop(&self) {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/local-testnet");
+        let script = local_testnet_script();
         // The script reads pids from nodes.json: write back the restarted ones.
         let path = self.dir.join("nodes.json");
         let mut on_disk: Value =
@@ -426,6 +426,16 @@ impl ChainFacts {
         }
         .to_string()
     }
+}
+
+/// `scripts/local-testnet` of this clone. `cargo test` sets `CARGO_MANIFEST_DIR` when it runs
+/// a test; the compile-time value may name another clone that shares the target folder (CI
+/// runs in a fresh clone), so it is only the fallback.
+fn local_testnet_script() -> PathBuf {
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir.join("../scripts/local-testnet")
 }
 
 /// A testnet folder, removed afterwards unless `WIJK_KEEP_TESTNET` is set (then its path

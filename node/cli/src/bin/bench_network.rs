@@ -58,6 +58,15 @@ struct Timings {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    // scripts/bench-network runs this from the repository root; the compile-time path could
+    // name another clone that shares the target folder.
+    let script = Path::new("scripts/local-testnet");
+    if !script.exists() {
+        anyhow::bail!(
+            "{} not found: run the benchmark through scripts/bench-network",
+            script.display()
+        );
+    }
     let binary = match &args.binary {
         Some(path) => path.clone(),
         None => std::env::current_exe()?
@@ -92,9 +101,8 @@ fn main() -> anyhow::Result<()> {
         "starting {} validators (block time {} ms) ...",
         args.validators, args.block_time_ms
     );
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/local-testnet");
     let net = dir.path().join("net");
-    let status = std::process::Command::new(&script)
+    let status = std::process::Command::new(script)
         .arg("start")
         .arg(args.validators.to_string())
         .arg(&net)
@@ -107,7 +115,7 @@ fn main() -> anyhow::Result<()> {
         .status()?;
     anyhow::ensure!(status.success(), "local-testnet start failed");
     let stop = || {
-        let _ = std::process::Command::new(&script)
+        let _ = std::process::Command::new(script)
             .arg("stop")
             .arg(&net)
             .stdout(std::process::Stdio::null())
