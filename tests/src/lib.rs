@@ -374,9 +374,29 @@ impl Testnet {
     }
 }
 
-/// A test that fails midway must not leave nodes running: kill whatever is left.
+/// How many lines of each node's log a failing test prints.
+const LOG_LINES_ON_FAILURE: usize = 40;
+
+/// A test that fails midway must not leave nodes running: kill whatever is left. It prints
+/// the end of every node's log first, because the folder is deleted with the test and an
+/// intermittent failure may not come back to be examined.
 impl Drop for Testnet {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            for node in &self.nodes {
+                let name = node["name"].as_str().unwrap_or("?");
+                let Some(path) = node["log"].as_str() else {
+                    continue;
+                };
+                let text = std::fs::read_to_string(path).unwrap_or_default();
+                let lines: Vec<&str> = text.lines().collect();
+                let tail = &lines[lines.len().saturating_sub(LOG_LINES_ON_FAILURE)..];
+                eprintln!("---- last {} lines of {name}'s log ----", tail.len());
+                for line in tail {
+                    eprintln!("{line}");
+                }
+            }
+        }
         for node in &self.nodes {
             if let Some(pid) = node["pid"].as_u64() {
                 let _ = Command::new("kill")

@@ -54,6 +54,8 @@ struct Args {
 struct Timings {
     submitted: HashMap<Hash, Instant>,
     finalized: HashMap<Hash, Instant>,
+    /// Each finalized block as the watcher saw it: when, and how many transactions.
+    blocks: Vec<(Instant, usize)>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -151,16 +153,18 @@ fn main() -> anyhow::Result<()> {
         "network: {} validators on this machine, block time {} ms, {} sending accounts, transfers over JSON-RPC, {} per author_submitTransactions call",
         args.validators, args.block_time_ms, args.accounts, args.batch
     );
-    println!("offered tx/s   finalized tx/s   p50 finality   p99 finality   finalized/submitted   node CPU per tx");
+    println!("offered tx/s   finalized tx/s   p50 finality   p99 finality   finalized/submitted   node CPU per tx   blocks/s   tx per block");
     for step in &steps {
         println!(
-            "{:>12} {:>16.0} {:>12.0} ms {:>12.0} ms   {:>19}   {:>11.0} us",
+            "{:>12} {:>16.0} {:>12.0} ms {:>12.0} ms   {:>19}   {:>11.0} us   {:>8.1}   {:>12.0}",
             step.offered,
             step.finalized_rate,
             step.p50_ms,
             step.p99_ms,
             format!("{}/{}", step.finalized, step.submitted),
-            step.cpu_us_per_tx
+            step.cpu_us_per_tx,
+            step.blocks_per_second,
+            step.mean_block_transactions
         );
     }
     println!("(node CPU per tx: the validators' CPU time, all {} together, over the step's finalized transactions; steadier than latency on a shared machine)", args.validators);
@@ -169,7 +173,10 @@ fn main() -> anyhow::Result<()> {
         .filter(|s| s.p50_ms < 1_000.0)
         .map(|s| s.finalized_rate)
         .fold(0.0, f64::max);
-    println!("ed25519 batch verify, 1 core: {ceiling:>10.0} sig/s  (dalek verify_batch, same run)");
+    println!(
+        "ed25519 batch verify, 1 core: {ceiling:>10.0} sig/s  (dalek verify_batch in chunks of {}, same run)",
+        wijk_primitives::SIGNATURE_BATCH_SIZE
+    );
     println!(
         "best sustained rate with p50 < 1 s: {best:.0} tx/s = {:.1} % of the 1-core verify rate (target >= 5,000 tx/s)",
         100.0 * best / ceiling
@@ -207,6 +214,11 @@ struct Step {
     p99_ms: f64,
     /// CPU time of all validator processes during the step, per finalized transaction.
     cpu_us_per_tx: f64,
+    /// Finalized blocks per second during the step, and their mean and largest size: they
+    /// tell whether the chain was limited by block size or by how fast blocks came.
+    blocks_per_second: f64,
+    mean_block_transactions: f64,
+    largest_block_transactions: usize,
 }
 
 /// CPU time (user and system) the processes `pids` have used so far, in seconds.
@@ -308,6 +320,7 @@ async fn load(
                     })
                     .unwrap_or_default();
                 let mut timings = timings.lock().unwrap_or_else(|p| p.into_inner());
+                timings.blocks.push((seen, hashes.len()));
                 for tx in hashes {
                     timings.finalized.entry(tx).or_insert(seen);
                 }
@@ -432,6 +445,12 @@ async fn load(
                 .copied()
                 .unwrap_or(f64::NAN)
         };
+        let step_blocks: Vec<usize> = timings_now
+            .blocks
+            .iter()
+            .filter(|(seen, _)| *seen >= started && *seen <= last_final)
+            .map(|(_, transactions)| *transactions)
+            .collect();
         let step = Step {
             offered: rate,
             submitted: hashes.len(),
@@ -440,10 +459,21 @@ async fn load(
             p50_ms: percentile(0.5),
             p99_ms: percentile(0.99),
             cpu_us_per_tx: cpu_used * 1e6 / latencies.len().max(1) as f64,
+            blocks_per_second: step_blocks.len() as f64 / window.as_secs_f64(),
+            mean_block_transactions: step_blocks.iter().sum::<usize>() as f64
+                / step_blocks.len().max(1) as f64,
+            largest_block_transactions: step_blocks.iter().copied().max().unwrap_or(0),
         };
         eprintln!(
-            "  finalized {}/{} at {:.0} tx/s, p50 {:.0} ms, p99 {:.0} ms",
-            step.finalized, step.submitted, step.finalized_rate, step.p50_ms, step.p99_ms
+            "  finalized {}/{} at {:.0} tx/s, p50 {:.0} ms, p99 {:.0} ms; {:.1} blocks/s of {:.0} transactions (largest {})",
+            step.finalized,
+            step.submitted,
+            step.finalized_rate,
+            step.p50_ms,
+            step.p99_ms,
+            step.blocks_per_second,
+            step.mean_block_transactions,
+            step.largest_block_transactions
         );
         drop(timings_now);
         steps.push(step);
