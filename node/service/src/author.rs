@@ -573,10 +573,23 @@ impl Actor {
         parent: BlockRef,
         timestamp_ms: TimestampMs,
     ) -> Result<BuiltBlock, String> {
+        let layers = self.ancestry(parent.hash);
+        // The pool keeps transactions until they are final: tell it which nonces the
+        // not-yet-final ancestors used, so it offers only what they do not hold.
+        let mut pending_next: HashMap<AccountId, u64> = HashMap::new();
+        for layer in &layers {
+            for transaction in &layer.block.transactions {
+                let next = pending_next.entry(transaction.signer).or_default();
+                *next = (*next).max(transaction.nonce + 1);
+            }
+        }
         let candidates = self
             .ctx
             .pool
-            .candidates(block_transaction_budget(self.ctx.block_time_ms))
+            .candidates(
+                block_transaction_budget(self.ctx.block_time_ms),
+                pending_next,
+            )
             .await
             .map_err(|e| e.to_string())?;
         let storage = self.ctx.storage.clone();
@@ -586,7 +599,6 @@ impl Actor {
             .as_ref()
             .ok_or("a full node does not build blocks")?
             .account_id();
-        let layers = self.ancestry(parent.hash);
         let signing = self.ctx.signing;
         tokio::task::spawn_blocking(move || {
             let (state, parent_header) = staged_on(&storage, &layers)?;

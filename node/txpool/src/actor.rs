@@ -114,11 +114,17 @@ fn serve(
     events: &broadcast::Sender<PoolEvent>,
 ) {
     match message {
-        PoolMessage::Candidates { limit, reply } => {
-            let candidates = pool.candidates(limit, state).unwrap_or_else(|error| {
-                tracing::error!(target: "txpool", %error, "cannot read state for candidates");
-                Vec::new()
-            });
+        PoolMessage::Candidates {
+            limit,
+            pending_next,
+            reply,
+        } => {
+            let candidates = pool
+                .candidates(limit, state, &pending_next)
+                .unwrap_or_else(|error| {
+                    tracing::error!(target: "txpool", %error, "cannot read state for candidates");
+                    Vec::new()
+                });
             let _ = reply.send(candidates);
         }
         PoolMessage::BlockCommitted {

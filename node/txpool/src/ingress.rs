@@ -1,6 +1,7 @@
 //! The pool's mailbox: the messages other components send it, and its events.
 
 use crate::state::SubmitError;
+use std::collections::HashMap;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use wijk_primitives::{AccountId, Hash, Height};
 use wijk_runtime::VerifiedTransaction;
@@ -20,6 +21,7 @@ pub(crate) struct Submission {
 pub(crate) enum PoolMessage {
     Candidates {
         limit: usize,
+        pending_next: HashMap<AccountId, u64>,
         reply: oneshot::Sender<Vec<VerifiedTransaction>>,
     },
     BlockCommitted {
@@ -125,14 +127,20 @@ impl PoolMailbox {
             .map_err(|_| PoolUnavailable)
     }
 
-    /// Candidates for the next block.
+    /// Candidates for the next block; `pending_next` holds the next nonce of each account
+    /// that signed in the not-yet-final blocks it builds on (see [`crate::Pool::candidates`]).
     pub async fn candidates(
         &self,
         limit: usize,
+        pending_next: HashMap<AccountId, u64>,
     ) -> Result<Vec<VerifiedTransaction>, PoolUnavailable> {
         let (reply, answer) = oneshot::channel();
         self.sender
-            .send(PoolMessage::Candidates { limit, reply })
+            .send(PoolMessage::Candidates {
+                limit,
+                pending_next,
+                reply,
+            })
             .await
             .map_err(|_| PoolUnavailable)?;
         answer.await.map_err(|_| PoolUnavailable)

@@ -150,15 +150,21 @@ fn candidates_follow_nonces_and_prune_drops_included() {
     let h1 = pool
         .submit(&transfer(&signing, 1, 1), &state, &signing, 1)
         .unwrap();
-    let order: Vec<_> = pool
-        .candidates(10, &state)
-        .unwrap()
-        .iter()
-        .map(|t| t.transaction().nonce)
-        .collect();
-    assert_eq!(order, vec![0, 1, 2]);
-    assert_eq!(pool.candidates(2, &state).unwrap().len(), 2);
+    let nonces = |pending_next: &HashMap<AccountId, u64>| -> Vec<u64> {
+        pool.candidates(10, &state, pending_next)
+            .unwrap()
+            .iter()
+            .map(|t| t.transaction().nonce)
+            .collect()
+    };
+    assert_eq!(nonces(&HashMap::new()), vec![0, 1, 2]);
+    // Nonces 0 and 1 sit in a block not final yet: only 2 is offered for the next one.
     let alice = Keypair::dev("Alice").account_id();
+    assert_eq!(nonces(&HashMap::from([(alice, 2)])), vec![2]);
+    assert_eq!(
+        pool.candidates(2, &state, &HashMap::new()).unwrap().len(),
+        2
+    );
     let dropped = pool.prune(&[h0, h1], &[alice], &state, 2).unwrap();
     assert!(dropped.is_empty());
     assert!(pool.contains(&h2) && pool.len() == 1);
