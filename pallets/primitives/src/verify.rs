@@ -18,8 +18,12 @@
 //! ed25519-dalek's batch is cofactorless, and the ZIP 215 crates decompress every public
 //! key again in each batch, which costs a quarter of a verification that [`KeyCache`]
 //! spares (measured: ed25519-consensus verified about 40 % fewer signatures per second
-//! than this on the same batches). Batches are checked with fresh random 128-bit
-//! coefficients, so a batch with a bad signature passes with probability below 2^-125.
+//! than this on the same batches).
+//!
+//! A batch is checked as one random-looking combination of its equations. The 128-bit
+//! coefficients come from a hash of the whole batch rather than from a random source (this
+//! crate stays pure): whoever slips a bad signature in cannot choose them, and would have
+//! to find a batch whose hash cancels its error, about 2^128 hash evaluations.
 
 use crate::keys::{AccountId, Signature};
 use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
@@ -27,7 +31,6 @@ use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
 use ed25519_dalek::VerifyingKey;
-use rand::Rng;
 use rayon::prelude::*;
 use sha2::{Digest, Sha512};
 use std::collections::HashMap;
@@ -166,13 +169,24 @@ impl Equation {
         (sb_minus_ka - self.r).mul_by_cofactor().is_identity()
     }
 
-    /// `[8](sum of z_i ([s_i]B - R_i - [k_i]A_i)) = 0` for fresh random 128-bit `z_i`:
-    /// true when every equation holds, false with overwhelming probability otherwise.
+    /// `[8](sum of z_i ([s_i]B - R_i - [k_i]A_i)) = 0` for 128-bit `z_i` drawn from a hash
+    /// of the batch: true when every equation holds, false otherwise unless the batch was
+    /// ground for about 2^128 hashes (see the module docs).
     fn hold_together(equations: &[Equation]) -> bool {
-        let mut rng = rand::thread_rng();
+        // `k` binds R, A and the message, so hashing every (k, s) binds the whole batch.
+        let mut transcript = blake3::Hasher::new_derive_key("wijk-chain ed25519 batch 2026-11");
+        for equation in equations {
+            transcript.update(equation.k.as_bytes());
+            transcript.update(equation.s.as_bytes());
+        }
+        let mut coefficients = transcript.finalize_xof();
         let z: Vec<Scalar> = equations
             .iter()
-            .map(|_| Scalar::from(rng.gen::<u128>()))
+            .map(|_| {
+                let mut bytes = [0u8; 16];
+                coefficients.fill(&mut bytes);
+                Scalar::from(u128::from_le_bytes(bytes))
+            })
             .collect();
         let base: Scalar = equations.iter().zip(&z).map(|(e, z)| z * e.s).sum();
         let scalars = std::iter::once(base)
@@ -435,18 +449,22 @@ mod tests {
         (pairs, messages)
     }
 
-    #[test]
-    fn batch_accepts_good_and_names_the_bad_one() {
-        let (pairs, messages) = signed(150);
-        let mut items: Vec<SignedMessage<'_>> = pairs
+    fn signed_messages<'a>(pairs: &[Keypair], messages: &'a [Vec<u8>]) -> Vec<SignedMessage<'a>> {
+        pairs
             .iter()
-            .zip(&messages)
+            .zip(messages)
             .map(|(pair, message)| SignedMessage {
                 signer: pair.account_id(),
                 message,
                 signature: pair.sign(message),
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn batch_accepts_good_and_names_the_bad_one() {
+        let (pairs, messages) = signed(150);
+        let mut items: Vec<SignedMessage<'_>> = signed_messages(&pairs, &messages);
         let cache = KeyCache::new(1_000);
         for keys in [None, Some(&cache), Some(&cache)] {
             assert_eq!(verify_batch_strict(&items, keys), Ok(()));
@@ -540,18 +558,10 @@ mod tests {
         assert_eq!(verify_strict(&signer, message, &signature), Ok(()));
         let (pairs, messages) = signed(40);
         let cache = KeyCache::new(100);
-        // Each batch draws fresh coefficients: a cofactorless batch would pass it about
-        // one time in eight; this one must pass every time, wherever it sits.
+        // Each batch has its own coefficients: a cofactorless batch would pass it about one
+        // time in eight; this one must pass every time, wherever it sits.
         for position in 0..40 {
-            let mut items: Vec<SignedMessage<'_>> = pairs
-                .iter()
-                .zip(&messages)
-                .map(|(pair, message)| SignedMessage {
-                    signer: pair.account_id(),
-                    message,
-                    signature: pair.sign(message),
-                })
-                .collect();
+            let mut items: Vec<SignedMessage<'_>> = signed_messages(&pairs, &messages);
             items.insert(
                 position,
                 SignedMessage {
@@ -571,15 +581,7 @@ mod tests {
     #[test]
     fn the_bad_signature_is_named_in_whichever_chunk_it_falls() {
         let (pairs, messages) = signed(2 * SIGNATURE_BATCH_SIZE + 10);
-        let mut items: Vec<SignedMessage<'_>> = pairs
-            .iter()
-            .zip(&messages)
-            .map(|(pair, message)| SignedMessage {
-                signer: pair.account_id(),
-                message,
-                signature: pair.sign(message),
-            })
-            .collect();
+        let mut items: Vec<SignedMessage<'_>> = signed_messages(&pairs, &messages);
         let cache = KeyCache::new(1_000);
         assert_eq!(verify_batch_strict(&items, Some(&cache)), Ok(()));
         let bad = SIGNATURE_BATCH_SIZE + 3;
@@ -607,15 +609,7 @@ mod tests {
     #[test]
     fn a_full_cache_is_emptied_and_verdicts_do_not_change() {
         let (pairs, messages) = signed(100);
-        let items: Vec<SignedMessage<'_>> = pairs
-            .iter()
-            .zip(&messages)
-            .map(|(pair, message)| SignedMessage {
-                signer: pair.account_id(),
-                message,
-                signature: pair.sign(message),
-            })
-            .collect();
+        let items: Vec<SignedMessage<'_>> = signed_messages(&pairs, &messages);
         let cache = KeyCache::new(30);
         for _ in 0..3 {
             assert_eq!(verify_batch_strict(&items, Some(&cache)), Ok(()));
