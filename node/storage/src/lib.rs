@@ -126,7 +126,7 @@ impl Storage {
             column.set_block_based_table_factory(&table);
             column.set_compression_type(rocksdb::DBCompressionType::Lz4);
             // Blocks arrive as large batches; bigger memtables mean fewer, larger flushes.
-            column.set_write_buffer_size(8 * 1024 * 1024);
+            column.set_write_buffer_size(64 * 1024 * 1024);
             column
         };
         let descriptors = columns::ALL
