@@ -9,6 +9,7 @@
 
 mod cache;
 mod layout;
+mod sorted_batch;
 
 pub use layout::columns;
 
@@ -18,6 +19,7 @@ use jmt::KeyHash;
 use layout::{height_key, history_key, tree_value_key};
 use parity_scale_codec::{Decode, Encode};
 use rocksdb::{ColumnFamilyDescriptor, Options, WriteBatch, WriteOptions, DB};
+use sorted_batch::SortedBatch;
 use std::path::Path;
 use wijk_primitives::{decode_bounded, AccountId, FinalityCertificate, Hash, Header, Height};
 use wijk_runtime::{Block, ExecutedBlock, Genesis, Receipt, Transaction, MAX_BLOCK_BYTES};
@@ -182,8 +184,8 @@ impl Storage {
                 Err(StorageError::GenesisMismatch { expected, found })
             };
         }
-        let mut batch = WriteBatch::default();
-        batch.put_cf(self.cf(columns::META), META_GENESIS_HASH, expected.encode());
+        let mut batch = SortedBatch::default();
+        batch.put(columns::META, META_GENESIS_HASH, expected.encode());
         self.put_block_records(&mut batch, &genesis.header, &[], &[], None)?;
         let mut cached = CacheWrites::default();
         self.put_state(
@@ -192,7 +194,7 @@ impl Storage {
             &genesis.changes,
             &genesis.tree_batch,
         )?;
-        self.write_synced(batch)?;
+        self.write_synced(batch.into_write_batch(|name| self.cf(name)))?;
         self.cache_written(cached);
         Ok(())
     }
@@ -216,7 +218,7 @@ impl Storage {
         certificate: &FinalityCertificate,
     ) -> Result<(), StorageError> {
         let next = self.finalized_height()?.map_or(0, |h| h + 1);
-        let mut batch = WriteBatch::default();
+        let mut batch = SortedBatch::default();
         let mut cached = CacheWrites::default();
         for (expected, (block, executed)) in (next..).zip(blocks) {
             if block.header.height != expected {
@@ -239,6 +241,7 @@ impl Storage {
                 &executed.tree_batch,
             )?;
         }
+        let mut batch = batch.into_write_batch(|name| self.cf(name));
         // Votes of views up to the finalizing one can never matter again.
         batch.delete_range_cf(
             self.cf(columns::VOTE_LOG),
@@ -281,7 +284,7 @@ impl Storage {
 
     fn put_block_records(
         &self,
-        batch: &mut WriteBatch,
+        batch: &mut SortedBatch,
         header: &Header,
         transactions: &[Transaction],
         receipts: &[Receipt],
@@ -289,40 +292,28 @@ impl Storage {
     ) -> Result<(), StorageError> {
         let height = height_key(header.height);
         let hash = header.hash();
-        batch.put_cf(self.cf(columns::HEADERS), height, header.encode());
-        batch.put_cf(
-            self.cf(columns::BLOCK_HASHES),
-            hash.0,
-            header.height.encode(),
-        );
-        batch.put_cf(self.cf(columns::BODIES), height, transactions.encode());
-        batch.put_cf(self.cf(columns::RECEIPTS), height, receipts.encode());
+        batch.put(columns::HEADERS, height, header.encode());
+        batch.put(columns::BLOCK_HASHES, hash.0, header.height.encode());
+        batch.put(columns::BODIES, height, transactions.encode());
+        batch.put(columns::RECEIPTS, height, receipts.encode());
         if let Some(certificate) = certificate {
-            batch.put_cf(self.cf(columns::CERTIFICATES), height, certificate.encode());
+            batch.put(columns::CERTIFICATES, height, certificate.encode());
         }
         for (index, receipt) in receipts.iter().enumerate() {
             let location = TxLocation {
                 height: header.height,
                 index: index as u32,
             };
-            batch.put_cf(
-                self.cf(columns::TX_INDEX),
-                receipt.tx_hash.0,
-                location.encode(),
-            );
+            batch.put(columns::TX_INDEX, receipt.tx_hash.0, location.encode());
             for account in receipt.involved_accounts() {
-                batch.put_cf(
-                    self.cf(columns::ACCOUNT_HISTORY),
+                batch.put(
+                    columns::ACCOUNT_HISTORY,
                     history_key(&account, &location),
-                    receipt.tx_hash.0,
+                    receipt.tx_hash.0.to_vec(),
                 );
             }
         }
-        batch.put_cf(
-            self.cf(columns::META),
-            META_FINALIZED_HEIGHT,
-            header.height.encode(),
-        );
+        batch.put(columns::META, META_FINALIZED_HEIGHT, header.height.encode());
         Ok(())
     }
 
@@ -339,20 +330,18 @@ impl Storage {
 
     fn put_state(
         &self,
-        batch: &mut WriteBatch,
+        batch: &mut SortedBatch,
         cached: &mut CacheWrites,
         changes: &wijk_support::StateChanges,
         tree_batch: &jmt::storage::TreeUpdateBatch,
     ) -> Result<(), StorageError> {
-        let state = self.cf(columns::STATE);
         for (key, value) in changes {
             match value {
-                Some(value) => batch.put_cf(state, key, value),
-                None => batch.delete_cf(state, key),
+                Some(value) => batch.put(columns::STATE, key.clone(), value.clone()),
+                None => batch.delete(columns::STATE, key.clone()),
             }
             cached.state.push((key.clone(), value.clone()));
         }
-        let nodes = self.cf(columns::TREE_NODES);
         for (node_key, node) in tree_batch.node_batch.nodes() {
             let key = borsh::to_vec(node_key).map_err(|e| StorageError::Corrupt {
                 what: "tree node key",
@@ -362,12 +351,15 @@ impl Storage {
                 what: "tree node",
                 reason: e.to_string(),
             })?;
-            batch.put_cf(nodes, &key, &value);
+            batch.put(columns::TREE_NODES, key.clone(), value.clone());
             cached.nodes.push((key, value));
         }
-        let values = self.cf(columns::TREE_VALUES);
         for ((version, key_hash), value) in tree_batch.node_batch.values() {
-            batch.put_cf(values, tree_value_key(key_hash, *version), value.encode());
+            batch.put(
+                columns::TREE_VALUES,
+                tree_value_key(key_hash, *version),
+                value.encode(),
+            );
         }
         Ok(())
     }

@@ -257,3 +257,25 @@ fn cached_reads_follow_every_commit_and_match_the_disk() {
     assert_eq!(reopened.best_header().unwrap().unwrap().state_root, root);
     commit_transfers(&reopened, &signing, 6, 1);
 }
+
+#[test]
+fn a_key_written_twice_in_one_commit_keeps_its_later_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage::open(dir.path()).unwrap();
+    let mut batch = SortedBatch::default();
+    batch.put(columns::STATE, b"b".to_vec(), b"first".to_vec());
+    batch.put(columns::STATE, b"a".to_vec(), b"kept".to_vec());
+    batch.put(columns::STATE, b"b".to_vec(), b"second".to_vec());
+    batch.put(columns::STATE, b"c".to_vec(), b"gone".to_vec());
+    batch.delete(columns::STATE, b"c".to_vec());
+    batch.delete(columns::STATE, b"d".to_vec());
+    batch.put(columns::STATE, b"d".to_vec(), b"back".to_vec());
+    storage
+        .write_synced(batch.into_write_batch(|name| storage.cf(name)))
+        .unwrap();
+    let read = |key: &[u8]| storage.db.get_cf(storage.cf(columns::STATE), key).unwrap();
+    assert_eq!(read(b"a"), Some(b"kept".to_vec()));
+    assert_eq!(read(b"b"), Some(b"second".to_vec()));
+    assert_eq!(read(b"c"), None);
+    assert_eq!(read(b"d"), Some(b"back".to_vec()));
+}
