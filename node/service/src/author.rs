@@ -98,12 +98,17 @@ pub fn view_timeout_ms(block_time_ms: u64) -> u64 {
     block_time_ms.saturating_mul(3).max(1_000)
 }
 
-/// Most transactions a leader puts in one block: about what every validator can check
-/// and execute well within a view timeout (a full 20,000-transaction block under load
-/// takes longer than a view on a small machine, and the view is then skipped). Ten per
-/// millisecond of block time is far above the pool's steady rate and keeps blocks small.
-fn block_transaction_budget(block_time_ms: u64) -> usize {
-    (block_time_ms.saturating_mul(10) as usize).clamp(500, wijk_runtime::MAX_BLOCK_TRANSACTIONS)
+/// Most transactions a leader puts in one block: ten per millisecond since its parent (far
+/// above the pool's steady rate), counting at least one block time and at most two.
+///
+/// Why it follows the time since the parent: under load blocks come slower than the
+/// block time, and a fixed budget then caps throughput at budget x blocks per second
+/// while the pool backs up. Why it stops at two block times: every validator must check
+/// and execute a block well within a view timeout (a full 20,000-transaction block takes
+/// longer than a view on a small machine, and the view is then skipped).
+fn block_transaction_budget(block_time_ms: u64, since_parent_ms: u64) -> usize {
+    let window_ms = since_parent_ms.clamp(block_time_ms, block_time_ms.saturating_mul(2));
+    (window_ms.saturating_mul(10) as usize).clamp(500, wijk_runtime::MAX_BLOCK_TRANSACTIONS)
 }
 
 fn now_ms() -> TimestampMs {
@@ -583,13 +588,23 @@ impl Actor {
                 *next = (*next).max(transaction.nonce + 1);
             }
         }
+        let parent_timestamp_ms = match layers.last() {
+            Some(layer) => layer.block.header.timestamp_ms,
+            None => self
+                .ctx
+                .storage
+                .best_header()
+                .map_err(|e| e.to_string())?
+                .map_or(timestamp_ms, |header| header.timestamp_ms),
+        };
+        let budget = block_transaction_budget(
+            self.ctx.block_time_ms,
+            timestamp_ms.saturating_sub(parent_timestamp_ms),
+        );
         let candidates = self
             .ctx
             .pool
-            .candidates(
-                block_transaction_budget(self.ctx.block_time_ms),
-                pending_next,
-            )
+            .candidates(budget, pending_next)
             .await
             .map_err(|e| e.to_string())?;
         let storage = self.ctx.storage.clone();
@@ -1176,5 +1191,28 @@ impl Missing {
         match self {
             Missing::Unavailable(reason) | Missing::Invalid(reason) => reason,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::block_transaction_budget;
+    use wijk_runtime::MAX_BLOCK_TRANSACTIONS;
+
+    #[test]
+    fn a_block_carries_what_arrived_since_its_parent_within_two_block_times() {
+        // At least one block time's worth, even right after the parent.
+        assert_eq!(block_transaction_budget(250, 0), 2_500);
+        assert_eq!(block_transaction_budget(250, 100), 2_500);
+        // Blocks that come slower than the block time carry what arrived meanwhile ...
+        assert_eq!(block_transaction_budget(250, 400), 4_000);
+        // ... up to two block times, so every validator still executes it within a view.
+        assert_eq!(block_transaction_budget(250, 60_000), 5_000);
+        // Never fewer than 500, never more than a block may hold.
+        assert_eq!(block_transaction_budget(10, 10), 500);
+        assert_eq!(
+            block_transaction_budget(5_000, 5_000),
+            MAX_BLOCK_TRANSACTIONS
+        );
     }
 }
