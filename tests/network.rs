@@ -94,7 +94,7 @@ async fn validators_survive_crashes_halt_without_forks_and_a_fresh_node_syncs() 
     call(&alice_url, "author_submitTransaction", vec![json!(encoded)])
         .await
         .unwrap();
-    // Several view timeouts (1 s each) without a final block.
+    // Two view timeouts (2 s each) without a final block.
     let stalled = wait_finalized(&alice_url, halted_at + 2, Duration::from_secs(4)).await;
     assert!(stalled.is_err(), "finalized without a quorum: {stalled:?}");
 

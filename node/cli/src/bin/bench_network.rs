@@ -33,7 +33,11 @@ struct Args {
     #[arg(long, default_value_t = 5_000)]
     accounts: usize,
     /// Offered load per step, in transactions per second.
-    #[arg(long, value_delimiter = ',', default_value = "1000,2500,5000,7500")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "1000,2500,5000,5500,6500"
+    )]
     rates: Vec<u64>,
     /// Seconds of load per step.
     #[arg(long, default_value_t = 10)]
