@@ -90,13 +90,6 @@ const STATE_CACHE_KEYS: usize = 262_144;
 /// node is under a kilobyte).
 const NODE_CACHE_KEYS: usize = 65_536;
 
-/// What one batch writes to cached columns, applied to the caches once it is on disk.
-#[derive(Default)]
-struct CacheWrites {
-    state: Vec<(Vec<u8>, Option<Vec<u8>>)>,
-    nodes: Vec<(Vec<u8>, Vec<u8>)>,
-}
-
 const META_GENESIS_HASH: &[u8] = b"genesis_hash";
 const META_FINALIZED_HEIGHT: &[u8] = b"finalized_height";
 
@@ -187,15 +180,9 @@ impl Storage {
         let mut batch = SortedBatch::default();
         batch.put(columns::META, META_GENESIS_HASH, expected.encode());
         self.put_block_records(&mut batch, &genesis.header, &[], &[], None)?;
-        let mut cached = CacheWrites::default();
-        self.put_state(
-            &mut batch,
-            &mut cached,
-            &genesis.changes,
-            &genesis.tree_batch,
-        )?;
-        self.write_synced(batch.into_write_batch(|name| self.cf(name)))?;
-        self.cache_written(cached);
+        self.put_state(&mut batch, &genesis.changes, &genesis.tree_batch)?;
+        self.write_synced(batch.write_batch(|name| self.cf(name)))?;
+        self.cache_written(batch);
         Ok(())
     }
 
@@ -219,7 +206,6 @@ impl Storage {
     ) -> Result<(), StorageError> {
         let next = self.finalized_height()?.map_or(0, |h| h + 1);
         let mut batch = SortedBatch::default();
-        let mut cached = CacheWrites::default();
         for (expected, (block, executed)) in (next..).zip(blocks) {
             if block.header.height != expected {
                 return Err(StorageError::OutOfOrder {
@@ -234,22 +220,17 @@ impl Storage {
                 &executed.receipts,
                 Some(certificate),
             )?;
-            self.put_state(
-                &mut batch,
-                &mut cached,
-                &executed.changes,
-                &executed.tree_batch,
-            )?;
+            self.put_state(&mut batch, &executed.changes, &executed.tree_batch)?;
         }
-        let mut batch = batch.into_write_batch(|name| self.cf(name));
+        let mut write = batch.write_batch(|name| self.cf(name));
         // Votes of views up to the finalizing one can never matter again.
-        batch.delete_range_cf(
+        write.delete_range_cf(
             self.cf(columns::VOTE_LOG),
             0u64.to_be_bytes(),
             certificate.view.saturating_add(1).to_be_bytes(),
         );
-        self.write_synced(batch)?;
-        self.cache_written(cached);
+        self.write_synced(write)?;
+        self.cache_written(batch);
         Ok(())
     }
 
@@ -318,20 +299,22 @@ impl Storage {
     }
 
     /// Tells the caches what a write that has reached the disk wrote.
-    fn cache_written(&self, written: CacheWrites) {
-        self.state_cache.wrote(written.state.into_iter());
-        self.node_cache.wrote(
-            written
-                .nodes
-                .into_iter()
-                .map(|(key, node)| (key, Some(node))),
-        );
+    fn cache_written(&self, written: SortedBatch) {
+        let (mut state, mut nodes) = (Vec::new(), Vec::new());
+        for (column, key, value) in written.into_writes() {
+            match column {
+                columns::STATE => state.push((key, value)),
+                columns::TREE_NODES => nodes.push((key, value)),
+                _ => {}
+            }
+        }
+        self.state_cache.wrote(state.into_iter());
+        self.node_cache.wrote(nodes.into_iter());
     }
 
     fn put_state(
         &self,
         batch: &mut SortedBatch,
-        cached: &mut CacheWrites,
         changes: &wijk_support::StateChanges,
         tree_batch: &jmt::storage::TreeUpdateBatch,
     ) -> Result<(), StorageError> {
@@ -340,7 +323,6 @@ impl Storage {
                 Some(value) => batch.put(columns::STATE, key.clone(), value.clone()),
                 None => batch.delete(columns::STATE, key.clone()),
             }
-            cached.state.push((key.clone(), value.clone()));
         }
         for (node_key, node) in tree_batch.node_batch.nodes() {
             let key = borsh::to_vec(node_key).map_err(|e| StorageError::Corrupt {
@@ -351,8 +333,7 @@ impl Storage {
                 what: "tree node",
                 reason: e.to_string(),
             })?;
-            batch.put(columns::TREE_NODES, key.clone(), value.clone());
-            cached.nodes.push((key, value));
+            batch.put(columns::TREE_NODES, key, value);
         }
         for ((version, key_hash), value) in tree_batch.node_batch.values() {
             batch.put(

@@ -40,21 +40,32 @@ impl SortedBatch {
 
     /// The RocksDB batch, in (column, key) order. The sort is stable, so when one commit
     /// writes a key twice (two blocks changing one account) the later write still comes
-    /// later and wins.
-    pub(crate) fn into_write_batch<'a>(
-        mut self,
+    /// later and wins. The writes stay here for [`SortedBatch::into_writes`].
+    pub(crate) fn write_batch<'a>(
+        &mut self,
         column_family: impl Fn(&'static str) -> &'a ColumnFamily,
     ) -> WriteBatch {
         self.writes
             .sort_by(|a, b| (a.column, &a.key).cmp(&(b.column, &b.key)));
         let mut batch = WriteBatch::default();
-        for write in self.writes {
+        for write in &self.writes {
             let column = column_family(write.column);
-            match write.value {
-                Some(value) => batch.put_cf(column, write.key, value),
-                None => batch.delete_cf(column, write.key),
+            match &write.value {
+                Some(value) => batch.put_cf(column, &write.key, value),
+                None => batch.delete_cf(column, &write.key),
             }
         }
         batch
+    }
+
+    /// Every write as (column, key, value or `None` for a delete), in the order RocksDB
+    /// applied them once [`SortedBatch::write_batch`] has run: what the read caches learn
+    /// after the write reached the disk.
+    pub(crate) fn into_writes(
+        self,
+    ) -> impl Iterator<Item = (&'static str, Vec<u8>, Option<Vec<u8>>)> {
+        self.writes
+            .into_iter()
+            .map(|write| (write.column, write.key, write.value))
     }
 }

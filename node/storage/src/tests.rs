@@ -271,7 +271,7 @@ fn a_key_written_twice_in_one_commit_keeps_its_later_write() {
     batch.delete(columns::STATE, b"d".to_vec());
     batch.put(columns::STATE, b"d".to_vec(), b"back".to_vec());
     storage
-        .write_synced(batch.into_write_batch(|name| storage.cf(name)))
+        .write_synced(batch.write_batch(|name| storage.cf(name)))
         .unwrap();
     let read = |key: &[u8]| storage.db.get_cf(storage.cf(columns::STATE), key).unwrap();
     assert_eq!(read(b"a"), Some(b"kept".to_vec()));
