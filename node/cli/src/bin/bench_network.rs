@@ -157,10 +157,10 @@ fn main() -> anyhow::Result<()> {
         "network: {} validators on this machine, block time {} ms, {} sending accounts, transfers over JSON-RPC, {} per author_submitTransactions call",
         args.validators, args.block_time_ms, args.accounts, args.batch
     );
-    println!("offered tx/s   finalized tx/s   p50 finality   p99 finality   finalized/submitted   node CPU per tx   blocks/s   tx per block");
+    println!("offered tx/s   finalized tx/s   p50 finality   p99 finality   finalized/submitted   node CPU per tx   blocks/s   tx per block   views skipped");
     for step in &steps {
         println!(
-            "{:>12} {:>16.0} {:>12.0} ms {:>12.0} ms   {:>19}   {:>11.0} us   {:>8.1}   {:>12.0}",
+            "{:>12} {:>16.0} {:>12.0} ms {:>12.0} ms   {:>19}   {:>11.0} us   {:>8.1}   {:>12.0}   {:>13}",
             step.offered,
             step.finalized_rate,
             step.p50_ms,
@@ -168,7 +168,8 @@ fn main() -> anyhow::Result<()> {
             format!("{}/{}", step.finalized, step.submitted),
             step.cpu_us_per_tx,
             step.blocks_per_second,
-            step.mean_block_transactions
+            step.mean_block_transactions,
+            step.views_skipped
         );
     }
     println!("(node CPU per tx: the validators' CPU time, all {} together, over the step's finalized transactions; steadier than latency on a shared machine)", args.validators);
@@ -223,6 +224,22 @@ struct Step {
     blocks_per_second: f64,
     mean_block_transactions: f64,
     largest_block_transactions: usize,
+    /// Views that ended without a block (timed out and skipped): work every validator did
+    /// on a block that was then thrown away.
+    views_skipped: u64,
+}
+
+/// The first node's consensus view and finalized height (`system_syncState`).
+async fn view_and_height(client: &HttpClient) -> anyhow::Result<(u64, u64)> {
+    let state: Value = client
+        .request("system_syncState", jsonrpsee::rpc_params![])
+        .await?;
+    let number = |field: &str| {
+        state[field]
+            .as_u64()
+            .ok_or_else(|| anyhow::anyhow!("system_syncState gave no {field}"))
+    };
+    Ok((number("view")?, number("finalizedBlock")?))
 }
 
 /// CPU time (user and system) the processes `pids` have used so far, in seconds.
@@ -362,6 +379,7 @@ async fn load(
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
         let in_flight = Arc::new(tokio::sync::Semaphore::new(64));
         let cpu_before = cpu_seconds(pids);
+        let (view_before, height_before) = view_and_height(first).await?;
         let started = Instant::now();
         let mut sends = Vec::new();
         for (index, batch) in batches.into_iter().enumerate() {
@@ -419,6 +437,7 @@ async fn load(
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let cpu_used = cpu_seconds(pids) - cpu_before;
+        let (view_after, height_after) = view_and_height(first).await?;
         let timings_now = timings.lock().unwrap_or_else(|p| p.into_inner());
         let mut latencies: Vec<f64> = hashes
             .iter()
@@ -467,9 +486,12 @@ async fn load(
             mean_block_transactions: step_blocks.iter().sum::<usize>() as f64
                 / step_blocks.len().max(1) as f64,
             largest_block_transactions: step_blocks.iter().copied().max().unwrap_or(0),
+            // Each finalized block took one view; the other views were skipped.
+            views_skipped: (view_after.saturating_sub(view_before))
+                .saturating_sub(height_after.saturating_sub(height_before)),
         };
         eprintln!(
-            "  finalized {}/{} at {:.0} tx/s, p50 {:.0} ms, p99 {:.0} ms; {:.1} blocks/s of {:.0} transactions (largest {})",
+            "  finalized {}/{} at {:.0} tx/s, p50 {:.0} ms, p99 {:.0} ms; {:.1} blocks/s of {:.0} transactions (largest {}), {} views skipped",
             step.finalized,
             step.submitted,
             step.finalized_rate,
@@ -477,7 +499,8 @@ async fn load(
             step.p99_ms,
             step.blocks_per_second,
             step.mean_block_transactions,
-            step.largest_block_transactions
+            step.largest_block_transactions,
+            step.views_skipped
         );
         drop(timings_now);
         steps.push(step);
