@@ -441,7 +441,7 @@ impl Actor {
                     _ = self.ctx.shutdown.changed() => return Ok(Flow::Stop),
                 }
                 let timestamp_ms = now_ms().max(parent_time + 1);
-                match self.build(parent, timestamp_ms).await {
+                match self.build(parent, parent_time, timestamp_ms).await {
                     Ok(built) => {
                         for (hash, reason) in &built.rejected {
                             tracing::debug!(target: "consensus", %hash, %reason, "left out of the block");
@@ -581,6 +581,7 @@ impl Actor {
     async fn build(
         &self,
         parent: BlockRef,
+        parent_timestamp_ms: TimestampMs,
         timestamp_ms: TimestampMs,
     ) -> Result<BuiltBlock, String> {
         let layers = self.ancestry(parent.hash);
@@ -593,15 +594,6 @@ impl Actor {
                 *next = (*next).max(transaction.nonce + 1);
             }
         }
-        let parent_timestamp_ms = match layers.last() {
-            Some(layer) => layer.block.header.timestamp_ms,
-            None => self
-                .ctx
-                .storage
-                .best_header()
-                .map_err(|e| e.to_string())?
-                .map_or(timestamp_ms, |header| header.timestamp_ms),
-        };
         let budget = block_transaction_budget(
             self.ctx.block_time_ms,
             timestamp_ms.saturating_sub(parent_timestamp_ms),

@@ -19,7 +19,7 @@ use jmt::KeyHash;
 use layout::{height_key, history_key, tree_value_key};
 use parity_scale_codec::{Decode, Encode};
 use rocksdb::{ColumnFamilyDescriptor, Options, WriteBatch, WriteOptions, DB};
-use sorted_batch::SortedBatch;
+use sorted_batch::{CachedWrites, SortedBatch};
 use std::path::Path;
 use wijk_primitives::{decode_bounded, AccountId, FinalityCertificate, Hash, Header, Height};
 use wijk_runtime::{Block, ExecutedBlock, Genesis, Receipt, Transaction, MAX_BLOCK_BYTES};
@@ -181,8 +181,9 @@ impl Storage {
         batch.put(columns::META, META_GENESIS_HASH, expected.encode());
         self.put_block_records(&mut batch, &genesis.header, &[], &[], None)?;
         self.put_state(&mut batch, &genesis.changes, &genesis.tree_batch)?;
-        self.write_synced(batch.write_batch(|name| self.cf(name)))?;
-        self.cache_written(batch);
+        let (write, cached) = self.rocksdb_batch(batch);
+        self.write_synced(write)?;
+        self.cache_written(cached);
         Ok(())
     }
 
@@ -222,7 +223,7 @@ impl Storage {
             )?;
             self.put_state(&mut batch, &executed.changes, &executed.tree_batch)?;
         }
-        let mut write = batch.write_batch(|name| self.cf(name));
+        let (mut write, cached) = self.rocksdb_batch(batch);
         // Votes of views up to the finalizing one can never matter again.
         write.delete_range_cf(
             self.cf(columns::VOTE_LOG),
@@ -230,7 +231,7 @@ impl Storage {
             certificate.view.saturating_add(1).to_be_bytes(),
         );
         self.write_synced(write)?;
-        self.cache_written(batch);
+        self.cache_written(cached);
         Ok(())
     }
 
@@ -298,13 +299,18 @@ impl Storage {
         Ok(())
     }
 
+    /// RocksDB's batch for `batch`, and what it writes to the cached columns.
+    fn rocksdb_batch(&self, batch: SortedBatch) -> (WriteBatch, CachedWrites) {
+        batch.into_write_batch(|name| self.cf(name), &[columns::STATE, columns::TREE_NODES])
+    }
+
     /// Tells the caches what a write that has reached the disk wrote.
-    fn cache_written(&self, written: SortedBatch) {
+    fn cache_written(&self, written: CachedWrites) {
         let (mut state, mut nodes) = (Vec::new(), Vec::new());
-        for (column, key, value) in written.into_writes() {
-            match column {
-                columns::STATE => state.push((key, value)),
-                columns::TREE_NODES => nodes.push((key, value)),
+        for write in written.0 {
+            match write.column {
+                columns::STATE => state.push((write.key, write.value)),
+                columns::TREE_NODES => nodes.push((write.key, write.value)),
                 _ => {}
             }
         }

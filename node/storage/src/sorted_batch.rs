@@ -9,10 +9,10 @@
 use rocksdb::{ColumnFamily, WriteBatch};
 
 /// One put (`Some`) or delete (`None`).
-struct Write {
-    column: &'static str,
-    key: Vec<u8>,
-    value: Option<Vec<u8>>,
+pub(crate) struct Write {
+    pub(crate) column: &'static str,
+    pub(crate) key: Vec<u8>,
+    pub(crate) value: Option<Vec<u8>>,
 }
 
 /// Puts and deletes gathered for one atomic write.
@@ -38,34 +38,32 @@ impl SortedBatch {
         });
     }
 
-    /// The RocksDB batch, in (column, key) order. The sort is stable, so when one commit
-    /// writes a key twice (two blocks changing one account) the later write still comes
-    /// later and wins. The writes stay here for [`SortedBatch::into_writes`].
-    pub(crate) fn write_batch<'a>(
-        &mut self,
+    /// The RocksDB batch, in (column, key) order, and the writes to the columns in
+    /// `cached` (in the same order) for the read caches to learn once the batch is on
+    /// disk. The sort is stable, so when one commit writes a key twice (two blocks changing
+    /// one account) the later write still comes later and wins, on disk and in the caches.
+    pub(crate) fn into_write_batch<'a>(
+        mut self,
         column_family: impl Fn(&'static str) -> &'a ColumnFamily,
-    ) -> WriteBatch {
+        cached: &[&'static str],
+    ) -> (WriteBatch, CachedWrites) {
         self.writes
             .sort_by(|a, b| (a.column, &a.key).cmp(&(b.column, &b.key)));
         let mut batch = WriteBatch::default();
-        for write in &self.writes {
+        let mut kept = Vec::new();
+        for write in self.writes {
             let column = column_family(write.column);
             match &write.value {
                 Some(value) => batch.put_cf(column, &write.key, value),
                 None => batch.delete_cf(column, &write.key),
             }
+            if cached.contains(&write.column) {
+                kept.push(write);
+            }
         }
-        batch
-    }
-
-    /// Every write as (column, key, value or `None` for a delete), in the order RocksDB
-    /// applied them once [`SortedBatch::write_batch`] has run: what the read caches learn
-    /// after the write reached the disk.
-    pub(crate) fn into_writes(
-        self,
-    ) -> impl Iterator<Item = (&'static str, Vec<u8>, Option<Vec<u8>>)> {
-        self.writes
-            .into_iter()
-            .map(|write| (write.column, write.key, write.value))
+        (batch, CachedWrites(kept))
     }
 }
+
+/// Writes to cached columns, in the order RocksDB applies them.
+pub(crate) struct CachedWrites(pub(crate) Vec<Write>);

@@ -270,12 +270,20 @@ fn a_key_written_twice_in_one_commit_keeps_its_later_write() {
     batch.delete(columns::STATE, b"c".to_vec());
     batch.delete(columns::STATE, b"d".to_vec());
     batch.put(columns::STATE, b"d".to_vec(), b"back".to_vec());
-    storage
-        .write_synced(batch.write_batch(|name| storage.cf(name)))
-        .unwrap();
-    let read = |key: &[u8]| storage.db.get_cf(storage.cf(columns::STATE), key).unwrap();
-    assert_eq!(read(b"a"), Some(b"kept".to_vec()));
-    assert_eq!(read(b"b"), Some(b"second".to_vec()));
-    assert_eq!(read(b"c"), None);
-    assert_eq!(read(b"d"), Some(b"back".to_vec()));
+    let (write, cached) = storage.rocksdb_batch(batch);
+    storage.write_synced(write).unwrap();
+    storage.cache_written(cached);
+    let on_disk = |key: &[u8]| storage.db.get_cf(storage.cf(columns::STATE), key).unwrap();
+    let expected: [(&[u8], Option<&[u8]>); 4] = [
+        (b"a", Some(b"kept")),
+        (b"b", Some(b"second")),
+        (b"c", None),
+        (b"d", Some(b"back")),
+    ];
+    for (key, value) in expected {
+        let value = value.map(<[u8]>::to_vec);
+        assert_eq!(on_disk(key), value, "on disk");
+        // Read through the state cache, which learned the same writes.
+        assert_eq!(StateRead::get(&storage, key).unwrap(), value, "cached");
+    }
 }

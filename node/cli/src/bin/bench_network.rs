@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use wijk_primitives::{Address, Hash, Keypair, SigningContext};
+use wijk_primitives::{epoch_of_view, Address, Hash, Keypair, SigningContext};
 use wijk_runtime::{RuntimeCall, Transaction, SPEC_VERSION};
 use wijk_service::ChainSpec;
 
@@ -169,7 +169,7 @@ fn main() -> anyhow::Result<()> {
             step.cpu_us_per_tx,
             step.blocks_per_second,
             step.mean_block_transactions,
-            step.views_skipped
+            skipped_text(step.views_skipped)
         );
     }
     println!("(node CPU per tx: the validators' CPU time, all {} together, over the step's finalized transactions; steadier than latency on a shared machine)", args.validators);
@@ -224,9 +224,15 @@ struct Step {
     blocks_per_second: f64,
     mean_block_transactions: f64,
     largest_block_transactions: usize,
-    /// Views that ended without a block (timed out and skipped): work every validator did
-    /// on a block that was then thrown away.
-    views_skipped: u64,
+    /// Views that ended without a final block (timed out and skipped): work every validator
+    /// did on a block that was then thrown away. Approximate (the first node's current view
+    /// against its finalized height, give or take the blocks in flight); `None` when an
+    /// epoch began during the step (views jump at an epoch).
+    views_skipped: Option<u64>,
+}
+
+fn skipped_text(views: Option<u64>) -> String {
+    views.map_or_else(|| "n/a (new epoch)".into(), |views| format!("~{views}"))
 }
 
 /// The first node's consensus view and finalized height (`system_syncState`).
@@ -487,8 +493,10 @@ async fn load(
                 / step_blocks.len().max(1) as f64,
             largest_block_transactions: step_blocks.iter().copied().max().unwrap_or(0),
             // Each finalized block took one view; the other views were skipped.
-            views_skipped: (view_after.saturating_sub(view_before))
-                .saturating_sub(height_after.saturating_sub(height_before)),
+            views_skipped: (epoch_of_view(view_before) == epoch_of_view(view_after)).then(|| {
+                (view_after.saturating_sub(view_before))
+                    .saturating_sub(height_after.saturating_sub(height_before))
+            }),
         };
         eprintln!(
             "  finalized {}/{} at {:.0} tx/s, p50 {:.0} ms, p99 {:.0} ms; {:.1} blocks/s of {:.0} transactions (largest {}), {} views skipped",
@@ -500,7 +508,7 @@ async fn load(
             step.blocks_per_second,
             step.mean_block_transactions,
             step.largest_block_transactions,
-            step.views_skipped
+            skipped_text(step.views_skipped)
         );
         drop(timings_now);
         steps.push(step);
