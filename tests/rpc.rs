@@ -25,6 +25,19 @@ async fn dev_node() -> (tempfile::TempDir, wijk_service::RunningNode, String) {
     (dir, node, url)
 }
 
+/// The error code and message of a call that must fail.
+async fn call_error(url: &str, method: &str, params: Vec<Value>) -> (i32, String) {
+    error_code(&call(url, method, params).await.unwrap_err())
+}
+
+/// The balance `wijk_account` reports for the dev account `name`.
+async fn dev_balance(url: &str, name: &str) -> Value {
+    call(url, "wijk_account", vec![json!(dev_address(name))])
+        .await
+        .unwrap()["balance"]
+        .clone()
+}
+
 /// `hex` (an encoded transaction) with the last signature bit flipped.
 fn tampered(mut hex: String) -> String {
     let flip = if hex.ends_with('0') { "1" } else { "0" };
@@ -107,10 +120,7 @@ async fn methods_payment_history_and_supply() {
         json!("12.50")
     );
 
-    let account = call(&url, "wijk_account", vec![json!(dev_address("Charlie"))])
-        .await
-        .unwrap();
-    assert_eq!(account["balance"], json!("112.50"));
+    assert_eq!(dev_balance(&url, "Charlie").await, json!("112.50"));
     let tx = call(&url, "wijk_transaction", vec![json!(tx_hash)])
         .await
         .unwrap();
@@ -202,22 +212,14 @@ async fn bad_inputs_get_clear_errors_and_lose_nothing() {
     assert_eq!(code, codes::TRANSACTION_REFUSED);
     assert!(message.contains("already used"), "{message}");
     // Unknown address and bad hash are parameter errors.
-    let (code, _) = error_code(
-        &call(&url, "wijk_account", vec![json!("not-an-address")])
-            .await
-            .unwrap_err(),
-    );
+    let (code, _) = call_error(&url, "wijk_account", vec![json!("not-an-address")]).await;
     assert_eq!(code, codes::INVALID_PARAMS);
     let other_prefix = Address {
         prefix: 7,
         account: bob,
     }
     .to_string();
-    let (code, message) = error_code(
-        &call(&url, "wijk_account", vec![json!(other_prefix)])
-            .await
-            .unwrap_err(),
-    );
+    let (code, message) = call_error(&url, "wijk_account", vec![json!(other_prefix)]).await;
     assert_eq!(code, codes::INVALID_PARAMS);
     assert!(message.contains("prefix"), "{message}");
     assert_eq!(
@@ -235,10 +237,7 @@ async fn bad_inputs_get_clear_errors_and_lose_nothing() {
     submit_until_final(&client, &transfer_hex(&signing, &alice, 1, 1_000, bob, 5))
         .await
         .unwrap();
-    let bob_account = call(&url, "wijk_account", vec![json!(dev_address("Bob"))])
-        .await
-        .unwrap();
-    assert_eq!(bob_account["balance"], json!("100.10"));
+    assert_eq!(dev_balance(&url, "Bob").await, json!("100.10"));
     node.stop().await;
 }
 
@@ -355,18 +354,11 @@ async fn several_transactions_in_one_call_get_one_verdict_each() {
         .unwrap()
         .contains("signature"));
     // Bad hex anywhere refuses the whole call, before anything is submitted.
-    let (code, _) = error_code(
-        &call(&url, "author_submitTransactions", vec![json!(["0xzz"])])
-            .await
-            .unwrap_err(),
-    );
+    let (code, _) = call_error(&url, "author_submitTransactions", vec![json!(["0xzz"])]).await;
     assert_eq!(code, codes::INVALID_PARAMS);
     let too_many = vec!["0x00"; 1_001];
-    let (code, message) = error_code(
-        &call(&url, "author_submitTransactions", vec![json!(too_many)])
-            .await
-            .unwrap_err(),
-    );
+    let (code, message) =
+        call_error(&url, "author_submitTransactions", vec![json!(too_many)]).await;
     assert_eq!(code, codes::INVALID_PARAMS);
     assert!(message.contains("at most 1000"), "{message}");
     // Both good ones become final.
@@ -374,9 +366,6 @@ async fn several_transactions_in_one_call_get_one_verdict_each() {
     submit_until_final(&client, &transfer_hex(&signing, &alice, 2, 1_000, bob, 1))
         .await
         .unwrap();
-    let bob_account = call(&url, "wijk_account", vec![json!(dev_address("Bob"))])
-        .await
-        .unwrap();
-    assert_eq!(bob_account["balance"], json!("100.03"));
+    assert_eq!(dev_balance(&url, "Bob").await, json!("100.03"));
     node.stop().await;
 }
