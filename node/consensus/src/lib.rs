@@ -1,4 +1,4 @@
-//! Consensus of a wijk chain: pure state machines, `on_input(input) -> effects`, driven by
+//! Consensus of a wijk chain: pure state machines, `on_input(now, input) -> effects`, driven by
 //! a node actor that carries out the effects (build or execute a block, persist a vote,
 //! send a message, commit, set a timer).
 //!

@@ -142,7 +142,7 @@ impl Sim {
         if self.nodes[index].crashed {
             return;
         }
-        let effects = self.nodes[index].replica.on_input(input);
+        let effects = self.nodes[index].replica.on_input(self.now, input);
         for effect in effects {
             self.effect(index, effect);
         }
@@ -455,7 +455,7 @@ fn run(scenario: &Scenario, seed: u64) -> Outcome {
             height_at_heal = Some(sim.min_honest_height());
         }
         match event {
-            Event::Tick(i) => sim.input(i, Input::Tick { now_ms: at }),
+            Event::Tick(i) => sim.input(i, Input::Tick),
             Event::Deliver(i, bytes) => {
                 let message: Message = wijk_primitives::decode_bounded("message", &bytes, 1 << 20)
                     .expect("simulated messages decode");
@@ -489,7 +489,7 @@ fn run(scenario: &Scenario, seed: u64) -> Outcome {
                 };
                 node.replica = Replica::new(config, restart_point(node));
                 node.crashed = false;
-                sim.input(i, Input::Tick { now_ms: at });
+                sim.input(i, Input::Tick);
             }
         }
     }

@@ -251,7 +251,7 @@ pub async fn run(ctx: AuthorContext) -> Result<(), ServiceError> {
         keys: Arc::new(KeyCache::default()),
         pending: BTreeMap::new(),
         received: HashMap::new(),
-        inputs: VecDeque::from([Input::Tick { now_ms: now_ms() }]),
+        inputs: VecDeque::from([Input::Tick]),
         next_tick_ms: None,
     }
     .run()
@@ -293,7 +293,7 @@ impl Actor {
     async fn run(mut self) -> Result<(), ServiceError> {
         loop {
             while let Some(input) = self.inputs.pop_front() {
-                for effect in self.replica.on_input(input) {
+                for effect in self.replica.on_input(now_ms(), input) {
                     if *self.ctx.shutdown.borrow() {
                         return Ok(());
                     }
@@ -311,7 +311,7 @@ impl Actor {
             });
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {
-                    self.inputs.push_back(Input::Tick { now_ms: now_ms() });
+                    self.inputs.push_back(Input::Tick);
                     self.catch_up_if_stalled().await?;
                 }
                 gossip = self.ctx.inbox.recv() => match gossip {
@@ -898,7 +898,7 @@ impl Actor {
         self.replica = new_replica(&self.ctx, start);
         self.closing.clear();
         self.inputs.clear();
-        self.inputs.push_back(Input::Tick { now_ms: now_ms() });
+        self.inputs.push_back(Input::Tick);
         Ok(Flow::NewEpoch)
     }
 
