@@ -343,10 +343,19 @@ fn is_canonical_y(bytes: &[u8; 32]) -> bool {
 /// chunk, the first that fails the encoding checks (key, `R`, `s`), else the first whose
 /// equation fails. Decoded keys come from `keys` when given (see [`KeyCache`]); the
 /// verdict and the index are the same with or without it.
+///
+/// A single chunk (the pool's usual batch) is checked on the calling thread: handing it
+/// to the thread pool gains no parallelism, and costs a wake-up and the idle workers'
+/// spinning afterwards.
 pub fn verify_batch_strict(
     items: &[SignedMessage<'_>],
     keys: Option<&KeyCache>,
 ) -> Result<(), (usize, SignatureError)> {
+    match items.len() {
+        0 => return Ok(()),
+        1..=SIGNATURE_BATCH_SIZE => return verify_chunk(items, keys),
+        _ => {}
+    }
     items
         .par_chunks(SIGNATURE_BATCH_SIZE)
         .enumerate()
