@@ -145,6 +145,25 @@ struct ViewVotes {
     verifying: bool,
 }
 
+impl ViewVotes {
+    /// Evidence against the signer of `signed` if it conflicts with a vote held from the
+    /// same signer in this view; each signer is reported once per view.
+    fn evidence_against(&mut self, signed: &SignedVote) -> Option<Effect> {
+        let first = self
+            .by_signer
+            .get(&signed.signer)?
+            .iter()
+            .find(|v| v.vote.conflicts_with(&signed.vote))
+            .copied()?;
+        self.reported
+            .insert(signed.signer)
+            .then_some(Effect::Evidence {
+                first,
+                second: *signed,
+            })
+    }
+}
+
 /// One replica of the protocol.
 pub struct Replica {
     genesis_hash: Hash,
@@ -522,19 +541,16 @@ impl Replica {
         let leader = self.leader(view);
         let quorum = self.quorum;
         let votes = self.votes.entry(view).or_default();
-        let earlier = votes.by_signer.entry(signed.signer).or_default();
-        if earlier.iter().any(|v| v.vote == signed.vote) {
+        let held = votes.by_signer.get(&signed.signer);
+        if held.is_some_and(|earlier| earlier.iter().any(|v| v.vote == signed.vote)) {
             return;
         }
-        if let Some(first) = earlier.iter().find(|v| v.vote.conflicts_with(&signed.vote)) {
-            if votes.reported.insert(signed.signer) {
-                self.effects.push(Effect::Evidence {
-                    first: *first,
-                    second: signed,
-                });
-            }
-        }
-        earlier.push(signed);
+        self.effects.extend(votes.evidence_against(&signed));
+        votes
+            .by_signer
+            .entry(signed.signer)
+            .or_default()
+            .push(signed);
         let mut reached = None;
         match signed.vote.kind {
             VoteKind::Notarize { block, parent_view } => {
@@ -609,24 +625,12 @@ impl Replica {
             return;
         };
         for (signer, signature) in &certificate.signatures {
-            let Some(first) = votes.by_signer.get(signer).and_then(|earlier| {
-                earlier
-                    .iter()
-                    .find(|v| v.vote.conflicts_with(&certificate.vote))
-                    .copied()
-            }) else {
-                continue;
+            let signed = SignedVote {
+                vote: certificate.vote,
+                signer: *signer,
+                signature: *signature,
             };
-            if votes.reported.insert(*signer) {
-                self.effects.push(Effect::Evidence {
-                    first,
-                    second: SignedVote {
-                        vote: certificate.vote,
-                        signer: *signer,
-                        signature: *signature,
-                    },
-                });
-            }
+            self.effects.extend(votes.evidence_against(&signed));
         }
     }
 
