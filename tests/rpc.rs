@@ -6,7 +6,8 @@ use serde_json::{json, Value};
 use wijk_primitives::{Address, Hash, Keypair};
 use wijk_rpc::{codes, RpcConfig};
 use wijk_tests::{
-    call, dev_address, signing_context, start_dev_node, submit_until_final, transfer_hex, ws,
+    call, dev_address, signing_context, start_dev_node, start_idle_dev_node, submit_until_final,
+    transfer_hex, ws,
 };
 
 fn error_code(error: &ClientError) -> (i32, String) {
@@ -367,5 +368,34 @@ async fn several_transactions_in_one_call_get_one_verdict_each() {
         .await
         .unwrap();
     assert_eq!(dev_balance(&url, "Bob").await, json!("100.03"));
+    node.stop().await;
+}
+
+/// A wallet that pays again before its last payment is final must sign the nonce after
+/// the ones waiting in the pool. The node here builds no blocks, so submissions stay
+/// pooled and the committed nonce stays 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_nonce_counts_the_accounts_transactions_waiting_in_the_pool() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_idle_dev_node(dir.path()).await;
+    let url = format!("http://{}", node.rpc_addr.unwrap());
+    let signing = signing_context(node.genesis_hash);
+    let alice = Keypair::dev("Alice");
+    let bob = Keypair::dev("Bob").account_id();
+    let next_nonce = || call(&url, "author_nextNonce", vec![json!(dev_address("Alice"))]);
+    assert_eq!(next_nonce().await.unwrap(), json!(0));
+    for nonce in 0..2 {
+        let payment = transfer_hex(&signing, &alice, nonce, 1_000, bob, 1);
+        call(&url, "author_submitTransaction", vec![json!(payment)])
+            .await
+            .unwrap();
+        assert_eq!(next_nonce().await.unwrap(), json!(nonce + 1));
+    }
+    let account = call(&url, "wijk_account", vec![json!(dev_address("Alice"))])
+        .await
+        .unwrap();
+    assert_eq!(account["nonce"], json!(0), "nothing is final here");
+    let (code, _) = call_error(&url, "author_nextNonce", vec![json!("no address")]).await;
+    assert_eq!(code, codes::INVALID_PARAMS);
     node.stop().await;
 }

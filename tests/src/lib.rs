@@ -26,6 +26,21 @@ pub async fn start_dev_node(
     block_time_ms: u64,
     rpc: wijk_rpc::RpcConfig,
 ) -> RunningNode {
+    start_dev_chain_node(base, block_time_ms, rpc, Some(Keypair::dev("Alice"))).await
+}
+
+/// Starts a dev-chain node in this process without a validator key or peers: it serves
+/// RPC and keeps a pool but builds no blocks, so what is submitted stays in the pool.
+pub async fn start_idle_dev_node(base: &Path) -> RunningNode {
+    start_dev_chain_node(base, 1_000, wijk_rpc::RpcConfig::default(), None).await
+}
+
+async fn start_dev_chain_node(
+    base: &Path,
+    block_time_ms: u64,
+    rpc: wijk_rpc::RpcConfig,
+    validator: Option<Keypair>,
+) -> RunningNode {
     let spec = ChainSpec::dev();
     wijk_service::start(NodeConfig {
         database_path: base.join("db"),
@@ -34,7 +49,7 @@ pub async fn start_dev_node(
             ..rpc
         }),
         block_time_ms,
-        validator: Some(Keypair::dev("Alice")),
+        validator,
         pool: wijk_txpool::PoolConfig::default(),
         network: None,
         prometheus: None,

@@ -282,6 +282,15 @@ pub(crate) fn register(
             .collect();
         Ok::<Value, ErrorObjectOwned>(json!(answers))
     })?;
+    module.register_async_method("author_nextNonce", |params, ctx, _| async move {
+        let text: String = params.one()?;
+        let account = crate::wijk::parse_address(&ctx, &text)?;
+        match ctx.pool.next_nonce(account).await {
+            Ok(Ok(nonce)) => Ok::<Value, ErrorObjectOwned>(json!(nonce)),
+            Ok(Err(error)) => Err(internal(error)),
+            Err(_) => Err(unavailable()),
+        }
+    })?;
     module.register_subscription(
         "author_submitAndWatchTransaction",
         "author_transactionUpdate",

@@ -19,7 +19,7 @@ const MAX_HISTORY_PAGE: usize = 100;
 /// Most offences per page.
 const MAX_OFFENCES_PAGE: u64 = 100;
 
-fn parse_address(ctx: &RpcContext, text: &str) -> Result<AccountId, ErrorObjectOwned> {
+pub(crate) fn parse_address(ctx: &RpcContext, text: &str) -> Result<AccountId, ErrorObjectOwned> {
     Address::parse(text, ctx.chain.address_prefix)
         .map_err(|error| invalid_params(error.to_string()))
 }

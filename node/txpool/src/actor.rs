@@ -167,5 +167,8 @@ fn serve(
                 bytes: pool.bytes(),
             });
         }
+        PoolMessage::NextNonce { account, reply } => {
+            let _ = reply.send(pool.next_nonce(state, &account));
+        }
     }
 }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use wijk_primitives::{AccountId, Hash, Height};
 use wijk_runtime::VerifiedTransaction;
+use wijk_support::StateError;
 
 /// Transactions to check and admit.
 pub(crate) struct Submission {
@@ -31,6 +32,10 @@ pub(crate) enum PoolMessage {
     },
     Status {
         reply: oneshot::Sender<PoolStatus>,
+    },
+    NextNonce {
+        account: AccountId,
+        reply: oneshot::Sender<Result<u64, StateError>>,
     },
 }
 
@@ -162,6 +167,20 @@ impl PoolMailbox {
             })
             .await
             .map_err(|_| PoolUnavailable)
+    }
+
+    /// The nonce `account`'s next transaction should carry, counting its transactions
+    /// waiting in this pool (see [`crate::Pool::next_nonce`]).
+    pub async fn next_nonce(
+        &self,
+        account: AccountId,
+    ) -> Result<Result<u64, StateError>, PoolUnavailable> {
+        let (reply, answer) = oneshot::channel();
+        self.sender
+            .send(PoolMessage::NextNonce { account, reply })
+            .await
+            .map_err(|_| PoolUnavailable)?;
+        answer.await.map_err(|_| PoolUnavailable)
     }
 
     /// Current size.

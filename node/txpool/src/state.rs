@@ -132,6 +132,24 @@ impl Pool {
         }
     }
 
+    /// The nonce `account`'s next transaction should carry: its committed nonce, moved
+    /// past the unbroken run of its transactions waiting here. A wallet that sends again
+    /// before its last payment is final would otherwise sign the same nonce twice, and the
+    /// second payment would be refused.
+    pub fn next_nonce(
+        &self,
+        state: &dyn StateRead,
+        account: &AccountId,
+    ) -> Result<u64, StateError> {
+        let mut next = wijk_system::committed_nonce(state, account)?;
+        if let Some(waiting) = self.by_account.get(account) {
+            while waiting.contains_key(&next) {
+                next += 1;
+            }
+        }
+        Ok(next)
+    }
+
     /// Remembers each admitted transaction's checked signature in `checked`.
     pub fn remembering(mut self, checked: Arc<CheckedSignatures>) -> Pool {
         self.checked = Some(checked);

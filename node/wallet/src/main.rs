@@ -57,7 +57,9 @@ enum Command {
         /// Amount in euros, e.g. 12.50.
         #[arg(long)]
         amount: String,
-        /// Return once the node accepted it instead of waiting for finality.
+        /// Return once the node accepted it instead of waiting for finality. Payments sent
+        /// one after another this way get consecutive nonces (the node counts the ones in
+        /// its pool).
         #[arg(long)]
         no_wait: bool,
     },
@@ -486,7 +488,11 @@ async fn submit(
     }
     .to_string();
     let account = client.request("wijk_account", json!([signer])).await?;
-    let nonce = account["nonce"]
+    // Counting this account's payments still waiting in the pool: the last one sent with
+    // --no-wait may not be final yet, and signing its nonce again would get this refused.
+    let nonce = client
+        .request("author_nextNonce", json!([signer]))
+        .await?
         .as_u64()
         .context("node returned no nonce")?;
     let height = account["atBlock"].as_u64().unwrap_or(0);

@@ -255,3 +255,25 @@ fn a_used_nonce_is_refused_before_its_signature_is_checked() {
         )))
     ));
 }
+
+#[test]
+fn the_next_nonce_skips_the_accounts_transactions_waiting_in_the_pool() {
+    let (state, signing) = setup();
+    let mut pool = Pool::new(PoolConfig::default());
+    let (alice, bob) = (
+        Keypair::dev("Alice").account_id(),
+        Keypair::dev("Bob").account_id(),
+    );
+    assert_eq!(pool.next_nonce(&state, &alice).unwrap(), 0);
+    pool.submit(&transfer(&signing, 0, 1), &state, &signing, 1)
+        .unwrap();
+    assert_eq!(pool.next_nonce(&state, &alice).unwrap(), 1);
+    // A transaction after a gap does not count: the gap is what to sign next.
+    pool.submit(&transfer(&signing, 2, 1), &state, &signing, 1)
+        .unwrap();
+    assert_eq!(pool.next_nonce(&state, &alice).unwrap(), 1);
+    pool.submit(&transfer(&signing, 1, 1), &state, &signing, 1)
+        .unwrap();
+    assert_eq!(pool.next_nonce(&state, &alice).unwrap(), 3);
+    assert_eq!(pool.next_nonce(&state, &bob).unwrap(), 0);
+}
