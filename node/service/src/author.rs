@@ -327,64 +327,18 @@ impl Actor {
 
     fn on_gossip(&mut self, gossip: ConsensusGossip) {
         tracing::trace!(target: "consensus", view = self.replica.view(), ?gossip, "received");
-        // Votes and certificates of another epoch are signed by another validator set: a
-        // quorum of the old set (removed validators included) must never finalize a block
-        // of the new epoch here, nor the other way round. A node behind by an epoch
-        // catches up by sync, which checks each block against the set in its state.
-        let epoch = self.epoch;
-        let other_epoch = |view: u64| epoch_of_view(view) != epoch;
-        let drop = match &gossip {
-            ConsensusGossip::Message(Message::Vote(vote)) => other_epoch(vote.vote.view),
-            ConsensusGossip::Message(Message::Certificate(certificate)) => {
-                other_epoch(certificate.vote.view)
-            }
-            ConsensusGossip::Proposal { vote, .. }
-            | ConsensusGossip::ClosingProposal { vote, .. } => other_epoch(vote.vote.view),
-        };
-        if drop {
-            tracing::trace!(target: "consensus", epoch, "message of another epoch dropped");
-            return;
-        }
-        let of_this_epoch = |justification: Vec<wijk_consensus::Certificate>| {
-            justification
-                .into_iter()
-                .filter(|certificate| !other_epoch(certificate.vote.view))
-                .map(|certificate| Input::Message(Message::Certificate(certificate)))
-                .collect::<Vec<_>>()
-        };
-        match gossip {
-            ConsensusGossip::Message(message) => self.inputs.push_back(Input::Message(message)),
-            ConsensusGossip::Proposal {
-                vote,
-                block,
-                justification,
-            } => {
-                let VoteKind::Notarize { block: named, .. } = vote.vote.kind else {
-                    return;
-                };
-                if named != block_ref(&block.header) {
-                    tracing::debug!(target: "consensus", "proposal whose block is not the one its vote names; dropped");
-                    return;
-                }
+        let (inputs, block) = gossip_inputs(gossip, self.epoch);
+        if let Some(block) = block {
+            if self.received.len() >= MAX_RECEIVED_BLOCKS {
+                let finalized = self.replica.finalized().height;
+                self.received.retain(|_, b| b.header.height > finalized);
                 if self.received.len() >= MAX_RECEIVED_BLOCKS {
-                    let finalized = self.replica.finalized().height;
-                    self.received.retain(|_, b| b.header.height > finalized);
-                    if self.received.len() >= MAX_RECEIVED_BLOCKS {
-                        self.received.clear();
-                    }
+                    self.received.clear();
                 }
-                self.received.insert(named.hash, Arc::new(*block));
-                self.inputs.extend(of_this_epoch(justification));
-                self.inputs.push_back(Input::Message(Message::Vote(vote)));
             }
-            ConsensusGossip::ClosingProposal {
-                vote,
-                justification,
-            } => {
-                self.inputs.extend(of_this_epoch(justification));
-                self.inputs.push_back(Input::Message(Message::Vote(vote)));
-            }
+            self.received.insert(block.header.hash(), block);
         }
+        self.inputs.extend(inputs);
     }
 
     async fn on_effect(&mut self, effect: Effect) -> Result<Flow, ServiceError> {
@@ -1155,6 +1109,64 @@ impl Actor {
     }
 }
 
+/// What a gossip message gives the replica running `epoch`: its inputs, in order, and the
+/// proposed block it carries (kept until the replica asks to verify it).
+///
+/// Votes and certificates of another epoch are signed by another validator set: a quorum
+/// of the old set (removed validators included) must never finalize a block of the new
+/// epoch here, nor the other way round. So a message whose vote is of another epoch gives
+/// nothing, and a proposal's justification loses its certificates of another epoch. A
+/// node behind by an epoch catches up by sync, which checks each block against the set in
+/// its state.
+fn gossip_inputs(gossip: ConsensusGossip, epoch: u64) -> (Vec<Input>, Option<Arc<Block>>) {
+    let other_epoch = |view: u64| epoch_of_view(view) != epoch;
+    let vote_view = match &gossip {
+        ConsensusGossip::Message(Message::Vote(vote)) => vote.vote.view,
+        ConsensusGossip::Message(Message::Certificate(certificate)) => certificate.vote.view,
+        ConsensusGossip::Proposal { vote, .. } | ConsensusGossip::ClosingProposal { vote, .. } => {
+            vote.vote.view
+        }
+    };
+    if other_epoch(vote_view) {
+        tracing::trace!(target: "consensus", epoch, "message of another epoch dropped");
+        return (Vec::new(), None);
+    }
+    let of_this_epoch = |justification: Vec<wijk_consensus::Certificate>| {
+        justification
+            .into_iter()
+            .filter(|certificate| !other_epoch(certificate.vote.view))
+            .map(|certificate| Input::Message(Message::Certificate(certificate)))
+            .collect::<Vec<_>>()
+    };
+    match gossip {
+        ConsensusGossip::Message(message) => (vec![Input::Message(message)], None),
+        ConsensusGossip::Proposal {
+            vote,
+            block,
+            justification,
+        } => {
+            let VoteKind::Notarize { block: named, .. } = vote.vote.kind else {
+                return (Vec::new(), None);
+            };
+            if named != block_ref(&block.header) {
+                tracing::debug!(target: "consensus", "proposal whose block is not the one its vote names; dropped");
+                return (Vec::new(), None);
+            }
+            let mut inputs = of_this_epoch(justification);
+            inputs.push(Input::Message(Message::Vote(vote)));
+            (inputs, Some(Arc::new(*block)))
+        }
+        ConsensusGossip::ClosingProposal {
+            vote,
+            justification,
+        } => {
+            let mut inputs = of_this_epoch(justification);
+            inputs.push(Input::Message(Message::Vote(vote)));
+            (inputs, None)
+        }
+    }
+}
+
 /// `blocks` (consecutive, ascending) without the closing blocks among them: those known
 /// here (with their epoch's last block, in `closing`), and any block whose hash is the
 /// closing hash of the last real block before it.
@@ -1195,8 +1207,68 @@ impl Missing {
 
 #[cfg(test)]
 mod tests {
-    use super::block_transaction_budget;
+    use super::{block_transaction_budget, gossip_inputs};
+    use crate::protocol::ConsensusGossip;
+    use wijk_consensus::{BlockRef, Certificate, Input, Message, Vote, VoteKind};
+    use wijk_primitives::{epoch_base_view, Hash, Keypair};
     use wijk_runtime::MAX_BLOCK_TRANSACTIONS;
+
+    #[test]
+    fn votes_and_certificates_of_another_epoch_give_the_replica_nothing() {
+        let key = Keypair::dev("Alice");
+        let genesis = Hash([7; 32]);
+        let block = BlockRef {
+            hash: Hash([1; 32]),
+            height: 10,
+            parent: Hash([2; 32]),
+        };
+        let notarize = |view| {
+            Vote {
+                view,
+                kind: VoteKind::Notarize {
+                    block,
+                    parent_view: view - 1,
+                },
+            }
+            .sign(&key, genesis)
+        };
+        let nullification = |view| Certificate {
+            vote: Vote {
+                view,
+                kind: VoteKind::Nullify,
+            },
+            signatures: Vec::new(),
+        };
+        let (old, new) = (epoch_base_view(1) + 5, epoch_base_view(2) + 5);
+        // Epoch 2 runs: a vote or certificate of epoch 1 is dropped, one of epoch 2 passes.
+        for (view, passes) in [(old, false), (new, true)] {
+            let vote = ConsensusGossip::Message(Message::Vote(notarize(view)));
+            assert_eq!(gossip_inputs(vote, 2).0.len(), usize::from(passes));
+            let certificate = ConsensusGossip::Message(Message::Certificate(nullification(view)));
+            assert_eq!(gossip_inputs(certificate, 2).0.len(), usize::from(passes));
+        }
+        // A proposal of this epoch keeps only the certificates of this epoch that justify
+        // it; its vote comes last.
+        let proposal = ConsensusGossip::ClosingProposal {
+            vote: notarize(new),
+            justification: vec![nullification(old), nullification(new - 1)],
+        };
+        let (inputs, block) = gossip_inputs(proposal, 2);
+        assert!(block.is_none());
+        assert_eq!(
+            inputs,
+            vec![
+                Input::Message(Message::Certificate(nullification(new - 1))),
+                Input::Message(Message::Vote(notarize(new))),
+            ]
+        );
+        // A proposal of another epoch gives nothing, whatever justifies it.
+        let proposal = ConsensusGossip::ClosingProposal {
+            vote: notarize(old),
+            justification: vec![nullification(old - 1)],
+        };
+        assert!(gossip_inputs(proposal, 2).0.is_empty());
+    }
 
     #[test]
     fn a_block_carries_what_arrived_since_its_parent_within_two_block_times() {
