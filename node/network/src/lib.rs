@@ -244,7 +244,9 @@ pub fn start(
         .with_behaviour(|key| {
             let gossip_config = gossipsub::ConfigBuilder::default()
                 .max_transmit_size(MAX_GOSSIP_BYTES)
-                .validation_mode(gossipsub::ValidationMode::Strict)
+                // Messages are not signed by their publisher (see MessageAuthenticity
+                // below), so only the fields they carry are checked.
+                .validation_mode(gossipsub::ValidationMode::Permissive)
                 // Message ids stay per publication (source and sequence number), not per
                 // content: consensus repeats a vote or certificate on each timeout so peers
                 // that missed it (or restarted) get it, and a content id would suppress the
@@ -269,8 +271,16 @@ pub fn start(
                     key.public(),
                 )),
                 ping: ping::Behaviour::new(ping::Config::new()),
+                // Unsigned: every peer is on the allow-list and authenticated by noise,
+                // and what travels is signed where it matters (transactions by their
+                // signer, votes and certificates by validators). A publisher's signature
+                // costs a signing per message and a check per message and peer: signed,
+                // gossipsub took 11 % of four validators' CPU at 1,000 tx/s (perf), and
+                // unsigned they spend about 5 % less CPU per transaction at 1,000 and
+                // 4,000 tx/s (A/B runs). The author and a random sequence number still
+                // give each publication its own message id.
                 gossip: gossipsub::Behaviour::new(
-                    gossipsub::MessageAuthenticity::Signed(key.clone()),
+                    gossipsub::MessageAuthenticity::Author(key.public().to_peer_id()),
                     gossip_config,
                 )?,
                 sync: request_response::Behaviour::new(
