@@ -21,7 +21,7 @@
 use crate::node::ServiceError;
 use crate::protocol::{ConsensusGossip, SyncRequest, SyncResponse, MAX_BLOCKS_PER_ANSWER};
 use parity_scale_codec::Encode;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -247,7 +247,7 @@ pub async fn run(ctx: AuthorContext) -> Result<(), ServiceError> {
         replica,
         epoch,
         closing: HashMap::new(),
-        reported: HashMap::new(),
+        reported: HashSet::new(),
         stalled: (0, Instant::now()),
         reconnect_after: (Duration::ZERO, Instant::now()),
         keys: Arc::new(KeyCache::default()),
@@ -275,8 +275,8 @@ struct Actor {
     epoch: u64,
     /// Closing blocks proposed or checked in this epoch, with the epoch's last block.
     closing: HashMap<Hash, Hash>,
-    /// Equivocations already reported by this validator, with the nonce used.
-    reported: HashMap<(AccountId, u64), u64>,
+    /// Equivocations already reported by this validator.
+    reported: HashSet<(AccountId, u64)>,
     /// The finalized height and since when it has not moved (or peers were last asked).
     stalled: (u64, Instant),
     /// When nothing is finalized for this long, connections are renewed (doubling each
@@ -865,22 +865,20 @@ impl Actor {
             return;
         };
         let offence = (first.signer, first.vote.view);
-        if self.reported.contains_key(&offence) {
+        if self.reported.contains(&offence) {
             return;
         }
         if first.signer == key.account_id() {
             tracing::error!(target: "consensus", view = first.vote.view, "this validator's key signed a vote that conflicts with this node's: the key runs on another node too; stop one of them");
         }
         let storage = self.ctx.storage.clone();
-        let reporter = key.account_id();
-        let state = tokio::task::spawn_blocking(move || {
-            let recorded = wijk_validators::OFFENCES.get_committed(storage.as_ref(), &offence)?;
-            let nonce = wijk_system::committed_nonce(storage.as_ref(), &reporter)?;
-            Ok::<_, wijk_support::StateError>((recorded.is_some(), nonce))
+        let recorded = tokio::task::spawn_blocking(move || {
+            wijk_validators::OFFENCES.get_committed(storage.as_ref(), &offence)
         })
         .await;
-        let (recorded, committed_nonce) = match state {
-            Ok(Ok(found)) => found,
+        match recorded {
+            Ok(Ok(None)) => {}
+            Ok(Ok(Some(_))) => return,
             Ok(Err(error)) => {
                 tracing::error!(target: "consensus", %error, "cannot report equivocation");
                 return;
@@ -889,18 +887,16 @@ impl Actor {
                 tracing::error!(target: "consensus", %error, "cannot report equivocation");
                 return;
             }
-        };
-        if recorded {
-            return;
         }
-        // Reports not yet included use the nonces after the committed one.
-        let nonce = self
-            .reported
-            .values()
-            .map(|n| n + 1)
-            .max()
-            .unwrap_or(0)
-            .max(committed_nonce);
+        // After this validator's transactions still in the pool (earlier reports).
+        let nonce = match self.ctx.pool.next_nonce(key.account_id()).await {
+            Ok(Ok(nonce)) => nonce,
+            Ok(Err(error)) => {
+                tracing::error!(target: "consensus", %error, "cannot report equivocation");
+                return;
+            }
+            Err(_) => return,
+        };
         let valid_until = self.replica.finalized().height + 600;
         let report = wijk_runtime::Transaction::sign(
             &key,
@@ -915,7 +911,7 @@ impl Actor {
         match self.ctx.pool.submit(report.encode()).await {
             Ok(Ok(hash)) => {
                 tracing::warn!(target: "consensus", offender = ?first.signer, view = first.vote.view, %hash, "equivocation evidence submitted for the chain to record");
-                self.reported.insert(offence, nonce);
+                self.reported.insert(offence);
             }
             Ok(Err(error)) => {
                 tracing::error!(target: "consensus", %error, "equivocation evidence refused by the pool")
