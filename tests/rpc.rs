@@ -66,6 +66,7 @@ async fn methods_payment_history_and_supply() {
         "author_submitTransaction",
         "author_submitTransactions",
         "author_submitAndWatchTransaction",
+        "author_nextNonce",
         "wijk_account",
         "wijk_history",
         "wijk_transaction",

@@ -40,11 +40,28 @@ pub enum Topic {
     Transactions,
 }
 
+/// The gossip id of `message`: a hash of its source, sequence number and data.
+fn publication_and_content_id(message: &gossipsub::Message) -> gossipsub::MessageId {
+    let mut hasher = blake3::Hasher::new_derive_key("wijk-chain gossip message id 2026-11");
+    let source = message
+        .source
+        .map(|peer| peer.to_bytes())
+        .unwrap_or_default();
+    hasher.update(&(source.len() as u64).to_le_bytes());
+    hasher.update(&source);
+    hasher.update(&message.sequence_number.unwrap_or_default().to_le_bytes());
+    hasher.update(&message.data);
+    gossipsub::MessageId::from(hasher.finalize().as_bytes().to_vec())
+}
+
 impl Topic {
     fn name(self, chain: &str) -> String {
         match self {
-            Topic::Consensus => format!("/wijk/{chain}/consensus/1"),
-            Topic::Transactions => format!("/wijk/{chain}/transactions/1"),
+            // Version 2: messages are no longer signed by their publisher. A node of
+            // version 1 would drop every unsigned message, so the two must not share a
+            // topic and fail silently.
+            Topic::Consensus => format!("/wijk/{chain}/consensus/2"),
+            Topic::Transactions => format!("/wijk/{chain}/transactions/2"),
         }
     }
 }
@@ -247,10 +264,14 @@ pub fn start(
                 // Messages are not signed by their publisher (see MessageAuthenticity
                 // below), so only the fields they carry are checked.
                 .validation_mode(gossipsub::ValidationMode::Permissive)
-                // Message ids stay per publication (source and sequence number), not per
-                // content: consensus repeats a vote or certificate on each timeout so peers
-                // that missed it (or restarted) get it, and a content id would suppress the
-                // repeat as a duplicate.
+                // A message's id is its publication (source and random sequence number)
+                // together with its content. The publication: consensus repeats a vote or
+                // certificate on each timeout so peers that missed it (or restarted) get
+                // it, and an id of the content alone would suppress the repeat as a
+                // duplicate. The content: messages are unsigned, so without it a peer
+                // could resend a message's source and sequence number with other bytes,
+                // and neighbours that got its copy first would drop the real one.
+                .message_id_fn(publication_and_content_id)
                 .heartbeat_interval(Duration::from_millis(500))
                 // A chain has a handful of validators: keep every peer in the mesh.
                 .mesh_n_low(1)
@@ -462,4 +483,29 @@ fn refused(peer: Option<PeerId>, reason: &str, address: &str) -> Option<NetworkE
 pub fn peer_id_of_secret(secret: [u8; 32]) -> Result<PeerId, NetworkError> {
     let key = Keypair::ed25519_from_bytes(secret).map_err(setup_error)?;
     Ok(key.public().to_peer_id())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::publication_and_content_id;
+    use libp2p::gossipsub::{IdentTopic, Message};
+    use libp2p::PeerId;
+
+    #[test]
+    fn a_resent_publication_with_other_bytes_gets_another_id() {
+        let message = |source, sequence_number, data: &[u8]| Message {
+            source: Some(source),
+            data: data.to_vec(),
+            sequence_number: Some(sequence_number),
+            topic: IdentTopic::new("t").hash(),
+        };
+        let (alice, bob) = (PeerId::random(), PeerId::random());
+        let id = publication_and_content_id(&message(alice, 7, b"vote"));
+        assert_eq!(id, publication_and_content_id(&message(alice, 7, b"vote")));
+        // Other bytes under the same publication: not a duplicate of the real message.
+        assert_ne!(id, publication_and_content_id(&message(alice, 7, b"junk")));
+        // A repeat of the same bytes is a new publication, so it gets through.
+        assert_ne!(id, publication_and_content_id(&message(alice, 8, b"vote")));
+        assert_ne!(id, publication_and_content_id(&message(bob, 7, b"vote")));
+    }
 }

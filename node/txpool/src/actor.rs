@@ -10,7 +10,8 @@ use wijk_support::StateRead;
 
 /// Submissions waiting: submitters wait (backpressure) rather than grow memory.
 const MAILBOX_CAPACITY: usize = 1_024;
-/// Other messages waiting (block production and status asks one at a time).
+/// Other messages waiting: block production, commits, and the status and next-nonce
+/// questions of RPC (served before submissions).
 const CONTROL_CAPACITY: usize = 64;
 /// Most transactions checked in one batch verification: waiting submissions are gathered
 /// up to this many (the batch is checked before any of them is answered).
