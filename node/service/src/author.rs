@@ -328,7 +328,7 @@ impl Actor {
     fn on_gossip(&mut self, gossip: ConsensusGossip) {
         tracing::trace!(target: "consensus", view = self.replica.view(), ?gossip, "received");
         let (inputs, block) = gossip_inputs(gossip, self.epoch);
-        if let Some(block) = block {
+        if let Some((hash, block)) = block {
             if self.received.len() >= MAX_RECEIVED_BLOCKS {
                 let finalized = self.replica.finalized().height;
                 self.received.retain(|_, b| b.header.height > finalized);
@@ -336,7 +336,7 @@ impl Actor {
                     self.received.clear();
                 }
             }
-            self.received.insert(block.header.hash(), block);
+            self.received.insert(hash, block);
         }
         self.inputs.extend(inputs);
     }
@@ -876,25 +876,19 @@ impl Actor {
             wijk_validators::OFFENCES.get_committed(storage.as_ref(), &offence)
         })
         .await;
+        let cannot = |error: &dyn std::fmt::Display| {
+            tracing::error!(target: "consensus", %error, "cannot report equivocation");
+        };
         match recorded {
             Ok(Ok(None)) => {}
             Ok(Ok(Some(_))) => return,
-            Ok(Err(error)) => {
-                tracing::error!(target: "consensus", %error, "cannot report equivocation");
-                return;
-            }
-            Err(error) => {
-                tracing::error!(target: "consensus", %error, "cannot report equivocation");
-                return;
-            }
+            Ok(Err(error)) => return cannot(&error),
+            Err(error) => return cannot(&error),
         }
         // After this validator's transactions still in the pool (earlier reports).
         let nonce = match self.ctx.pool.next_nonce(key.account_id()).await {
             Ok(Ok(nonce)) => nonce,
-            Ok(Err(error)) => {
-                tracing::error!(target: "consensus", %error, "cannot report equivocation");
-                return;
-            }
+            Ok(Err(error)) => return cannot(&error),
             Err(_) => return,
         };
         let valid_until = self.replica.finalized().height + 600;
@@ -1106,7 +1100,7 @@ impl Actor {
 }
 
 /// What a gossip message gives the replica running `epoch`: its inputs, in order, and the
-/// proposed block it carries (kept until the replica asks to verify it).
+/// proposed block it carries with its hash (kept until the replica asks to verify it).
 ///
 /// Votes and certificates of another epoch are signed by another validator set: a quorum
 /// of the old set (removed validators included) must never finalize a block of the new
@@ -1114,7 +1108,7 @@ impl Actor {
 /// nothing, and a proposal's justification loses its certificates of another epoch. A
 /// node behind by an epoch catches up by sync, which checks each block against the set in
 /// its state.
-fn gossip_inputs(gossip: ConsensusGossip, epoch: u64) -> (Vec<Input>, Option<Arc<Block>>) {
+fn gossip_inputs(gossip: ConsensusGossip, epoch: u64) -> (Vec<Input>, Option<(Hash, Arc<Block>)>) {
     let other_epoch = |view: u64| epoch_of_view(view) != epoch;
     let vote_view = match &gossip {
         ConsensusGossip::Message(Message::Vote(vote)) => vote.vote.view,
@@ -1127,11 +1121,13 @@ fn gossip_inputs(gossip: ConsensusGossip, epoch: u64) -> (Vec<Input>, Option<Arc
         tracing::trace!(target: "consensus", epoch, "message of another epoch dropped");
         return (Vec::new(), None);
     }
-    let of_this_epoch = |justification: Vec<wijk_consensus::Certificate>| {
+    // A proposal: the certificates of this epoch that justify it, then the leader's vote.
+    let proposal = |vote, justification: Vec<wijk_consensus::Certificate>| {
         justification
             .into_iter()
             .filter(|certificate| !other_epoch(certificate.vote.view))
             .map(|certificate| Input::Message(Message::Certificate(certificate)))
+            .chain([Input::Message(Message::Vote(vote))])
             .collect::<Vec<_>>()
     };
     match gossip {
@@ -1148,18 +1144,15 @@ fn gossip_inputs(gossip: ConsensusGossip, epoch: u64) -> (Vec<Input>, Option<Arc
                 tracing::debug!(target: "consensus", "proposal whose block is not the one its vote names; dropped");
                 return (Vec::new(), None);
             }
-            let mut inputs = of_this_epoch(justification);
-            inputs.push(Input::Message(Message::Vote(vote)));
-            (inputs, Some(Arc::new(*block)))
+            (
+                proposal(vote, justification),
+                Some((named.hash, Arc::new(*block))),
+            )
         }
         ConsensusGossip::ClosingProposal {
             vote,
             justification,
-        } => {
-            let mut inputs = of_this_epoch(justification);
-            inputs.push(Input::Message(Message::Vote(vote)));
-            (inputs, None)
-        }
+        } => (proposal(vote, justification), None),
     }
 }
 
