@@ -296,8 +296,8 @@ async fn oversized_requests_and_too_many_subscriptions_are_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_proofs_verify_offline_against_the_header() {
     let (_dir, node, url) = dev_node().await;
-    let bob_key = wijk_coin::BALANCE.key(&Keypair::dev("Bob").account_id());
-    let nobody_key = wijk_coin::BALANCE.key(&Keypair::dev("Nobody").account_id());
+    let bob_key = wijk_system::ACCOUNTS.key(&Keypair::dev("Bob").account_id());
+    let nobody_key = wijk_system::ACCOUNTS.key(&Keypair::dev("Nobody").account_id());
     let keys = json!([
         format!("0x{}", hex::encode(&bob_key)),
         format!("0x{}", hex::encode(&nobody_key))

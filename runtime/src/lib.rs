@@ -27,8 +27,9 @@ pub use genesis::{build_genesis, Genesis, GenesisConfig, GenesisError};
 pub use memory_chain::MemoryChain;
 pub use staged::{StagedBlock, StagedState};
 
-/// Version of the state-transition rules; part of every signed payload.
-pub const SPEC_VERSION: SpecVersion = 1;
+/// Version of the state-transition rules; part of every signed payload. 2: an account's
+/// nonce and balance are one record (`system/account/<account>`).
+pub const SPEC_VERSION: SpecVersion = 2;
 
 /// Largest encoded transaction accepted anywhere (pool, block, RPC).
 pub const MAX_TRANSACTION_BYTES: usize = 16 * 1024;

@@ -87,12 +87,10 @@ pub(crate) fn register(
     module.register_blocking_method("wijk_account", |params, ctx, _| -> RpcResult {
         let text: String = params.one()?;
         let account = parse_address(&ctx, &text)?;
-        let balance = wijk_coin::BALANCE
-            .get_committed(ctx.storage.as_ref(), &account)
-            .map_err(internal)?
-            .unwrap_or(0);
-        let nonce =
-            wijk_system::committed_nonce(ctx.storage.as_ref(), &account).map_err(internal)?;
+        let wijk_system::AccountInfo {
+            nonce,
+            balance_cents: balance,
+        } = wijk_system::committed_account(ctx.storage.as_ref(), &account).map_err(internal)?;
         Ok(json!({
             "address": address(ctx.chain.address_prefix, account),
             "publicKey": format!("0x{}", hex::encode(account.0)),

@@ -101,10 +101,7 @@ fn blocks_state_and_indexes_survive_reopen() {
         })
     );
     let bob = Keypair::dev("Bob").account_id();
-    assert_eq!(
-        wijk_coin::BALANCE.get_committed(&storage, &bob).unwrap(),
-        Some(5)
-    );
+    assert_eq!(wijk_coin::committed_balance(&storage, &bob).unwrap(), 5);
     assert!(storage.certificate(2).unwrap().is_some());
 }
 
@@ -141,16 +138,22 @@ fn proofs_at_old_heights_verify_against_old_roots() {
     let (storage, signing) = open_with_genesis(dir.path());
     commit_transfers(&storage, &signing, 0, 1);
     commit_transfers(&storage, &signing, 1, 1);
-    let bob_key = wijk_coin::BALANCE.key(&Keypair::dev("Bob").account_id());
+    let bob_key = wijk_system::ACCOUNTS.key(&Keypair::dev("Bob").account_id());
     for height in 0..=2u64 {
         let header = storage.header(height).unwrap().unwrap();
         let (value, proof) = wijk_runtime::state_tree::prove(&storage, height, &bob_key).unwrap();
         let expected = if height == 0 {
             None
         } else {
-            Some(Cents::from(height as u32))
+            Some(wijk_system::AccountInfo {
+                nonce: 0,
+                balance_cents: Cents::from(height as u32),
+            })
         };
-        assert_eq!(value.map(|v| Cents::decode(&mut &v[..]).unwrap()), expected);
+        assert_eq!(
+            value.map(|v| wijk_system::AccountInfo::decode(&mut &v[..]).unwrap()),
+            expected
+        );
         wijk_runtime::state_tree::verify_proof(
             header.state_root,
             &bob_key,
@@ -225,21 +228,18 @@ fn cached_reads_follow_every_commit_and_match_the_disk() {
     let bob = Keypair::dev("Bob").account_id();
     let alice = Keypair::dev("Alice").account_id();
     // Bob's balance is read (and cached) as absent, then every block changes it.
-    assert_eq!(
-        wijk_coin::BALANCE.get_committed(&storage, &bob).unwrap(),
-        None
-    );
+    assert_eq!(wijk_coin::committed_balance(&storage, &bob).unwrap(), 0);
     for round in 0..3u64 {
         commit_transfers(&storage, &signing, round * 2, 2);
         assert_eq!(
-            wijk_coin::BALANCE.get_committed(&storage, &bob).unwrap(),
-            Some(u128::from(round * 2 + 2))
+            wijk_coin::committed_balance(&storage, &bob).unwrap(),
+            u128::from(round * 2 + 2)
         );
     }
     let root = storage.best_header().unwrap().unwrap().state_root;
     let cached: Vec<_> = [alice, bob]
         .iter()
-        .map(|account| wijk_coin::BALANCE.get_committed(&storage, account).unwrap())
+        .map(|account| wijk_coin::committed_balance(&storage, account).unwrap())
         .collect();
     drop(storage);
     // A fresh process (empty caches) reads the same from disk, and the next block built
@@ -247,11 +247,7 @@ fn cached_reads_follow_every_commit_and_match_the_disk() {
     let (reopened, _) = open_with_genesis(dir.path());
     let from_disk: Vec<_> = [alice, bob]
         .iter()
-        .map(|account| {
-            wijk_coin::BALANCE
-                .get_committed(&reopened, account)
-                .unwrap()
-        })
+        .map(|account| wijk_coin::committed_balance(&reopened, account).unwrap())
         .collect();
     assert_eq!(cached, from_disk);
     assert_eq!(reopened.best_header().unwrap().unwrap().state_root, root);

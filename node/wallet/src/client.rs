@@ -213,11 +213,11 @@ pub(crate) async fn prove_balance(
     if header.hash() != head_hash {
         bail!("the node's header does not hash to the block hash it named: do not trust this node");
     }
-    let balance_key = wijk_coin::BALANCE.key(&account);
+    let account_key = wijk_system::ACCOUNTS.key(&account);
     let validators_key = wijk_validators::CURRENT.key();
     let scheduled_key = wijk_validators::PENDING.key();
     let keys = json!([
-        format!("0x{}", hex::encode(&balance_key)),
+        format!("0x{}", hex::encode(&account_key)),
         format!("0x{}", hex::encode(&validators_key)),
         format!("0x{}", hex::encode(&scheduled_key))
     ]);
@@ -229,7 +229,7 @@ pub(crate) async fn prove_balance(
     if proofs.len() != 3 {
         bail!("the node sent {} proofs for 3 keys", proofs.len());
     }
-    for (key, proof) in [&balance_key, &validators_key, &scheduled_key]
+    for (key, proof) in [&account_key, &validators_key, &scheduled_key]
         .into_iter()
         .zip(proofs)
     {
@@ -268,13 +268,15 @@ pub(crate) async fn prove_balance(
         certificate.verify(info.genesis_hash, &header, &validators)
     };
     checked.context("the finality certificate does not verify: do not trust this node")?;
-    let cents: u128 = match &values[0] {
+    let record: wijk_system::AccountInfo = match &values[0] {
         Some(bytes) => Decode::decode(&mut &bytes[..])?,
-        None => 0,
+        None => wijk_system::AccountInfo::default(),
     };
+    let cents = record.balance_cents;
     let result = json!({
         "address": address,
         "balance": wijk_primitives::format_cents(cents),
+        "nonce": record.nonce,
         "block": header.height,
         "blockHash": head_hash.to_hex(),
         "stateRoot": header.state_root.to_hex(),

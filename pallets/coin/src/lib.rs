@@ -10,8 +10,10 @@
 //! - Invariant after every transaction: `total_supply == euro_reserve` and the sum of all
 //!   balances equals `total_supply` (checked in tests over random operation sequences).
 //!
-//! Owns: `coin/balance/<account>`, `coin/total_supply`, `coin/euro_reserve`,
-//! `coin/issuer`, `coin/deposit/<blake3(deposit_ref)>`.
+//! Owns: the balance in each account's record (`system/account/<account>`, which the
+//! system pallet keeps so that a payment touches one state key per account), and
+//! `coin/total_supply`, `coin/euro_reserve`, `coin/issuer`,
+//! `coin/deposit/<blake3(deposit_ref)>`.
 //! Must never: touch nonces or any other pallet's storage, or use floating point.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
@@ -20,9 +22,8 @@ use wijk_primitives::{format_cents, AccountId, Cents, Hash, Height};
 use wijk_support::{
     BlockContext, Origin, StateError, StateOverlay, StateRead, StorageMap, StorageValue,
 };
+use wijk_system::AccountInfo;
 
-/// Balance of each account holding coins; absent means zero.
-pub const BALANCE: StorageMap<AccountId, Cents> = StorageMap::new(b"coin/balance/");
 /// Coins in existence.
 pub const TOTAL_SUPPLY: StorageValue<Cents> = StorageValue::new(b"coin/total_supply");
 /// Euros held in reserve against the coins (recorded deposits minus redemptions).
@@ -181,7 +182,16 @@ pub fn genesis(state: &mut StateOverlay<'_>, config: &GenesisConfig) -> Result<(
     let mut supply: Cents = 0;
     for (account, amount) in &config.balances {
         supply = supply.checked_add(*amount).ok_or(Error::Overflow)?;
-        BALANCE.insert(state, account, amount);
+        // Genesis state is empty: the record is new (a later entry for the same account
+        // replaces an earlier one).
+        wijk_system::put_account(
+            state,
+            account,
+            &AccountInfo {
+                nonce: 0,
+                balance_cents: *amount,
+            },
+        );
     }
     TOTAL_SUPPLY.put(state, &supply);
     EURO_RESERVE.put(state, &supply);
@@ -190,7 +200,15 @@ pub fn genesis(state: &mut StateOverlay<'_>, config: &GenesisConfig) -> Result<(
 
 /// The balance of `account`.
 pub fn balance(state: &StateOverlay<'_>, account: &AccountId) -> Result<Cents, StateError> {
-    Ok(BALANCE.get(state, account)?.unwrap_or(0))
+    Ok(wijk_system::account(state, account)?.balance_cents)
+}
+
+/// The balance of `account` in committed state.
+pub fn committed_balance(
+    backend: &dyn StateRead,
+    account: &AccountId,
+) -> Result<Cents, StateError> {
+    Ok(wijk_system::committed_account(backend, account)?.balance_cents)
 }
 
 /// Supply and reserve in committed state.
@@ -206,12 +224,15 @@ pub fn deposit_hash(deposit_ref: &[u8]) -> Hash {
     Hash(*blake3::hash(deposit_ref).as_bytes())
 }
 
-fn set_balance(state: &mut StateOverlay<'_>, account: &AccountId, amount: Cents) {
-    if amount == 0 {
-        BALANCE.remove(state, account);
-    } else {
-        BALANCE.insert(state, account, &amount);
-    }
+fn set_balance(
+    state: &mut StateOverlay<'_>,
+    account: &AccountId,
+    amount: Cents,
+) -> Result<(), StateError> {
+    let mut info = wijk_system::account(state, account)?;
+    info.balance_cents = amount;
+    wijk_system::put_account(state, account, &info);
+    Ok(())
 }
 
 /// Executes `call` from `origin`.
@@ -256,8 +277,8 @@ fn transfer(
     let Some(received) = balance(state, &to)?.checked_add(amount) else {
         return Ok(Err(Error::Overflow));
     };
-    set_balance(state, &from, remaining);
-    set_balance(state, &to, received);
+    set_balance(state, &from, remaining)?;
+    set_balance(state, &to, received)?;
     Ok(Ok(Event::Transferred { from, to, amount }))
 }
 
@@ -305,7 +326,7 @@ fn mint(
     );
     TOTAL_SUPPLY.put(state, &supply);
     EURO_RESERVE.put(state, &reserve);
-    set_balance(state, &to, received);
+    set_balance(state, &to, received)?;
     Ok(Ok(Event::Minted {
         to,
         amount,
@@ -335,7 +356,7 @@ fn redeem(state: &mut StateOverlay<'_>, who: AccountId, amount: Cents) -> Dispat
     };
     TOTAL_SUPPLY.put(state, &supply);
     EURO_RESERVE.put(state, &reserve);
-    set_balance(state, &who, remaining);
+    set_balance(state, &who, remaining)?;
     Ok(Ok(Event::Redeemed { who, amount }))
 }
 

@@ -1,16 +1,35 @@
-//! The system pallet: account nonces (replay protection) and the current block's height and
-//! time.
+//! The system pallet: account records with their nonces (replay protection), and the
+//! current block's height and time.
 //!
-//! Owns: `system/nonce/<account>`, `system/block`.
-//! Must never: move money or know about any other pallet's storage.
+//! **One record per account.** An account's nonce and its coin balance live together in
+//! [`AccountInfo`] under `system/account/<account>`, as Substrate keeps `AccountInfo` with
+//! the balances pallet's data. Why: every state key is a leaf of the state tree, and a
+//! payment changes the signer's nonce and two balances. As three keys that was three
+//! leaves to hash, store and index per payment, and twice the leaves under the tree's
+//! inner nodes, which every block rewrites; as two records it is two (measured with four
+//! validators on two cores: see the README's benchmark section).
+//!
+//! Owns: `system/account/<account>` (the record, and in it the nonce), `system/block`.
+//! Must never: move money (the record's balance is the coin pallet's to change, through
+//! [`account`] and [`put_account`]) or know about any other pallet's storage.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
 use parity_scale_codec::{Decode, Encode};
-use wijk_primitives::{AccountId, Hash, Height, TimestampMs};
+use wijk_primitives::{AccountId, Cents, Hash, Height, TimestampMs};
 use wijk_support::{StateError, StateOverlay, StateRead, StorageMap, StorageValue};
 
-/// Next nonce of each account that has ever transacted.
-pub const ACCOUNT_NONCE: StorageMap<AccountId, u64> = StorageMap::new(b"system/nonce/");
+/// The record of each account that has transacted or holds coins; absent means
+/// [`AccountInfo::default`] (nonce 0, no coins).
+pub const ACCOUNTS: StorageMap<AccountId, AccountInfo> = StorageMap::new(b"system/account/");
+
+/// What the chain keeps of one account.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Encode, Decode)]
+pub struct AccountInfo {
+    /// The nonce its next transaction must carry (this pallet's).
+    pub nonce: u64,
+    /// Coins held, in euro cents (the coin pallet's: only its rules change it).
+    pub balance_cents: Cents,
+}
 /// The block being (or last) executed.
 pub const CURRENT_BLOCK: StorageValue<BlockInfo> = StorageValue::new(b"system/block");
 
@@ -54,14 +73,39 @@ pub enum Error {
     },
 }
 
+/// The record of `account`.
+pub fn account(state: &StateOverlay<'_>, account: &AccountId) -> Result<AccountInfo, StateError> {
+    Ok(ACCOUNTS.get(state, account)?.unwrap_or_default())
+}
+
+/// The record of `account` in committed state.
+pub fn committed_account(
+    backend: &dyn StateRead,
+    account: &AccountId,
+) -> Result<AccountInfo, StateError> {
+    Ok(ACCOUNTS
+        .get_committed(backend, account)?
+        .unwrap_or_default())
+}
+
+/// Stores the record of `account`; an empty record (nonce 0, no coins) is removed, so the
+/// state holds no entry for an account that never did anything.
+pub fn put_account(state: &mut StateOverlay<'_>, account: &AccountId, info: &AccountInfo) {
+    if *info == AccountInfo::default() {
+        ACCOUNTS.remove(state, account);
+    } else {
+        ACCOUNTS.insert(state, account, info);
+    }
+}
+
 /// The next nonce of `account`.
 pub fn nonce(state: &StateOverlay<'_>, account: &AccountId) -> Result<u64, StateError> {
-    Ok(ACCOUNT_NONCE.get(state, account)?.unwrap_or(0))
+    Ok(self::account(state, account)?.nonce)
 }
 
 /// The next nonce of `account` in committed state.
 pub fn committed_nonce(backend: &dyn StateRead, account: &AccountId) -> Result<u64, StateError> {
-    Ok(ACCOUNT_NONCE.get_committed(backend, account)?.unwrap_or(0))
+    Ok(committed_account(backend, account)?.nonce)
 }
 
 /// Checks that a transaction with `nonce` and `valid_until` may run at `height`.
@@ -95,8 +139,9 @@ pub fn check_transaction(
 /// Consumes the signer's nonce. Called once per included transaction, whether its call
 /// succeeds or fails, so a failed call cannot be replayed either.
 pub fn increment_nonce(state: &mut StateOverlay<'_>, signer: &AccountId) -> Result<(), StateError> {
-    let next = nonce(state, signer)?.saturating_add(1);
-    ACCOUNT_NONCE.insert(state, signer, &next);
+    let mut info = account(state, signer)?;
+    info.nonce = info.nonce.saturating_add(1);
+    put_account(state, signer, &info);
     Ok(())
 }
 
@@ -144,11 +189,38 @@ mod tests {
             }))
         );
         assert_eq!(
+            account(&state, &who).unwrap(),
+            AccountInfo {
+                nonce: 1,
+                balance_cents: 0
+            }
+        );
+        assert_eq!(
             check_transaction(&state, &who, 1, 5, 6),
             Ok(Err(Error::Expired {
                 valid_until: 5,
                 height: 6
             }))
+        );
+    }
+
+    #[test]
+    fn an_empty_record_is_not_stored() {
+        let backend = BTreeMap::new();
+        let mut state = StateOverlay::new(&backend);
+        let who = AccountId([2; 32]);
+        let funded = AccountInfo {
+            nonce: 0,
+            balance_cents: 5,
+        };
+        put_account(&mut state, &who, &funded);
+        assert_eq!(account(&state, &who).unwrap(), funded);
+        put_account(&mut state, &who, &AccountInfo::default());
+        state.commit_transaction();
+        assert_eq!(
+            state.into_changes().get(&ACCOUNTS.key(&who)),
+            Some(&None),
+            "the record is deleted, not stored empty"
         );
     }
 }

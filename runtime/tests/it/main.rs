@@ -193,7 +193,7 @@ fn built_block_re_executes_to_the_same_roots() {
     chain.tree.write(&built.executed.tree_batch);
     apply(&mut chain.state, &built.executed.changes);
     chain.head = built.block.header.clone();
-    let bob_key = wijk_coin::BALANCE.key(&bob);
+    let bob_key = wijk_system::ACCOUNTS.key(&bob);
     let (value, proof) = prove(&chain.tree, 1, &bob_key).unwrap();
     assert_eq!(
         value.as_deref(),
@@ -201,7 +201,7 @@ fn built_block_re_executes_to_the_same_roots() {
     );
     verify_proof(chain.head.state_root, &bob_key, value.as_deref(), &proof).unwrap();
     assert!(verify_proof(chain.head.state_root, &bob_key, Some(&[0u8; 16]), &proof).is_err());
-    let missing = wijk_coin::BALANCE.key(&Keypair::dev("Nobody").account_id());
+    let missing = wijk_system::ACCOUNTS.key(&Keypair::dev("Nobody").account_id());
     let (none, exclusion) = prove(&chain.tree, 1, &missing).unwrap();
     assert!(none.is_none());
     verify_proof(chain.head.state_root, &missing, None, &exclusion).unwrap();
@@ -353,7 +353,7 @@ fn a_block_built_on_staged_state_matches_one_built_after_commit() {
         height: 2,
         executed: &second.executed,
     });
-    let key = wijk_coin::BALANCE.key(&bob.account_id());
+    let key = wijk_system::ACCOUNTS.key(&bob.account_id());
     let (value, proof) = prove(&staged_tree, 2, &key).unwrap();
     verify_proof(
         second.block.header.state_root,

@@ -184,7 +184,14 @@ fn prune_drops_a_used_nonce_of_the_blocks_signers_only() {
     let pooled = pool
         .submit(&transfer(&signing, 0, 1), &state, &signing, 1)
         .unwrap();
-    state.insert(wijk_system::ACCOUNT_NONCE.key(&alice), 1u64.encode());
+    state.insert(
+        wijk_system::ACCOUNTS.key(&alice),
+        wijk_system::AccountInfo {
+            nonce: 1,
+            balance_cents: 10_000,
+        }
+        .encode(),
+    );
     // Not told she signed in the block: nothing read, nothing dropped.
     assert!(pool.prune(&[], &[], &state, 2).unwrap().is_empty());
     let dropped = pool.prune(&[], &[alice, alice], &state, 2).unwrap();
@@ -240,7 +247,14 @@ fn a_batch_gets_the_verdicts_of_one_by_one_submission() {
 fn a_used_nonce_is_refused_before_its_signature_is_checked() {
     let (mut state, signing) = setup();
     let alice = Keypair::dev("Alice").account_id();
-    state.insert(wijk_system::ACCOUNT_NONCE.key(&alice), 1u64.encode());
+    state.insert(
+        wijk_system::ACCOUNTS.key(&alice),
+        wijk_system::AccountInfo {
+            nonce: 1,
+            balance_cents: 10_000,
+        }
+        .encode(),
+    );
     // A bad signature too: the cheaper verdict comes first.
     let mut tampered = transfer(&signing, 0, 1);
     let last = tampered.len() - 1;
