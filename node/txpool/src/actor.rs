@@ -1,7 +1,7 @@
 //! The pool actor: owns the [`Pool`] and serves its mailbox.
 
 use crate::ingress::{PoolEvent, PoolMailbox, PoolMessage, PoolStatus, Submission};
-use crate::state::{Pool, PoolConfig};
+use crate::state::{Pool, PoolConfig, Source};
 use std::sync::Arc;
 use tokio::sync::{broadcast, mpsc};
 use wijk_primitives::{Height, SigningContext, SIGNATURE_BATCH_SIZE};
@@ -91,9 +91,19 @@ fn admit(
     next_height: Height,
     events: &broadcast::Sender<PoolEvent>,
 ) {
-    let all: Vec<&[u8]> = batch
+    let all: Vec<(&[u8], Source)> = batch
         .iter()
-        .flat_map(|submission| submission.transactions.iter().map(Vec::as_slice))
+        .flat_map(|submission| {
+            let source = if submission.from_peer {
+                Source::Peer
+            } else {
+                Source::Local
+            };
+            submission
+                .transactions
+                .iter()
+                .map(move |bytes| (bytes.as_slice(), source))
+        })
         .collect();
     let mut verdicts = pool
         .submit_many(&all, state, signing, next_height)

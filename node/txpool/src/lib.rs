@@ -16,4 +16,4 @@ pub mod state;
 
 pub use actor::spawn;
 pub use ingress::{PoolEvent, PoolMailbox, PoolStatus, PoolUnavailable};
-pub use state::{Pool, PoolConfig, SubmitError};
+pub use state::{Pool, PoolConfig, Source, SubmitError};

@@ -229,7 +229,8 @@ fn a_batch_gets_the_verdicts_of_one_by_one_submission() {
         .map(|bytes| one_by_one.submit(bytes, &state, &signing, 1))
         .collect();
     let mut batched = Pool::new(PoolConfig::default());
-    let verdicts = batched.submit_many(&batch, &state, &signing, 1);
+    let local: Vec<_> = batch.iter().map(|bytes| (bytes, Source::Local)).collect();
+    let verdicts = batched.submit_many(&local, &state, &signing, 1);
     assert_eq!(verdicts, expected);
     assert!(verdicts[0].is_ok() && verdicts[4].is_ok() && verdicts[7].is_ok());
     assert!(matches!(verdicts[1], Err(SubmitError::Signature(_))));
@@ -290,4 +291,50 @@ fn the_next_nonce_skips_the_accounts_transactions_waiting_in_the_pool() {
         .unwrap();
     assert_eq!(pool.next_nonce(&state, &alice).unwrap(), 3);
     assert_eq!(pool.next_nonce(&state, &bob).unwrap(), 0);
+}
+
+#[test]
+fn a_peers_transaction_is_not_dry_run_but_every_other_check_stays() {
+    let (state, signing) = setup();
+    let overdraft = transfer(&signing, 0, 1_000_000);
+    // Submitted here: the resident hears at once that the balance is too low.
+    assert!(matches!(
+        Pool::new(PoolConfig::default()).submit(&overdraft, &state, &signing, 1),
+        Err(SubmitError::WouldFail(_))
+    ));
+    // Gossiped by a peer: admitted; the block it lands in records the failure.
+    let mut pool = Pool::new(PoolConfig::default());
+    let verdicts = pool.submit_many(&[(&overdraft, Source::Peer)], &state, &signing, 1);
+    assert!(verdicts[0].is_ok());
+    // Expiry, signature and nonce are still checked for a peer's transactions.
+    let expired = transfer(&signing, 1, 1);
+    let mut tampered = transfer(&signing, 2, 1);
+    let last = tampered.len() - 1;
+    tampered[last] ^= 1;
+    let mut fresh = Pool::new(PoolConfig::default());
+    let verdicts = fresh.submit_many(
+        &[
+            (&expired, Source::Peer),
+            (&tampered, Source::Peer),
+            (&transfer(&signing, 0, 1), Source::Peer),
+        ],
+        &state,
+        &signing,
+        51,
+    );
+    let expired_at_51 = |verdict: &Result<Hash, SubmitError>| {
+        matches!(
+            verdict,
+            Err(SubmitError::Invalid(InvalidTransaction::System(
+                wijk_system::Error::Expired {
+                    valid_until: 50,
+                    height: 51
+                }
+            )))
+        )
+    };
+    assert!(expired_at_51(&verdicts[0]), "{:?}", verdicts[0]);
+    assert!(matches!(verdicts[1], Err(SubmitError::Signature(_))));
+    assert!(expired_at_51(&verdicts[2]), "{:?}", verdicts[2]);
+    assert!(fresh.is_empty());
 }
