@@ -4,6 +4,7 @@
 //! "newest first" a reverse scan.
 
 use crate::TxLocation;
+use jmt::storage::NodeKey;
 use jmt::KeyHash;
 use wijk_primitives::{AccountId, Height};
 
@@ -23,7 +24,7 @@ pub mod columns {
     pub const CERTIFICATES: &str = "certificates";
     /// state key -> latest value (what the runtime reads).
     pub const STATE: &str = "state";
-    /// jmt node key -> node.
+    /// version (big-endian) || nibble path -> jmt node (see [`super::tree_node_key`]).
     pub const TREE_NODES: &str = "tree_nodes";
     /// key hash || version -> value at that version (for proofs at any height).
     pub const TREE_VALUES: &str = "tree_values";
@@ -53,6 +54,21 @@ pub mod columns {
 
 pub(crate) fn height_key(height: Height) -> [u8; 8] {
     height.to_be_bytes()
+}
+
+/// The key of a state-tree node: its version (the block height) big-endian first, then
+/// its nibble path (borsh, as jmt writes it).
+///
+/// Why version first: a block writes a few thousand new nodes, all at its own version,
+/// and RocksDB inserts each into a skip list. Under jmt's own encoding (version
+/// little-endian first) they landed scattered among the older nodes, and each insert
+/// searched the list afresh; in version order a block's nodes follow the newest ones, so
+/// each insert starts where the previous one ended. Sorted files of successive blocks
+/// also cover disjoint key ranges, which compaction can move without rewriting.
+pub(crate) fn tree_node_key(node_key: &NodeKey) -> std::io::Result<Vec<u8>> {
+    let mut key = node_key.version().to_be_bytes().to_vec();
+    borsh::to_writer(&mut key, node_key.nibble_path())?;
+    Ok(key)
 }
 
 pub(crate) fn tree_value_key(key_hash: &KeyHash, version: Height) -> [u8; 40] {

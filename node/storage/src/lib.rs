@@ -16,7 +16,7 @@ pub use layout::columns;
 use cache::{ColumnCache, Lookup};
 use jmt::storage::{LeafNode, Node, NodeKey, TreeReader};
 use jmt::KeyHash;
-use layout::{height_key, history_key, tree_value_key};
+use layout::{height_key, history_key, tree_node_key, tree_value_key};
 use parity_scale_codec::{Decode, Encode};
 use rocksdb::{ColumnFamilyDescriptor, Options, WriteBatch, WriteOptions, DB};
 use sorted_batch::{CachedWrites, SortedBatch};
@@ -331,7 +331,7 @@ impl Storage {
             }
         }
         for (node_key, node) in tree_batch.node_batch.nodes() {
-            let key = borsh::to_vec(node_key).map_err(|e| StorageError::Corrupt {
+            let key = tree_node_key(node_key).map_err(|e| StorageError::Corrupt {
                 what: "tree node key",
                 reason: e.to_string(),
             })?;
@@ -496,7 +496,7 @@ impl StateRead for Storage {
 
 impl TreeReader for Storage {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-        let key = borsh::to_vec(node_key)?;
+        let key = tree_node_key(node_key)?;
         match self.get_cached(&self.node_cache, columns::TREE_NODES, &key)? {
             Some(bytes) => Ok(Some(borsh::from_slice(&bytes)?)),
             None => Ok(None),
