@@ -1,5 +1,5 @@
 use super::*;
-use parity_scale_codec::Encode;
+use parity_scale_codec::{Decode, Encode};
 use std::collections::BTreeMap;
 use wijk_coin::Call as CoinCall;
 use wijk_primitives::Keypair;
@@ -33,6 +33,17 @@ fn setup() -> (BTreeMap<Vec<u8>, Vec<u8>>, SigningContext) {
             spec_version: SPEC_VERSION,
         },
     )
+}
+
+/// As if a block had used `account`'s nonces up to `nonce` (its genesis balance kept).
+fn set_committed_nonce(state: &mut BTreeMap<Vec<u8>, Vec<u8>>, account: &AccountId, nonce: u64) {
+    let key = wijk_system::ACCOUNTS.key(account);
+    let mut info = state
+        .get(&key)
+        .map(|bytes| wijk_system::AccountInfo::decode(&mut &bytes[..]).unwrap())
+        .unwrap_or_default();
+    info.nonce = nonce;
+    state.insert(key, info.encode());
 }
 
 fn transfer(signing: &SigningContext, nonce: u64, amount: u128) -> Vec<u8> {
@@ -184,14 +195,7 @@ fn prune_drops_a_used_nonce_of_the_blocks_signers_only() {
     let pooled = pool
         .submit(&transfer(&signing, 0, 1), &state, &signing, 1)
         .unwrap();
-    state.insert(
-        wijk_system::ACCOUNTS.key(&alice),
-        wijk_system::AccountInfo {
-            nonce: 1,
-            balance_cents: 10_000,
-        }
-        .encode(),
-    );
+    set_committed_nonce(&mut state, &alice, 1);
     // Not told she signed in the block: nothing read, nothing dropped.
     assert!(pool.prune(&[], &[], &state, 2).unwrap().is_empty());
     let dropped = pool.prune(&[], &[alice, alice], &state, 2).unwrap();
@@ -248,14 +252,7 @@ fn a_batch_gets_the_verdicts_of_one_by_one_submission() {
 fn a_used_nonce_is_refused_before_its_signature_is_checked() {
     let (mut state, signing) = setup();
     let alice = Keypair::dev("Alice").account_id();
-    state.insert(
-        wijk_system::ACCOUNTS.key(&alice),
-        wijk_system::AccountInfo {
-            nonce: 1,
-            balance_cents: 10_000,
-        }
-        .encode(),
-    );
+    set_committed_nonce(&mut state, &alice, 1);
     // A bad signature too: the cheaper verdict comes first.
     let mut tampered = transfer(&signing, 0, 1);
     let last = tampered.len() - 1;
