@@ -137,6 +137,11 @@ struct ViewVotes {
     finalize: BTreeMap<BlockRef, BTreeMap<AccountId, Signature>>,
     /// Every distinct vote per signer, to detect equivocation.
     by_signer: BTreeMap<AccountId, Vec<SignedVote>>,
+    /// Votes seen only inside certificates, per signer. Not counted (the certificate was)
+    /// and kept apart from `by_signer`, which also deduplicates the votes that are counted:
+    /// a leader's proposal vote that arrives after its certificate must still be taken.
+    /// But a later vote that conflicts with one of them is evidence all the same.
+    certified: BTreeMap<AccountId, Vec<SignedVote>>,
     /// Signers already reported for equivocation in this view.
     reported: BTreeSet<AccountId>,
     /// The leader's proposal (its first notarize vote).
@@ -149,12 +154,15 @@ impl ViewVotes {
     /// Evidence against the signer of `signed` if it conflicts with a vote held from the
     /// same signer in this view; each signer is reported once per view.
     fn evidence_against(&mut self, signed: &SignedVote) -> Option<Effect> {
-        let first = self
-            .by_signer
-            .get(&signed.signer)?
-            .iter()
-            .find(|v| v.vote.conflicts_with(&signed.vote))
-            .copied()?;
+        let held = |votes: &BTreeMap<AccountId, Vec<SignedVote>>| {
+            votes
+                .get(&signed.signer)
+                .into_iter()
+                .flatten()
+                .find(|v| v.vote.conflicts_with(&signed.vote))
+                .copied()
+        };
+        let first = held(&self.by_signer).or_else(|| held(&self.certified))?;
         self.reported
             .insert(signed.signer)
             .then_some(Effect::Evidence {
@@ -619,11 +627,11 @@ impl Replica {
     /// A certificate is a bundle of signed votes: a signature in it that conflicts with a
     /// vote held here from the same signer is evidence too. Without this, a leader that
     /// sends half the validators one block and half another, and gets the first
-    /// notarized, is only caught if a timeout makes someone repeat its proposal.
+    /// notarized, is only caught if a timeout makes someone repeat its proposal. The
+    /// certificate's votes are kept, so a conflicting vote that comes after it is caught
+    /// as well.
     fn report_conflicts_in(&mut self, certificate: &Certificate) {
-        let Some(votes) = self.votes.get_mut(&certificate.vote.view) else {
-            return;
-        };
+        let votes = self.votes.entry(certificate.vote.view).or_default();
         for (signer, signature) in &certificate.signatures {
             let signed = SignedVote {
                 vote: certificate.vote,
@@ -631,6 +639,10 @@ impl Replica {
                 signature: *signature,
             };
             self.effects.extend(votes.evidence_against(&signed));
+            let kept = votes.certified.entry(*signer).or_default();
+            if !kept.iter().any(|v| v.vote == signed.vote) {
+                kept.push(signed);
+            }
         }
     }
 
@@ -935,6 +947,47 @@ mod tests {
         let _ = replica.on_input(0, Input::Message(Message::Vote(first)));
         let effects = replica.on_input(0, Input::Message(Message::Vote(second)));
         assert_eq!(effects, vec![Effect::Evidence { first, second }]);
+    }
+
+    #[test]
+    fn a_vote_that_conflicts_with_a_certificate_received_earlier_is_reported() {
+        let (keys, validators) = four_validators();
+        let genesis = base().finalized;
+        let mut replica = Replica::new(
+            Config {
+                genesis_hash: GENESIS,
+                validators,
+                key: None,
+                view_timeout_ms: 1_000,
+            },
+            base(),
+        );
+        let _ = replica.on_input(0, Input::Tick);
+        let vote = |block| Vote {
+            view: 1,
+            kind: VoteKind::Notarize {
+                block,
+                parent_view: 0,
+            },
+        };
+        let notarized = vote(child(&genesis, 1));
+        let signatures: BTreeMap<AccountId, Signature> = keys[..3]
+            .iter()
+            .map(|key| (key.account_id(), notarized.sign(key, GENESIS).signature))
+            .collect();
+        let certificate = Certificate::from_votes(notarized, &signatures);
+        let _ = replica.on_input(0, Input::Message(Message::Certificate(certificate)));
+        // keys[1] signed block 1 (inside the certificate), and now signs block 2.
+        let second = vote(child(&genesis, 2)).sign(&keys[1], GENESIS);
+        let effects = replica.on_input(0, Input::Message(Message::Vote(second)));
+        let first = notarized.sign(&keys[1], GENESIS);
+        assert_eq!(effects, vec![Effect::Evidence { first, second }]);
+        // The leader's own vote for the certified block still counts when it comes late.
+        let late = notarized.sign(&keys[0], GENESIS);
+        let effects = replica.on_input(0, Input::Message(Message::Vote(late)));
+        assert!(!effects
+            .iter()
+            .any(|effect| matches!(effect, Effect::Evidence { .. })));
     }
 
     /// The nullify votes this replica signed in `effects`, by view.
