@@ -47,6 +47,14 @@ pub enum StorageError {
         /// The database's.
         found: Hash,
     },
+    /// The database was written in another storage format (an older node's).
+    #[error("the database at this base path is in storage format {found}; this node reads format {expected}. Run purge-chain (the chain starts again from genesis) or use another --base-path")]
+    FormatMismatch {
+        /// The format this node reads and writes.
+        expected: u32,
+        /// The database's (1 for databases from before formats were recorded).
+        found: u32,
+    },
     /// A block was committed out of order.
     #[error("cannot commit block {height}: the next height is {expected}")]
     OutOfOrder {
@@ -91,6 +99,14 @@ const STATE_CACHE_KEYS: usize = 262_144;
 const NODE_CACHE_KEYS: usize = 65_536;
 
 const META_GENESIS_HASH: &[u8] = b"genesis_hash";
+const META_FORMAT_VERSION: &[u8] = b"format_version";
+
+/// The storage format: what the columns hold and how their keys are encoded. A database
+/// in another format is refused rather than misread.
+/// - 1: state under per-pallet keys, tree nodes under jmt's own key encoding (unrecorded).
+/// - 2: one record per account (spec version 2), tree nodes keyed by version first
+///   ([`layout::tree_node_key`]).
+pub const FORMAT_VERSION: u32 = 2;
 const META_FINALIZED_HEIGHT: &[u8] = b"finalized_height";
 
 fn corrupt(what: &'static str) -> impl Fn(wijk_primitives::DecodeLimitError) -> StorageError {
@@ -167,10 +183,28 @@ impl Storage {
         self.get_decoded(columns::META, META_FINALIZED_HEIGHT, "finalized height", 8)
     }
 
-    /// Writes genesis if the database is empty, or checks it is the same chain.
+    /// The storage format of this database, if it holds a chain (1 when it was written
+    /// before formats were recorded).
+    pub fn format_version(&self) -> Result<Option<u32>, StorageError> {
+        if self.genesis_hash()?.is_none() {
+            return Ok(None);
+        }
+        let recorded = self.get_decoded(columns::META, META_FORMAT_VERSION, "format version", 4)?;
+        Ok(Some(recorded.unwrap_or(1)))
+    }
+
+    /// Writes genesis if the database is empty, or checks it is the same chain, in this
+    /// node's storage format.
     pub fn initialize(&self, genesis: &Genesis) -> Result<(), StorageError> {
         let expected = genesis.header.hash();
         if let Some(found) = self.genesis_hash()? {
+            let format = self.format_version()?.unwrap_or(FORMAT_VERSION);
+            if format != FORMAT_VERSION {
+                return Err(StorageError::FormatMismatch {
+                    expected: FORMAT_VERSION,
+                    found: format,
+                });
+            }
             return if found == expected {
                 Ok(())
             } else {
@@ -179,6 +213,7 @@ impl Storage {
         }
         let mut batch = SortedBatch::default();
         batch.put(columns::META, META_GENESIS_HASH, expected.encode());
+        batch.put(columns::META, META_FORMAT_VERSION, FORMAT_VERSION.encode());
         self.put_block_records(&mut batch, &genesis.header, &[], &[], None)?;
         self.put_state(&mut batch, &genesis.changes, &genesis.tree_batch)?;
         let (write, cached) = self.rocksdb_batch(batch);

@@ -285,31 +285,6 @@ fn a_key_written_twice_in_one_commit_keeps_its_later_write() {
 }
 
 #[test]
-fn tree_nodes_are_stored_in_version_order() {
-    let dir = tempfile::tempdir().unwrap();
-    let (storage, signing) = open_with_genesis(dir.path());
-    for height in 0..3u64 {
-        commit_transfers(&storage, &signing, height, 4);
-    }
-    let versions: Vec<u64> = storage
-        .db
-        .iterator_cf(
-            storage.cf(columns::TREE_NODES),
-            rocksdb::IteratorMode::Start,
-        )
-        .map(|item| {
-            let (key, _) = item.unwrap();
-            u64::from_be_bytes(key[..8].try_into().unwrap())
-        })
-        .collect();
-    // Every block wrote nodes, and a scan meets them block after block: a block's nodes
-    // are appended after the older ones rather than scattered among them.
-    assert!(versions.is_sorted(), "{versions:?}");
-    assert_eq!(versions.first(), Some(&0));
-    assert_eq!(versions.last(), Some(&3));
-}
-
-#[test]
 fn tree_node_keys_sort_by_version_then_path() {
     // A nibble path as jmt encodes it: the nibble count (u64), then the bytes.
     let path = |nibbles: u64, bytes: &[u8]| -> jmt::storage::NibblePath {
@@ -321,5 +296,29 @@ fn tree_node_keys_sort_by_version_then_path() {
     // Little-endian first (jmt's own encoding), version 256 would sort before 255.
     assert!(key(255, path(2, &[0xff])) < key(256, path(0, &[])));
     assert!(key(256, path(1, &[0x10])) < key(256, path(2, &[0x12])));
-    assert_ne!(key(7, path(1, &[0x10])), key(7, path(2, &[0x10])));
+    assert_ne!(key(7, path(2, &[0x10])), key(7, path(2, &[0x12])));
+}
+
+#[test]
+fn a_database_in_another_storage_format_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (storage, _) = open_with_genesis(dir.path());
+    assert_eq!(storage.format_version().unwrap(), Some(FORMAT_VERSION));
+    // As an older node left it: no recorded format.
+    storage
+        .db
+        .delete_cf(storage.cf(columns::META), META_FORMAT_VERSION)
+        .unwrap();
+    drop(storage);
+    let storage = Storage::open(dir.path()).unwrap();
+    let genesis = build_genesis(&genesis_config(), &storage).unwrap();
+    let refused = storage.initialize(&genesis).unwrap_err();
+    assert!(matches!(
+        refused,
+        StorageError::FormatMismatch {
+            expected: FORMAT_VERSION,
+            found: 1
+        }
+    ));
+    assert!(refused.to_string().contains("purge-chain"));
 }

@@ -11,18 +11,18 @@
 //!   balances equals `total_supply` (checked in tests over random operation sequences).
 //!
 //! Owns: the balance in each account's record (`system/account/<account>`, which the
-//! system pallet keeps so that a payment touches one state key per account), and
-//! `coin/total_supply`, `coin/euro_reserve`, `coin/issuer`,
-//! `coin/deposit/<blake3(deposit_ref)>`.
+//! system pallet keeps so that a payment touches one state key per account; the coin
+//! changes it only through `wijk_system::set_balance`), and `coin/total_supply`,
+//! `coin/euro_reserve`, `coin/issuer`, `coin/deposit/<blake3(deposit_ref)>`.
 //! Must never: touch nonces or any other pallet's storage, or use floating point.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
 use parity_scale_codec::{Decode, Encode};
+use std::collections::BTreeMap;
 use wijk_primitives::{format_cents, AccountId, Cents, Hash, Height};
 use wijk_support::{
     BlockContext, Origin, StateError, StateOverlay, StateRead, StorageMap, StorageValue,
 };
-use wijk_system::AccountInfo;
 
 /// Coins in existence.
 pub const TOTAL_SUPPLY: StorageValue<Cents> = StorageValue::new(b"coin/total_supply");
@@ -180,18 +180,16 @@ pub struct GenesisConfig {
 pub fn genesis(state: &mut StateOverlay<'_>, config: &GenesisConfig) -> Result<(), Error> {
     ISSUER.put(state, &config.issuer);
     let mut supply: Cents = 0;
+    // An account listed twice holds the sum: supply counts every entry, so keeping only
+    // one would break supply == sum of balances from the first block.
+    let mut funded: BTreeMap<AccountId, Cents> = BTreeMap::new();
     for (account, amount) in &config.balances {
         supply = supply.checked_add(*amount).ok_or(Error::Overflow)?;
-        // Genesis state is empty: the record is new (a later entry for the same account
-        // replaces an earlier one).
-        wijk_system::put_account(
-            state,
-            account,
-            &AccountInfo {
-                nonce: 0,
-                balance_cents: *amount,
-            },
-        );
+        let balance = funded.entry(*account).or_default();
+        *balance = balance.checked_add(*amount).ok_or(Error::Overflow)?;
+    }
+    for (account, balance) in &funded {
+        wijk_system::genesis_balance(state, account, *balance);
     }
     TOTAL_SUPPLY.put(state, &supply);
     EURO_RESERVE.put(state, &supply);
@@ -229,10 +227,7 @@ fn set_balance(
     account: &AccountId,
     amount: Cents,
 ) -> Result<(), StateError> {
-    let mut info = wijk_system::account(state, account)?;
-    info.balance_cents = amount;
-    wijk_system::put_account(state, account, &info);
-    Ok(())
+    wijk_system::set_balance(state, account, amount)
 }
 
 /// Executes `call` from `origin`.

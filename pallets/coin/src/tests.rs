@@ -44,6 +44,18 @@ fn run(state: &mut StateOverlay<'_>, who: u8, call: Call) -> Result<Event, Error
 }
 
 #[test]
+fn an_account_listed_twice_at_genesis_holds_the_sum() {
+    let backend = genesis_backend(&[(1, 500), (2, 10), (1, 700)]);
+    let state = StateOverlay::new(&backend);
+    assert_eq!(balance(&state, &account(1)), Ok(1_200));
+    assert_eq!(supply(&backend), Ok((1_210, 1_210)));
+    assert_eq!(
+        wijk_system::account(&state, &account(1)).map(|info| info.nonce),
+        Ok(0)
+    );
+}
+
+#[test]
 fn transfer_moves_coins_and_emits_event() {
     let backend = genesis_backend(&[(1, 1_000)]);
     let mut state = StateOverlay::new(&backend);

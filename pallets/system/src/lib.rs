@@ -10,8 +10,9 @@
 //! validators on two cores: see the README's benchmark section).
 //!
 //! Owns: `system/account/<account>` (the record, and in it the nonce), `system/block`.
-//! Must never: move money (the record's balance is the coin pallet's to change, through
-//! [`account`] and [`put_account`]) or know about any other pallet's storage.
+//! Must never: decide a balance. It stores the coin pallet's figure, changed only through
+//! [`set_balance`] (and [`genesis_balance`]), which the coin pallet alone calls; it reads
+//! no other pallet's storage.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
 use parity_scale_codec::{Decode, Encode};
@@ -90,12 +91,38 @@ pub fn committed_account(
 
 /// Stores the record of `account`; an empty record (nonce 0, no coins) is removed, so the
 /// state holds no entry for an account that never did anything.
-pub fn put_account(state: &mut StateOverlay<'_>, account: &AccountId, info: &AccountInfo) {
+fn put_account(state: &mut StateOverlay<'_>, account: &AccountId, info: &AccountInfo) {
     if *info == AccountInfo::default() {
         ACCOUNTS.remove(state, account);
     } else {
         ACCOUNTS.insert(state, account, info);
     }
+}
+
+/// Sets the balance in `account`'s record, keeping its nonce. For the coin pallet only:
+/// its rules (supply == reserve, no overdraft) are what make a balance right.
+pub fn set_balance(
+    state: &mut StateOverlay<'_>,
+    account: &AccountId,
+    balance_cents: Cents,
+) -> Result<(), StateError> {
+    let mut info = self::account(state, account)?;
+    info.balance_cents = balance_cents;
+    put_account(state, account, &info);
+    Ok(())
+}
+
+/// Writes the record of an account funded at genesis (for the coin pallet's genesis, on
+/// a state with no records yet, once per account).
+pub fn genesis_balance(state: &mut StateOverlay<'_>, account: &AccountId, balance_cents: Cents) {
+    put_account(
+        state,
+        account,
+        &AccountInfo {
+            balance_cents,
+            ..AccountInfo::default()
+        },
+    );
 }
 
 /// The next nonce of `account`.
@@ -209,13 +236,17 @@ mod tests {
         let backend = BTreeMap::new();
         let mut state = StateOverlay::new(&backend);
         let who = AccountId([2; 32]);
-        let funded = AccountInfo {
-            nonce: 0,
-            balance_cents: 5,
-        };
-        put_account(&mut state, &who, &funded);
-        assert_eq!(account(&state, &who).unwrap(), funded);
-        put_account(&mut state, &who, &AccountInfo::default());
+        increment_nonce(&mut state, &who).unwrap();
+        set_balance(&mut state, &who, 5).unwrap();
+        assert_eq!(
+            account(&state, &who).unwrap(),
+            AccountInfo {
+                nonce: 1,
+                balance_cents: 5
+            },
+            "the balance is set beside the nonce, not over it"
+        );
+        genesis_balance(&mut state, &who, 0);
         state.commit_transaction();
         assert_eq!(
             state.into_changes().get(&ACCOUNTS.key(&who)),

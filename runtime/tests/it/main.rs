@@ -1,9 +1,10 @@
 //! Runtime behaviour: building a block and re-executing it agree; tampering is caught;
 //! proofs verify offline.
 
+use parity_scale_codec::Decode;
 use std::collections::BTreeMap;
 use wijk_coin::Call as CoinCall;
-use wijk_primitives::{Header, Keypair, SigningContext};
+use wijk_primitives::{AccountId, Header, Keypair, SigningContext};
 use wijk_runtime::state_tree::{prove, verify_proof, MemoryTree};
 use wijk_runtime::{
     build_block, build_genesis, execute_block, BlockError, GenesisConfig, RuntimeCall, StagedBlock,
@@ -110,6 +111,26 @@ fn built_block_re_executes_to_the_same_roots() {
         built.executed.receipts[1].outcome,
         TxOutcome::Failed { .. }
     ));
+    // Alice's one record: both nonces used, only the successful payment paid.
+    let record = |account: &AccountId| {
+        built.executed.changes[&wijk_system::ACCOUNTS.key(account)]
+            .as_deref()
+            .map(|bytes| wijk_system::AccountInfo::decode(&mut &bytes[..]).unwrap())
+    };
+    assert_eq!(
+        record(&alice.account_id()),
+        Some(wijk_system::AccountInfo {
+            nonce: 2,
+            balance_cents: 10_000 - 1_250
+        })
+    );
+    assert_eq!(
+        record(&bob),
+        Some(wijk_system::AccountInfo {
+            nonce: 0,
+            balance_cents: 1_250
+        })
+    );
 
     let executed = execute_block(
         &chain.state,
