@@ -908,10 +908,9 @@ mod tests {
         );
     }
 
-    #[test]
-    fn forged_and_foreign_votes_are_ignored_and_equivocation_reported() {
+    /// A replica without a key watching four validators (their keys), in view 1.
+    fn observer_of_four() -> (Vec<Keypair>, Replica) {
         let (keys, validators) = four_validators();
-        let genesis = base().finalized;
         let mut replica = Replica::new(
             Config {
                 genesis_hash: GENESIS,
@@ -922,13 +921,24 @@ mod tests {
             base(),
         );
         let _ = replica.on_input(0, Input::Tick);
-        let vote = |block| Vote {
+        (keys, replica)
+    }
+
+    fn notarize_in_view_1(block: BlockRef) -> Vote {
+        Vote {
             view: 1,
             kind: VoteKind::Notarize {
                 block,
                 parent_view: 0,
             },
-        };
+        }
+    }
+
+    #[test]
+    fn forged_and_foreign_votes_are_ignored_and_equivocation_reported() {
+        let (keys, mut replica) = observer_of_four();
+        let genesis = base().finalized;
+        let vote = notarize_in_view_1;
         let mut forged = vote(child(&genesis, 1)).sign(&keys[1], GENESIS);
         forged.signature.0[5] ^= 1;
         assert!(replica
@@ -951,25 +961,9 @@ mod tests {
 
     #[test]
     fn a_vote_that_conflicts_with_a_certificate_received_earlier_is_reported() {
-        let (keys, validators) = four_validators();
+        let (keys, mut replica) = observer_of_four();
         let genesis = base().finalized;
-        let mut replica = Replica::new(
-            Config {
-                genesis_hash: GENESIS,
-                validators,
-                key: None,
-                view_timeout_ms: 1_000,
-            },
-            base(),
-        );
-        let _ = replica.on_input(0, Input::Tick);
-        let vote = |block| Vote {
-            view: 1,
-            kind: VoteKind::Notarize {
-                block,
-                parent_view: 0,
-            },
-        };
+        let vote = notarize_in_view_1;
         let notarized = vote(child(&genesis, 1));
         let signatures: BTreeMap<AccountId, Signature> = keys[..3]
             .iter()
