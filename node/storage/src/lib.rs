@@ -189,8 +189,13 @@ impl Storage {
         if self.genesis_hash()?.is_none() {
             return Ok(None);
         }
+        self.recorded_format().map(Some)
+    }
+
+    /// The format recorded in a database that holds a chain (1 when none was recorded).
+    fn recorded_format(&self) -> Result<u32, StorageError> {
         let recorded = self.get_decoded(columns::META, META_FORMAT_VERSION, "format version", 4)?;
-        Ok(Some(recorded.unwrap_or(1)))
+        Ok(recorded.unwrap_or(1))
     }
 
     /// Writes genesis if the database is empty, or checks it is the same chain, in this
@@ -198,7 +203,7 @@ impl Storage {
     pub fn initialize(&self, genesis: &Genesis) -> Result<(), StorageError> {
         let expected = genesis.header.hash();
         if let Some(found) = self.genesis_hash()? {
-            let format = self.format_version()?.unwrap_or(FORMAT_VERSION);
+            let format = self.recorded_format()?;
             if format != FORMAT_VERSION {
                 return Err(StorageError::FormatMismatch {
                     expected: FORMAT_VERSION,

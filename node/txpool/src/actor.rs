@@ -94,11 +94,7 @@ fn admit(
     let all: Vec<(&[u8], Source)> = batch
         .iter()
         .flat_map(|submission| {
-            let source = if submission.from_peer {
-                Source::Peer
-            } else {
-                Source::Local
-            };
+            let source = submission.source;
             submission
                 .transactions
                 .iter()
@@ -113,7 +109,7 @@ fn admit(
         for (bytes, verdict) in submission.transactions.into_iter().zip(verdicts.by_ref()) {
             match &verdict {
                 Err(error) => tracing::debug!(target: "txpool", %error, "transaction refused"),
-                Ok(hash) if !submission.from_peer => {
+                Ok(hash) if submission.source == Source::Local => {
                     // Nobody listening (no network) is fine.
                     let _ = events.send(PoolEvent::AdmittedLocally {
                         hash: *hash,

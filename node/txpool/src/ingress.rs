@@ -1,6 +1,6 @@
 //! The pool's mailbox: the messages other components send it, and its events.
 
-use crate::state::SubmitError;
+use crate::state::{Source, SubmitError};
 use std::collections::HashMap;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use wijk_primitives::{AccountId, Hash, Height};
@@ -10,8 +10,8 @@ use wijk_support::StateError;
 /// Transactions to check and admit.
 pub(crate) struct Submission {
     pub transactions: Vec<Vec<u8>>,
-    /// Received from a peer (already gossiped), not submitted to this node.
-    pub from_peer: bool,
+    /// Submitted to this node, or received from a peer (already gossiped).
+    pub source: Source,
     /// One verdict per transaction, in order; `None` when nobody waits for them (a peer's
     /// gossip: the pool logs refusals itself).
     pub reply: Option<oneshot::Sender<Vec<Result<Hash, SubmitError>>>>,
@@ -107,7 +107,7 @@ impl PoolMailbox {
         self.submissions
             .send(Submission {
                 transactions,
-                from_peer: false,
+                source: Source::Local,
                 reply: Some(reply),
             })
             .await
@@ -125,7 +125,7 @@ impl PoolMailbox {
         self.submissions
             .send(Submission {
                 transactions,
-                from_peer: true,
+                source: Source::Peer,
                 reply: None,
             })
             .await

@@ -222,14 +222,6 @@ pub fn deposit_hash(deposit_ref: &[u8]) -> Hash {
     Hash(*blake3::hash(deposit_ref).as_bytes())
 }
 
-fn set_balance(
-    state: &mut StateOverlay<'_>,
-    account: &AccountId,
-    amount: Cents,
-) -> Result<(), StateError> {
-    wijk_system::set_balance(state, account, amount)
-}
-
 /// Executes `call` from `origin`.
 pub fn dispatch(
     state: &mut StateOverlay<'_>,
@@ -272,8 +264,8 @@ fn transfer(
     let Some(received) = balance(state, &to)?.checked_add(amount) else {
         return Ok(Err(Error::Overflow));
     };
-    set_balance(state, &from, remaining)?;
-    set_balance(state, &to, received)?;
+    wijk_system::set_balance(state, &from, remaining)?;
+    wijk_system::set_balance(state, &to, received)?;
     Ok(Ok(Event::Transferred { from, to, amount }))
 }
 
@@ -321,7 +313,7 @@ fn mint(
     );
     TOTAL_SUPPLY.put(state, &supply);
     EURO_RESERVE.put(state, &reserve);
-    set_balance(state, &to, received)?;
+    wijk_system::set_balance(state, &to, received)?;
     Ok(Ok(Event::Minted {
         to,
         amount,
@@ -351,7 +343,7 @@ fn redeem(state: &mut StateOverlay<'_>, who: AccountId, amount: Cents) -> Dispat
     };
     TOTAL_SUPPLY.put(state, &supply);
     EURO_RESERVE.put(state, &reserve);
-    set_balance(state, &who, remaining)?;
+    wijk_system::set_balance(state, &who, remaining)?;
     Ok(Ok(Event::Redeemed { who, amount }))
 }
 
