@@ -30,9 +30,9 @@ async fn the_board_changes_the_validator_set_at_a_certified_height_and_evidence_
     let before = call(&alice_url, "wijk_validators", vec![]).await.unwrap();
     assert_eq!(before["epoch"], json!(0));
     assert_eq!(before["quorum"], json!(3));
-    assert_eq!(before["admin"], json!(address("Alice")));
+    assert_eq!(before["board"], json!([address("Alice")]));
 
-    // Only the admin may change the set: Bob's attempt is refused before it is pooled.
+    // Only the board may change the set: Bob's attempt is refused before it is pooled.
     let schedule = |who: &Keypair, nonce: u64, activates_at: u64| {
         encode_hex(&Transaction::sign(
             who,
@@ -49,7 +49,7 @@ async fn the_board_changes_the_validator_set_at_a_certified_height_and_evidence_
         .await
         .unwrap_err();
     assert!(
-        refused.to_string().contains("only the validator admin"),
+        refused.to_string().contains("only the board may do this"),
         "{refused}"
     );
 

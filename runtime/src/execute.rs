@@ -3,17 +3,34 @@
 //! A transaction is either **invalid** (bad signature, wrong nonce, expired): a block that
 //! contains one is rejected whole; or **valid**: it is applied, its nonce is consumed, and
 //! its call either succeeds (changes kept, events recorded) or fails (changes rolled back,
-//! the error recorded in its receipt). After every block the coin invariant must hold.
+//! the error recorded in its receipt). After every block every pallet's invariants must hold.
+//!
+//! **Limits.** A block holds at most [`MAX_BLOCK_TRANSACTIONS`] transactions, at most
+//! [`MAX_BLOCK_BYTES`] encoded, and transactions whose costs ([`transaction_cost`]) sum to at
+//! most [`MAX_BLOCK_COST`] less the pallets' hook costs ([`crate::HOOKS_COST`]); a builder
+//! stops adding candidates at the first that would not fit, and execution refuses a block
+//! over any limit.
+//!
+//! **Order.** `begin_block` records the block in `system/block` and the spec version in
+//! force, then runs every pallet's begin-block hook; then each transaction; then every
+//! pallet's end-block hook, then the invariants. Events of the hooks go into the block's
+//! [`HookEvents`], committed in the receipts root beside the transactions' receipts.
 
 use crate::state_tree::{apply_changes, StateTreeError};
-use crate::{Block, DispatchError, RuntimeCall, RuntimeEvent, Transaction, MAX_BLOCK_TRANSACTIONS};
+use crate::{
+    Block, DispatchError, RuntimeEvent, Transaction, HOOKS_COST, INTERFACES, MAX_BLOCK_BYTES,
+    MAX_BLOCK_COST, MAX_BLOCK_TRANSACTIONS, SPEC_VERSION, TRANSACTION_BASE_COST,
+};
 use jmt::storage::{TreeReader, TreeUpdateBatch};
 use parity_scale_codec::{Decode, Encode};
 use wijk_primitives::{
     blake3_hash, merkle_root, verify_batch_strict, AccountId, Hash, Header, KeyCache,
     SignatureError, SignedMessage, SigningContext, TimestampMs, ValidatorSetChange,
 };
-use wijk_support::{BlockContext, Origin, StateChanges, StateError, StateOverlay, StateRead};
+use wijk_support::{
+    BlockContext, CallContext, Cost, EventBuffer, InvariantViolation, Origin, StateChanges,
+    StateError, StateOverlay, StateRead,
+};
 use wijk_system::BlockInfo;
 
 /// A transaction whose signature has been checked strictly for this chain.
@@ -149,6 +166,14 @@ pub enum InvalidTransaction {
     /// The signature does not verify strictly.
     #[error(transparent)]
     Signature(#[from] SignatureError),
+    /// The call costs more than a whole block may: no block can ever hold it.
+    #[error("the call costs {cost:?}, more than a block may hold ({limit:?})")]
+    TooCostly {
+        /// What it costs.
+        cost: Cost,
+        /// What a block may hold.
+        limit: Cost,
+    },
 }
 
 /// Why a block was rejected.
@@ -224,9 +249,33 @@ pub enum BlockError {
         /// From execution.
         computed: Option<ValidatorSetChange>,
     },
-    /// The supply invariant broke: a runtime bug; the block is refused.
+    /// The transactions cost more than a block may.
+    #[error("the block's transactions cost {cost:?}, more than the {limit:?} a block may")]
+    TooCostly {
+        /// What they cost.
+        cost: Cost,
+        /// The limit.
+        limit: Cost,
+    },
+    /// The block is larger than a block may be.
+    #[error("the block is {bytes} bytes, more than the {limit} a block may be")]
+    TooLarge {
+        /// Its encoded size.
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// A pallet deposited an event no composed pallet declares: a runtime bug.
+    #[error(
+        "a call of the {pallet} pallet deposited an event of a type the runtime does not compose"
+    )]
+    UnknownEvent {
+        /// The pallet whose call (or hook) deposited it.
+        pallet: &'static str,
+    },
+    /// A pallet's invariant broke: a runtime bug; the block is refused.
     #[error(transparent)]
-    Invariant(#[from] wijk_coin::InvariantViolation),
+    Invariant(#[from] InvariantViolation),
 }
 
 /// The result of executing a block.
@@ -236,16 +285,82 @@ pub struct ExecutedBlock {
     pub changes: StateChanges,
     /// One receipt per transaction.
     pub receipts: Vec<Receipt>,
+    /// Events of the block's hooks.
+    pub hook_events: HookEvents,
     /// Tree nodes to commit.
     pub tree_batch: TreeUpdateBatch,
     /// The state root after the block.
     pub state_root: Hash,
 }
 
-/// Merkle root over receipts.
-pub fn receipts_root(receipts: &[Receipt]) -> Hash {
-    let leaves: Vec<Hash> = receipts.iter().map(|r| blake3_hash(&r.encode())).collect();
+/// The events the pallets' block hooks deposited: those of the begin-block hooks (before
+/// any transaction) and those of the end-block hooks (after every transaction).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Encode, Decode)]
+pub struct HookEvents {
+    /// Deposited by begin-block hooks.
+    pub begin: Vec<RuntimeEvent>,
+    /// Deposited by end-block hooks.
+    pub end: Vec<RuntimeEvent>,
+}
+
+/// Merkle root ([`merkle_root`]) over the blake3 hashes of each receipt's SCALE encoding,
+/// in block order, followed by one more leaf: the blake3 hash of the SCALE encoding of the
+/// block's [`HookEvents`].
+pub fn receipts_root(receipts: &[Receipt], hook_events: &HookEvents) -> Hash {
+    let leaves: Vec<Hash> = receipts
+        .iter()
+        .map(|r| blake3_hash(&r.encode()))
+        .chain([blake3_hash(&hook_events.encode())])
+        .collect();
     merkle_root(&leaves)
+}
+
+/// What a transaction costs: the base every transaction pays plus its call's cost.
+pub fn transaction_cost(transaction: &Transaction) -> Cost {
+    TRANSACTION_BASE_COST.plus(transaction.call.cost())
+}
+
+/// The most a block's transactions may cost: the block's limit less its hooks' work.
+pub fn transactions_cost_limit() -> Cost {
+    Cost(MAX_BLOCK_COST.0.saturating_sub(HOOKS_COST.0))
+}
+
+/// Encoded size of a block's header and transaction-count prefix, generously: a header with
+/// a validator-set announcement of the largest set, and a 5-byte compact length.
+const BLOCK_OVERHEAD_BYTES: usize = 8 * 1024;
+
+/// The room a block has for transactions, and what it has used.
+struct BlockRoom {
+    cost: Cost,
+    bytes: usize,
+    count: usize,
+}
+
+impl BlockRoom {
+    fn new() -> Self {
+        BlockRoom {
+            cost: Cost::ZERO,
+            bytes: BLOCK_OVERHEAD_BYTES,
+            count: 0,
+        }
+    }
+
+    /// The room used once `transaction` is added, if it fits.
+    fn with(&self, transaction: &Transaction) -> Option<BlockRoom> {
+        let cost = self.cost.plus(transaction_cost(transaction));
+        let bytes = self.bytes.saturating_add(transaction.encoded_size());
+        if cost > transactions_cost_limit()
+            || bytes > MAX_BLOCK_BYTES
+            || self.count >= MAX_BLOCK_TRANSACTIONS
+        {
+            return None;
+        }
+        Some(BlockRoom {
+            cost,
+            bytes,
+            count: self.count + 1,
+        })
+    }
 }
 
 /// Merkle root over transaction hashes.
@@ -253,20 +368,17 @@ pub fn transactions_root(hashes: &[Hash]) -> Hash {
     merkle_root(hashes)
 }
 
-fn dispatch(
-    state: &mut StateOverlay<'_>,
-    context: &BlockContext,
-    origin: Origin,
-    call: &RuntimeCall,
-) -> Result<Result<Vec<RuntimeEvent>, DispatchError>, StateError> {
-    Ok(match call {
-        RuntimeCall::Coin(call) => wijk_coin::dispatch(state, context, origin, call)?
-            .map(|event| vec![RuntimeEvent::Coin(event)])
-            .map_err(DispatchError::Coin),
-        RuntimeCall::Validators(call) => wijk_validators::dispatch(state, context, origin, call)?
-            .map(|event| vec![RuntimeEvent::Validators(event)])
-            .map_err(DispatchError::Validators),
-    })
+/// Turns the events a call (or hook) deposited into runtime events.
+fn runtime_events(
+    deposited: Vec<Box<dyn std::any::Any + Send>>,
+    pallet: &'static str,
+) -> Result<Vec<RuntimeEvent>, BlockError> {
+    deposited
+        .into_iter()
+        .map(|event| {
+            RuntimeEvent::from_deposited(event).map_err(|_| BlockError::UnknownEvent { pallet })
+        })
+        .collect()
 }
 
 /// Applies one signature-checked transaction on `state`.
@@ -275,16 +387,27 @@ pub fn apply_transaction(
     context: &BlockContext,
     tx: &Transaction,
     tx_hash: Hash,
-) -> Result<Result<Receipt, InvalidTransaction>, StateError> {
-    if let Err(invalid) =
-        wijk_system::check_transaction(state, &tx.signer, tx.nonce, tx.valid_until, context.height)?
-    {
+) -> Result<Result<Receipt, InvalidTransaction>, BlockError> {
+    if let Err(invalid) = wijk_system::check_transaction(
+        &*state,
+        &tx.signer,
+        tx.nonce,
+        tx.valid_until,
+        context.height,
+    )? {
         return Ok(Err(invalid.into()));
     }
-    let outcome = match dispatch(state, context, Origin::Signed(tx.signer), &tx.call)? {
-        Ok(events) => {
+    let mut events = EventBuffer::default();
+    let dispatched = {
+        let mut ctx = CallContext::new(state, *context, INTERFACES, &mut events);
+        tx.call.dispatch(&mut ctx, &Origin::Signed(tx.signer))?
+    };
+    let outcome = match dispatched {
+        Ok(()) => {
             state.commit_transaction();
-            TxOutcome::Success { events }
+            TxOutcome::Success {
+                events: runtime_events(events.take(), tx.call.pallet_name())?,
+            }
         }
         Err(error) => {
             state.rollback_transaction();
@@ -307,7 +430,14 @@ pub fn validate_transaction(
     genesis_hash: Hash,
     next_height: u64,
     tx: &Transaction,
-) -> Result<Result<TxOutcome, InvalidTransaction>, StateError> {
+) -> Result<Result<TxOutcome, InvalidTransaction>, BlockError> {
+    let cost = transaction_cost(tx);
+    if cost > transactions_cost_limit() {
+        return Ok(Err(InvalidTransaction::TooCostly {
+            cost,
+            limit: transactions_cost_limit(),
+        }));
+    }
     let mut state = StateOverlay::new(backend);
     let context = BlockContext {
         height: next_height,
@@ -317,31 +447,55 @@ pub fn validate_transaction(
     Ok(apply_transaction(&mut state, &context, tx, Hash::ZERO)?.map(|receipt| receipt.outcome))
 }
 
+/// Runs `hooks` in a context over `state`; returns the events they deposited.
+fn run_hooks(
+    state: &mut StateOverlay<'_>,
+    context: &BlockContext,
+    hooks: fn(&mut CallContext<'_, '_>) -> Result<(), StateError>,
+) -> Result<Vec<RuntimeEvent>, BlockError> {
+    let mut events = EventBuffer::default();
+    hooks(&mut CallContext::new(
+        state,
+        *context,
+        INTERFACES,
+        &mut events,
+    ))?;
+    state.commit_transaction();
+    runtime_events(events.take(), "a hook's")
+}
+
+/// Records the block and the spec version, then runs the begin-block hooks.
 fn begin_block(
     state: &mut StateOverlay<'_>,
-    header_context: &BlockContext,
+    context: &BlockContext,
     parent_hash: Hash,
-) -> Result<(), StateError> {
+) -> Result<Vec<RuntimeEvent>, BlockError> {
     wijk_system::set_block(
         state,
         &BlockInfo {
-            height: header_context.height,
-            timestamp_ms: header_context.timestamp_ms,
+            height: context.height,
+            timestamp_ms: context.timestamp_ms,
             parent_hash,
         },
     );
-    wijk_validators::begin_block(state, header_context.height)?;
+    wijk_system::set_spec_version(state, SPEC_VERSION)?;
     state.commit_transaction();
-    Ok(())
+    run_hooks(state, context, crate::begin_block_hooks)
 }
 
-/// Checks the invariants and returns what the header must announce.
+/// Runs the end-block hooks, checks the invariants, and returns the hooks' events and what
+/// the header must announce.
 fn end_block(
-    state: &StateOverlay<'_>,
+    state: &mut StateOverlay<'_>,
+    context: &BlockContext,
     before: &dyn StateRead,
-) -> Result<Option<ValidatorSetChange>, BlockError> {
-    wijk_coin::check_invariant(state)??;
-    Ok(wijk_validators::scheduled_in_block(state, before)?)
+) -> Result<(Vec<RuntimeEvent>, Option<ValidatorSetChange>), BlockError> {
+    let events = run_hooks(state, context, crate::end_block_hooks)?;
+    crate::check_invariants(&*state)??;
+    Ok((
+        events,
+        wijk_validators::scheduled_in_block(&*state, before)?,
+    ))
 }
 
 /// A block built by a proposer.
@@ -373,15 +527,28 @@ pub fn build_block<R: TreeReader>(
     };
     let parent_hash = parent.hash();
     let mut state = StateOverlay::new(backend);
-    begin_block(&mut state, &context, parent_hash)?;
+    let begin = begin_block(&mut state, &context, parent_hash)?;
     let mut transactions = Vec::new();
     let mut hashes = Vec::new();
     let mut receipts = Vec::new();
     let mut rejected = Vec::new();
+    let mut room = BlockRoom::new();
     for candidate in candidates {
-        if transactions.len() >= MAX_BLOCK_TRANSACTIONS {
-            break;
+        let cost = transaction_cost(candidate.transaction());
+        if cost > transactions_cost_limit() {
+            rejected.push((
+                candidate.hash(),
+                InvalidTransaction::TooCostly {
+                    cost,
+                    limit: transactions_cost_limit(),
+                },
+            ));
+            continue;
         }
+        // The block is full (by cost, size or count): the rest wait for the next block.
+        let Some(room_with_it) = room.with(candidate.transaction()) else {
+            break;
+        };
         match apply_transaction(
             &mut state,
             &context,
@@ -389,6 +556,7 @@ pub fn build_block<R: TreeReader>(
             candidate.hash(),
         )? {
             Ok(receipt) => {
+                room = room_with_it;
                 receipts.push(receipt);
                 hashes.push(candidate.hash());
                 transactions.push(candidate.into_transaction());
@@ -399,7 +567,8 @@ pub fn build_block<R: TreeReader>(
             }
         }
     }
-    let validator_set_change = end_block(&state, backend)?;
+    let (end, validator_set_change) = end_block(&mut state, &context, backend)?;
+    let hook_events = HookEvents { begin, end };
     let changes = state.into_changes();
     let (state_root, tree_batch) = apply_changes(tree, context.height, &changes)?;
     let header = Header {
@@ -408,7 +577,7 @@ pub fn build_block<R: TreeReader>(
         timestamp_ms: context.timestamp_ms,
         state_root,
         transactions_root: transactions_root(&hashes),
-        receipts_root: receipts_root(&receipts),
+        receipts_root: receipts_root(&receipts, &hook_events),
         proposer,
         validator_set_change,
     };
@@ -420,6 +589,7 @@ pub fn build_block<R: TreeReader>(
         executed: ExecutedBlock {
             changes,
             receipts,
+            hook_events,
             tree_batch,
             state_root,
         },
@@ -627,6 +797,23 @@ pub fn execute_checked_block<R: TreeReader>(
             limit: MAX_BLOCK_TRANSACTIONS,
         });
     }
+    let bytes = block.encoded_size();
+    if bytes > MAX_BLOCK_BYTES {
+        return Err(BlockError::TooLarge {
+            bytes,
+            limit: MAX_BLOCK_BYTES,
+        });
+    }
+    let cost = block
+        .transactions
+        .iter()
+        .fold(Cost::ZERO, |total, tx| total.plus(transaction_cost(tx)));
+    if cost > transactions_cost_limit() {
+        return Err(BlockError::TooCostly {
+            cost,
+            limit: transactions_cost_limit(),
+        });
+    }
     let hashes: Vec<Hash> = block.transactions.iter().map(|tx| tx.hash()).collect();
     let computed_tx_root = transactions_root(&hashes);
     if computed_tx_root != header.transactions_root {
@@ -642,7 +829,7 @@ pub fn execute_checked_block<R: TreeReader>(
         genesis_hash: signing.genesis_hash,
     };
     let mut state = StateOverlay::new(backend);
-    begin_block(&mut state, &context, parent_hash)?;
+    let begin = begin_block(&mut state, &context, parent_hash)?;
     let mut receipts = Vec::with_capacity(block.transactions.len());
     for (index, (tx, tx_hash)) in block.transactions.iter().zip(&hashes).enumerate() {
         match apply_transaction(&mut state, &context, tx, *tx_hash)? {
@@ -656,14 +843,15 @@ pub fn execute_checked_block<R: TreeReader>(
             }
         }
     }
-    let announced = end_block(&state, backend)?;
+    let (end, announced) = end_block(&mut state, &context, backend)?;
+    let hook_events = HookEvents { begin, end };
     if announced != header.validator_set_change {
         return Err(BlockError::WrongAnnouncement {
             claimed: header.validator_set_change.clone(),
             computed: announced,
         });
     }
-    let computed_receipts_root = receipts_root(&receipts);
+    let computed_receipts_root = receipts_root(&receipts, &hook_events);
     if computed_receipts_root != header.receipts_root {
         return Err(BlockError::RootMismatch {
             which: "receipts root",
@@ -683,6 +871,7 @@ pub fn execute_checked_block<R: TreeReader>(
     Ok(ExecutedBlock {
         changes,
         receipts,
+        hook_events,
         tree_batch,
         state_root,
     })
@@ -694,23 +883,7 @@ impl Receipt {
         let mut accounts = vec![self.signer];
         if let TxOutcome::Success { events } = &self.outcome {
             for event in events {
-                match event {
-                    RuntimeEvent::Coin(wijk_coin::Event::Transferred { from, to, .. }) => {
-                        accounts.extend([*from, *to]);
-                    }
-                    RuntimeEvent::Coin(wijk_coin::Event::Minted { to, .. }) => accounts.push(*to),
-                    RuntimeEvent::Coin(wijk_coin::Event::Redeemed { who, .. }) => {
-                        accounts.push(*who)
-                    }
-                    RuntimeEvent::Validators(wijk_validators::Event::EquivocationRecorded {
-                        offender,
-                        ..
-                    }) => accounts.push(*offender),
-                    RuntimeEvent::Validators(wijk_validators::Event::ChangeScheduled {
-                        validators,
-                        ..
-                    }) => accounts.extend(validators.iter().copied()),
-                }
+                event.involved_accounts(&mut accounts);
             }
         }
         accounts.sort();

@@ -1,22 +1,15 @@
 //! Genesis: the state a chain starts from and its header (height 0).
+//!
+//! The state is what every pallet's `build_genesis` writes from its section of the chain
+//! spec, in the composer's order, plus the spec version in force (`system/spec_version`).
+//! The header has height 0, the parent [`Hash::ZERO`], the system section's timestamp, the
+//! state root of that state, and zero transactions and receipts roots.
 
 use crate::state_tree::apply_changes;
+use crate::{DispatchError, RuntimeGenesis, SPEC_VERSION};
 use jmt::storage::{TreeReader, TreeUpdateBatch};
-use wijk_primitives::{AccountId, Hash, Header, TimestampMs};
-use wijk_support::{StateChanges, StateOverlay};
-
-/// What a chain specification says the chain starts with.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GenesisConfig {
-    /// Genesis timestamp (fixed in the spec, so every node derives the same genesis hash).
-    pub timestamp_ms: TimestampMs,
-    /// Validators that finalize blocks (epoch 0).
-    pub validators: Vec<AccountId>,
-    /// Who may schedule validator-set changes (the board, until governance votes on it).
-    pub validator_admin: AccountId,
-    /// The coin's issuer and initial balances.
-    pub coin: wijk_coin::GenesisConfig,
-}
+use wijk_primitives::{AccountId, Cents, Hash, Header};
+use wijk_support::{StateChanges, StateError, StateOverlay};
 
 /// The genesis block's header, state and tree nodes.
 pub struct Genesis {
@@ -31,40 +24,35 @@ pub struct Genesis {
 /// Why a genesis could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GenesisError {
-    /// A chain needs at least one validator.
-    #[error("the chain spec names no validators")]
-    NoValidators,
-    /// Coin genesis failed (e.g. balances overflow).
-    #[error("coin genesis: {0}")]
-    Coin(wijk_coin::Error),
+    /// A pallet refused its section (e.g. no validators, balances that overflow).
+    #[error("genesis of {0}")]
+    Pallet(DispatchError),
+    /// The empty state could not be read (it is in memory: a bug).
+    #[error(transparent)]
+    State(#[from] StateError),
     /// The tree could not be built.
-    #[error("state tree: {reason}")]
-    StateTree {
-        /// Why.
-        reason: String,
-    },
+    #[error(transparent)]
+    StateTree(#[from] crate::state_tree::StateTreeError),
 }
 
-/// Builds genesis from `config`. `empty_tree` must read as an empty tree.
+/// Builds genesis from `genesis`. `empty_tree` must read as an empty tree.
 pub fn build_genesis<R: TreeReader>(
-    config: &GenesisConfig,
+    genesis: &RuntimeGenesis,
     empty_tree: &R,
 ) -> Result<Genesis, GenesisError> {
-    if config.validators.is_empty() {
-        return Err(GenesisError::NoValidators);
-    }
     let empty = std::collections::BTreeMap::new();
     let mut state = StateOverlay::new(&empty);
-    wijk_system::genesis(&mut state);
-    wijk_validators::genesis(&mut state, &config.validators, config.validator_admin);
-    wijk_coin::genesis(&mut state, &config.coin).map_err(GenesisError::Coin)?;
+    genesis
+        .build_pallets(&mut state)?
+        .map_err(GenesisError::Pallet)?;
+    wijk_system::set_spec_version(&mut state, SPEC_VERSION)?;
     state.commit_transaction();
     let changes = state.into_changes();
     let (state_root, tree_batch) = apply_changes(empty_tree, 0, &changes)?;
     let header = Header {
         parent_hash: Hash::ZERO,
         height: 0,
-        timestamp_ms: config.timestamp_ms,
+        timestamp_ms: genesis.system.timestamp_ms,
         state_root,
         transactions_root: Hash::ZERO,
         receipts_root: Hash::ZERO,
@@ -76,4 +64,20 @@ pub fn build_genesis<R: TreeReader>(
         changes,
         tree_batch,
     })
+}
+
+/// A genesis for tools, tests and benchmarks: `validators` finalize blocks, the first of
+/// them is the coin's issuer and the board, and `balances` are funded. Every other section
+/// is its default, so adding a pallet changes no caller.
+pub fn simple_genesis(validators: &[AccountId], balances: &[(AccountId, Cents)]) -> RuntimeGenesis {
+    let first = validators.first().copied().unwrap_or_default();
+    let mut genesis = RuntimeGenesis::default();
+    genesis.system.board = vec![first];
+    genesis.coin.issuer = first;
+    genesis.coin.balances = balances
+        .iter()
+        .map(|(account, cents)| wijk_coin::GenesisBalance(*account, *cents))
+        .collect();
+    genesis.validators.set = validators.to_vec();
+    genesis
 }

@@ -1,77 +1,71 @@
 //! The wijk runtime: the state-transition function of a wijk chain.
 //!
-//! Owns: the composition of the pallets into [`RuntimeCall`] and [`RuntimeEvent`], the block
-//! validity rules ([`execute`]), genesis ([`genesis`]), the authenticated state tree
-//! ([`state_tree`], a Jellyfish Merkle tree keyed and hashed with blake3) and reading state
-//! through blocks executed but not yet committed ([`staged`]).
+//! Owns: the composition of the pallets ([`construct_runtime!`], one line per pallet, below),
+//! which gives [`RuntimeCall`], [`RuntimeEvent`], [`DispatchError`] and [`RuntimeGenesis`];
+//! the interfaces pallets talk through, bound to the pallets that implement them
+//! ([`INTERFACES`]); the block validity rules ([`execute`]), including the block's cost and
+//! size limits; genesis ([`genesis`]); the authenticated state tree ([`state_tree`], a
+//! Jellyfish Merkle tree keyed and hashed with blake3) and reading state through blocks
+//! executed but not yet committed ([`staged`]).
 //! Must never: do I/O, read a clock, draw randomness, or panic on any input. State comes in
 //! through [`wijk_support::StateRead`] and [`jmt::storage::TreeReader`]; time comes in the
 //! header. Same block and same pre-state give the same post-state and root everywhere.
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
+pub mod compose;
 pub mod execute;
 pub mod genesis;
 pub mod memory_chain;
 pub mod staged;
 pub mod state_tree;
 
-use parity_scale_codec::{Decode, Encode};
 use wijk_primitives::SpecVersion;
+use wijk_support::{Cost, Interfaces, OpenMembership};
 
 pub use execute::{
     build_block, check_signatures, check_signatures_skipping, execute_block, execute_checked_block,
-    BlockError, BuiltBlock, CheckedSignatures, ExecutedBlock, InvalidTransaction, Receipt,
-    SignaturesChecked, TxOutcome, VerifiedTransaction,
+    receipts_root, transaction_cost, BlockError, BuiltBlock, CheckedSignatures, ExecutedBlock,
+    HookEvents, InvalidTransaction, Receipt, SignaturesChecked, TxOutcome, VerifiedTransaction,
 };
-pub use genesis::{build_genesis, Genesis, GenesisConfig, GenesisError};
+pub use genesis::{build_genesis, simple_genesis, Genesis, GenesisError};
 pub use memory_chain::MemoryChain;
 pub use staged::{StagedBlock, StagedState};
 
-/// Version of the state-transition rules; part of every signed payload. 2: an account's
-/// nonce and balance are one record (`system/account/<account>`).
-pub const SPEC_VERSION: SpecVersion = 2;
+construct_runtime! {
+    0 => system: System(wijk_system::Pallet),
+    1 => coin: Coin(wijk_coin::Pallet),
+    2 => validators: Validators(wijk_validators::Pallet),
+}
+
+/// The pallets behind the interfaces: the coin is the currency; every account is a member
+/// (no membership pallet yet); the chain spec's board decides for the board.
+pub const INTERFACES: Interfaces = Interfaces {
+    currency: &wijk_coin::Pallet,
+    membership: &OpenMembership,
+    collectives: &wijk_system::SpecBoard,
+};
+
+/// Version of the state-transition rules; part of every signed payload and recorded in
+/// state (`system/spec_version`). 3: the pallet framework (calls and events by pallet index,
+/// storage keys big-endian, genesis deposits and redemptions recorded, hook events in the
+/// receipts root, block cost limits).
+pub const SPEC_VERSION: SpecVersion = 3;
 
 /// Largest encoded transaction accepted anywhere (pool, block, RPC).
 pub const MAX_TRANSACTION_BYTES: usize = 16 * 1024;
 /// Most transactions in one block.
 pub const MAX_BLOCK_TRANSACTIONS: usize = 20_000;
-/// Largest encoded block accepted from a peer or an import file.
+/// Largest encoded block accepted from a peer or an import file; blocks are built within it.
 pub const MAX_BLOCK_BYTES: usize = 16 * 1024 * 1024;
-
-/// Every call the runtime understands, by pallet.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
-pub enum RuntimeCall {
-    /// The coin pallet.
-    #[codec(index = 0)]
-    Coin(wijk_coin::Call),
-    /// The validators pallet.
-    #[codec(index = 1)]
-    Validators(wijk_validators::Call),
-}
-
-/// Every event the runtime emits, by pallet.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
-pub enum RuntimeEvent {
-    /// The coin pallet.
-    #[codec(index = 0)]
-    Coin(wijk_coin::Event),
-    /// The validators pallet.
-    #[codec(index = 1)]
-    Validators(wijk_validators::Event),
-}
-
-/// Why a call failed during dispatch (the transaction is still included, its nonce used).
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, thiserror::Error)]
-pub enum DispatchError {
-    /// From the coin pallet.
-    #[error("coin: {0}")]
-    #[codec(index = 0)]
-    Coin(wijk_coin::Error),
-    /// From the validators pallet.
-    #[error("validators: {0}")]
-    #[codec(index = 1)]
-    Validators(wijk_validators::Error),
-}
+/// What every transaction costs besides its call: its strict signature check, nonce, state
+/// root share and synced commit (measured with `scripts/bench-import --calibrate`).
+pub const TRANSACTION_BASE_COST: Cost = Cost::micros(26);
+/// The most a block's transactions and hooks may cost together: 20,000 payments, which a
+/// validator of the reference machine checks, executes and commits in well under a view.
+pub const MAX_BLOCK_COST: Cost = Cost::micros(600_000);
 
 /// A transaction of this runtime.
 pub type Transaction = wijk_primitives::SignedTransaction<RuntimeCall>;

@@ -4,7 +4,7 @@
 
 use crate::state_tree::MemoryTree;
 use crate::{
-    build_block, build_genesis, BlockError, BuiltBlock, GenesisConfig, GenesisError,
+    build_block, build_genesis, BlockError, BuiltBlock, GenesisError, RuntimeGenesis,
     VerifiedTransaction, SPEC_VERSION,
 };
 use std::collections::BTreeMap;
@@ -21,7 +21,7 @@ pub struct MemoryChain {
 
 impl MemoryChain {
     /// The chain at its genesis.
-    pub fn new(config: &GenesisConfig) -> Result<MemoryChain, GenesisError> {
+    pub fn new(config: &RuntimeGenesis) -> Result<MemoryChain, GenesisError> {
         let mut tree = MemoryTree::default();
         let genesis = build_genesis(config, &tree)?;
         tree.write(&genesis.tree_batch);
@@ -46,6 +46,16 @@ impl MemoryChain {
     /// The last block's header.
     pub fn head(&self) -> &Header {
         &self.head
+    }
+
+    /// The state after the last block.
+    pub fn state(&self) -> &BTreeMap<Vec<u8>, Vec<u8>> {
+        &self.state
+    }
+
+    /// The state tree, for proofs.
+    pub fn tree(&self) -> &MemoryTree {
+        &self.tree
     }
 
     /// Builds the next block from `candidates` and makes it the head.

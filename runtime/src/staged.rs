@@ -9,7 +9,7 @@ use crate::ExecutedBlock;
 use jmt::storage::{LeafNode, Node, NodeKey, TreeReader};
 use jmt::{KeyHash, OwnedValue, Version};
 use wijk_primitives::Height;
-use wijk_support::{StateError, StateRead};
+use wijk_support::{next_entry_through, Entry, StateError, StateRead};
 
 /// An executed block not yet in the backend, at its height.
 #[derive(Debug, Clone, Copy)]
@@ -43,12 +43,49 @@ impl<'a, B> StagedState<'a, B> {
 
 impl<B: StateRead> StateRead for StagedState<'_, B> {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        Layers {
+            base: self.base,
+            layers: &self.layers,
+        }
+        .get(key)
+    }
+
+    fn next_entry(&self, prefix: &[u8], after: Option<&[u8]>) -> Result<Option<Entry>, StateError> {
+        Layers {
+            base: self.base,
+            layers: &self.layers,
+        }
+        .next_entry(prefix, after)
+    }
+}
+
+/// The base with `layers` (oldest first) on top: each layer read through the ones under it.
+struct Layers<'s, 'a, B> {
+    base: &'s B,
+    layers: &'s [StagedBlock<'a>],
+}
+
+impl<B: StateRead> StateRead for Layers<'_, '_, B> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
         for layer in self.layers.iter().rev() {
             if let Some(value) = layer.executed.changes.get(key) {
                 return Ok(value.clone());
             }
         }
         self.base.get(key)
+    }
+
+    fn next_entry(&self, prefix: &[u8], after: Option<&[u8]>) -> Result<Option<Entry>, StateError> {
+        match self.layers.split_last() {
+            None => self.base.next_entry(prefix, after),
+            Some((top, under)) => {
+                let below = Layers {
+                    base: self.base,
+                    layers: under,
+                };
+                next_entry_through(&top.executed.changes, &below, prefix, after)
+            }
+        }
     }
 }
 

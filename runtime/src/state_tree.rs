@@ -4,7 +4,6 @@
 //! a proof can be served for any committed height. Proofs travel as borsh bytes (jmt's own
 //! format) and are checked offline with [`verify_proof`] against a header's state root.
 
-use crate::genesis::GenesisError;
 use jmt::storage::{TreeReader, TreeUpdateBatch};
 use jmt::{JellyfishMerkleTree, KeyHash, SimpleHasher};
 use wijk_primitives::{Hash, Height};
@@ -52,14 +51,6 @@ pub enum StateTreeError {
         /// Why.
         reason: String,
     },
-}
-
-impl From<StateTreeError> for GenesisError {
-    fn from(error: StateTreeError) -> Self {
-        GenesisError::StateTree {
-            reason: error.to_string(),
-        }
-    }
 }
 
 /// The leaf position of a state key.

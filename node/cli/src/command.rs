@@ -23,8 +23,8 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
             full_nodes,
         }) => {
             let spec = match cli.run.chain.chain.as_deref() {
-                Some("local") => ChainSpec::local(validators, full_nodes),
-                Some(name) => ChainSpec::load(name)?,
+                Some("local") => wijk_service::chain_spec::local(validators, full_nodes),
+                Some(name) => wijk_service::chain_spec::load(name)?,
                 None => ChainSpec::dev(),
             };
             print!("{}", spec.to_json());
@@ -41,7 +41,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn chain_spec(args: &ChainArgs) -> anyhow::Result<ChainSpec> {
     match (&args.chain, args.dev) {
-        (Some(name), _) => Ok(ChainSpec::load(name)?),
+        (Some(name), _) => Ok(wijk_service::chain_spec::load(name)?),
         (None, true) => Ok(ChainSpec::dev()),
         (None, false) => bail!("say which chain: --dev, or --chain dev|local|PATH"),
     }
@@ -263,7 +263,7 @@ fn open_storage(args: &ChainArgs) -> anyhow::Result<(ChainSpec, Storage, Signing
     let path = database_path(&base, &spec);
     std::fs::create_dir_all(&path).with_context(|| format!("cannot create {}", path.display()))?;
     let storage = Storage::open(&path)?;
-    let genesis = build_genesis(&spec.genesis_config()?, &storage)?;
+    let genesis = build_genesis(&spec.genesis, &storage)?;
     storage.initialize(&genesis)?;
     let signing = SigningContext {
         genesis_hash: genesis.header.hash(),
@@ -356,8 +356,8 @@ fn import_blocks(args: &ChainArgs, input: PathBuf) -> anyhow::Result<()> {
 
 fn verify_certificates(args: &ChainArgs, input: Option<PathBuf>) -> anyhow::Result<()> {
     let spec = chain_spec(args)?;
-    let genesis = build_genesis(&spec.genesis_config()?, &MemoryTree::default())?;
-    let validators = spec.validators()?;
+    let genesis = build_genesis(&spec.genesis, &MemoryTree::default())?;
+    let validators = spec.validators().to_vec();
     let genesis_hash = genesis.header.hash();
     let progress = indicatif::ProgressBar::new_spinner();
     progress.set_style(indicatif::ProgressStyle::with_template(

@@ -31,7 +31,13 @@ fn export_chain_spec_matches_the_checked_in_dev_spec() {
     assert_eq!(String::from_utf8_lossy(&output.stdout), checked_in);
     let local = wijk_node(&["export-chain-spec", "--chain", "local", "--validators", "7"]);
     let spec: serde_json::Value = serde_json::from_slice(&local.stdout).unwrap();
-    assert_eq!(spec["genesis"]["validators"].as_array().unwrap().len(), 7);
+    assert_eq!(
+        spec["genesis"]["validators"]["set"]
+            .as_array()
+            .unwrap()
+            .len(),
+        7
+    );
 }
 
 #[test]

@@ -249,7 +249,7 @@ pub(crate) fn register(
         let bytes = parse_hex(&encoded)?;
         match ctx.pool.submit(bytes).await {
             Ok(Ok(hash)) => Ok::<Value, ErrorObjectOwned>(json!(hash.to_hex())),
-            Ok(Err(error)) => Err(refused(&error)),
+            Ok(Err(error)) => Err(refused(&error, ctx.chain.address_prefix)),
             Err(_) => Err(unavailable()),
         }
     })?;
@@ -275,7 +275,7 @@ pub(crate) fn register(
             .map(|verdict| match verdict {
                 Ok(hash) => json!({ "hash": hash.to_hex() }),
                 Err(error) => {
-                    let error = refused(error);
+                    let error = refused(error, ctx.chain.address_prefix);
                     json!({ "error": { "code": error.code(), "message": error.message() } })
                 }
             })
@@ -347,7 +347,9 @@ async fn watch_transaction(
     let hash = match ctx.pool.submit(bytes).await {
         Ok(Ok(hash)) => hash,
         Ok(Err(error)) => {
-            pending.reject(refused(&error)).await;
+            pending
+                .reject(refused(&error, ctx.chain.address_prefix))
+                .await;
             return Ok(());
         }
         Err(_) => {

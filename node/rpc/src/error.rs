@@ -33,11 +33,17 @@ pub(crate) fn unavailable() -> ErrorObjectOwned {
     ErrorObjectOwned::owned(codes::UNAVAILABLE, "the node is shutting down", None::<()>)
 }
 
-pub(crate) fn refused(error: &wijk_txpool::SubmitError) -> ErrorObjectOwned {
+/// A refusal in words, accounts named by their addresses on the chain with `prefix`.
+pub(crate) fn refused(error: &wijk_txpool::SubmitError, prefix: u16) -> ErrorObjectOwned {
     let code = match error {
         wijk_txpool::SubmitError::PoolFull { .. } => codes::POOL_FULL,
-        wijk_txpool::SubmitError::State(_) => codes::INTERNAL,
+        wijk_txpool::SubmitError::State(_) | wijk_txpool::SubmitError::Runtime(_) => {
+            codes::INTERNAL
+        }
         _ => codes::TRANSACTION_REFUSED,
     };
-    ErrorObjectOwned::owned(code, format!("transaction refused: {error}"), None::<()>)
+    let message = wijk_primitives::json::with_address_prefix(prefix, || {
+        format!("transaction refused: {error}")
+    });
+    ErrorObjectOwned::owned(code, message, None::<()>)
 }

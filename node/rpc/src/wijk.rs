@@ -44,6 +44,7 @@ fn located_transaction(
         std::collections::hash_map::Entry::Vacant(entry) => {
             let block = ctx.storage.block(location.height).map_err(internal)?;
             let receipts = ctx.storage.receipts(location.height).map_err(internal)?;
+            let receipts = receipts.map(|stored| stored.transactions);
             let (Some(block), Some(receipts)) = (block, receipts) else {
                 return Err(internal(format!(
                     "block {} missing from storage",
@@ -90,7 +91,7 @@ pub(crate) fn register(
         let wijk_system::AccountInfo {
             nonce,
             balance_cents: balance,
-        } = wijk_system::committed_account(ctx.storage.as_ref(), &account).map_err(internal)?;
+        } = wijk_system::account(ctx.storage.as_ref(), &account).map_err(internal)?;
         Ok(json!({
             "address": address(ctx.chain.address_prefix, account),
             "publicKey": format!("0x{}", hex::encode(account.0)),
@@ -142,8 +143,10 @@ pub(crate) fn register(
         let state = ctx.storage.as_ref();
         let prefix = ctx.chain.address_prefix;
         let (epoch, validators) = wijk_validators::current(state).map_err(internal)?;
-        let pending = wijk_validators::pending(state).map_err(internal)?;
-        let admin = wijk_validators::admin(state).map_err(internal)?;
+        let pending = wijk_validators::pending(state)
+            .map_err(internal)?
+            .map(|scheduled| scheduled.change);
+        let board = wijk_system::board(state).map_err(internal)?;
         let (_, offences) = wijk_validators::offences(state, 0, 0).map_err(internal)?;
         let list = |set: &[AccountId]| -> Vec<String> {
             set.iter().map(|v| address(prefix, *v)).collect()
@@ -152,7 +155,7 @@ pub(crate) fn register(
             "epoch": epoch,
             "validators": list(&validators),
             "quorum": wijk_primitives::quorum(validators.len()),
-            "admin": address(prefix, admin),
+            "board": list(&board),
             "scheduled": pending.map(|change| json!({
                 "activatesAt": change.activates_at,
                 "validators": list(&change.validators),
@@ -168,7 +171,7 @@ pub(crate) fn register(
         let (offences, count) = wijk_validators::offences(
             ctx.storage.as_ref(),
             from.unwrap_or(0),
-            limit.unwrap_or(20).clamp(1, MAX_OFFENCES_PAGE),
+            limit.unwrap_or(20).clamp(1, MAX_OFFENCES_PAGE) as usize,
         )
         .map_err(internal)?;
         let prefix = ctx.chain.address_prefix;

@@ -178,7 +178,7 @@ mod tests {
         let genesis = wijk_runtime::build_genesis(&chain.config, &MemoryTree::default()).unwrap();
         verify_certificates(
             &genesis.header,
-            &chain.config.validators,
+            &chain.config.validators.set,
             blocks.into_iter().map(Ok),
             |_| {},
         )
@@ -300,11 +300,11 @@ mod tests {
     fn a_chain_of_another_genesis_breaks_at_block_one() {
         let chain = test_chain(2);
         let mut other = chain.config.clone();
-        other.timestamp_ms += 1;
+        other.system.timestamp_ms += 1;
         let genesis = wijk_runtime::build_genesis(&other, &MemoryTree::default()).unwrap();
         let result = verify_certificates(
             &genesis.header,
-            &chain.config.validators,
+            &chain.config.validators.set,
             chain.blocks.clone().into_iter().map(Ok),
             |_| {},
         );

@@ -873,7 +873,7 @@ impl Actor {
         }
         let storage = self.ctx.storage.clone();
         let recorded = tokio::task::spawn_blocking(move || {
-            wijk_validators::OFFENCES.get_committed(storage.as_ref(), &offence)
+            wijk_validators::OFFENCE_INDEX.get(storage.as_ref(), &offence)
         })
         .await;
         let cannot = |error: &dyn std::fmt::Display| {

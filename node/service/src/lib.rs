@@ -22,7 +22,7 @@ pub mod protocol;
 mod testing;
 
 pub use audit::{verify_certificates, AuditError, AuditSummary};
-pub use chain_spec::{ChainSpec, ChainSpecError};
+pub use chain_spec::{BadPeerId, ChainSpec, ChainSpecError};
 pub use import::{
     import_block, import_blocks, BlockFileReader, BlockFileWriter, ImportError, ImportSummary,
 };

@@ -1,7 +1,7 @@
 //! Starting and stopping a node.
 
 use crate::author::{self, AuthorContext, RecentBlocks};
-use crate::chain_spec::{ChainSpec, ChainSpecError};
+use crate::chain_spec::{BadPeerId, ChainSpec, ChainSpecError};
 use crate::NodeKey;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -77,12 +77,28 @@ pub enum ServiceError {
         /// The set.
         validators: String,
     },
-    /// The network did not start, or its settings are wrong.
-    #[error("network: {reason}")]
-    Network {
-        /// Why.
+    /// The database folder could not be created.
+    #[error("cannot create {path}: {source}")]
+    CreateDatabaseFolder {
+        /// The folder.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// An allowed node in the chain spec is not a peer id.
+    #[error(transparent)]
+    AllowedNode(#[from] BadPeerId),
+    /// A bootnode in the chain spec is not a network address.
+    #[error("chain spec bootnode `{text}`: {reason}")]
+    Bootnode {
+        /// What the spec says.
+        text: String,
+        /// Why it is not a multiaddress.
         reason: String,
     },
+    /// The network did not start.
+    #[error("network: {0}")]
+    Network(#[from] wijk_network::NetworkError),
     /// The block author hit an error it cannot recover from.
     #[error("block author stopped: {reason}")]
     Author {
@@ -148,12 +164,14 @@ impl RunningNode {
 /// a validator key is given) and the RPC server.
 pub async fn start(config: NodeConfig) -> Result<RunningNode, ServiceError> {
     let spec = &config.chain_spec;
-    let genesis_config = spec.genesis_config()?;
-    std::fs::create_dir_all(&config.database_path).map_err(|source| ServiceError::Author {
-        reason: format!("cannot create {}: {source}", config.database_path.display()),
+    std::fs::create_dir_all(&config.database_path).map_err(|source| {
+        ServiceError::CreateDatabaseFolder {
+            path: config.database_path.clone(),
+            source,
+        }
     })?;
     let storage = Arc::new(Storage::open(&config.database_path)?);
-    let genesis = build_genesis(&genesis_config, storage.as_ref())?;
+    let genesis = build_genesis(&spec.genesis, storage.as_ref())?;
     let genesis_hash = genesis.header.hash();
     storage.initialize(&genesis)?;
     let finalized = storage.finalized_height()?.unwrap_or(0);
@@ -174,7 +192,7 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServiceError> {
     // full node until its epoch begins.
     let (_, validators) = wijk_validators::current(storage.as_ref())?;
     let scheduled = wijk_validators::pending(storage.as_ref())?
-        .map(|change| change.validators)
+        .map(|scheduled| scheduled.change.validators)
         .unwrap_or_default();
 
     if let Some(key) = &config.validator {
@@ -212,13 +230,14 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServiceError> {
     let (consensus_sender, inbox) = tokio::sync::mpsc::channel(crate::p2p::CONSENSUS_INBOX);
     let network = match config.network {
         Some(settings) => {
-            let network_error = |reason: String| ServiceError::Network { reason };
             let mut bootnodes = settings.bootnodes;
             for text in &spec.bootnodes {
-                bootnodes
-                    .push(text.parse().map_err(|e| {
-                        network_error(format!("chain spec bootnode `{text}`: {e}"))
-                    })?);
+                bootnodes.push(text.parse().map_err(|e: wijk_network::multiaddr::Error| {
+                    ServiceError::Bootnode {
+                        text: text.clone(),
+                        reason: e.to_string(),
+                    }
+                })?);
             }
             let (handle, events) = wijk_network::start(wijk_network::NetworkConfig {
                 node_key: settings.node_key.keypair(),
@@ -227,7 +246,7 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServiceError> {
                 chain: genesis_hash.to_hex(),
                 listen: settings.listen,
                 bootnodes: bootnodes.clone(),
-                allowed_peers: spec.allowed_peers()?,
+                allowed_peers: crate::chain_spec::allowed_peers(spec)?,
                 max_connections: settings.max_connections,
                 // One connection per peer: when two nodes dial each other at once and
                 // both connections stay, gossip may go out on one whose inbound side the
@@ -235,8 +254,7 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServiceError> {
                 // (found by tests/validator_set.rs: finality stalled in about one run
                 // of three). The second connection is refused; the first carries all.
                 max_connections_per_peer: 1,
-            })
-            .map_err(|e| network_error(e.to_string()))?;
+            })?;
             tracing::info!(
                 target: "network",
                 "node identity {} ({} nodes allowed by the chain spec)",

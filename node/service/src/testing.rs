@@ -2,11 +2,12 @@
 
 use wijk_primitives::{FinalityCertificate, Keypair, SigningContext};
 use wijk_runtime::{
-    Block, GenesisConfig, MemoryChain, RuntimeCall, Transaction, VerifiedTransaction,
+    simple_genesis, Block, MemoryChain, RuntimeCall, RuntimeGenesis, Transaction,
+    VerifiedTransaction,
 };
 
 pub(crate) struct TestChain {
-    pub(crate) config: GenesisConfig,
+    pub(crate) config: RuntimeGenesis,
     pub(crate) signing: SigningContext,
     pub(crate) blocks: Vec<(Block, FinalityCertificate)>,
     pub(crate) validator: Keypair,
@@ -30,15 +31,9 @@ fn build_test_chain(count: u64, set_change_at: Option<u64>) -> TestChain {
         .iter()
         .map(|name| Keypair::dev(name))
         .collect();
-    let config = GenesisConfig {
-        timestamp_ms: 0,
-        validators: vec![validator.account_id()],
-        validator_admin: Keypair::dev("Board").account_id(),
-        coin: wijk_coin::GenesisConfig {
-            issuer: validator.account_id(),
-            balances: people.iter().map(|p| (p.account_id(), 1_000_000)).collect(),
-        },
-    };
+    let funded: Vec<_> = people.iter().map(|p| (p.account_id(), 1_000_000)).collect();
+    let mut config = simple_genesis(&[validator.account_id()], &funded);
+    config.system.board = vec![Keypair::dev("Board").account_id()];
     let mut memory = MemoryChain::new(&config).unwrap();
     let signing = memory.signing();
     let mut blocks = Vec::new();

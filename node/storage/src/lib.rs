@@ -22,8 +22,10 @@ use rocksdb::{ColumnFamilyDescriptor, Options, WriteBatch, WriteOptions, DB};
 use sorted_batch::{CachedWrites, SortedBatch};
 use std::path::Path;
 use wijk_primitives::{decode_bounded, AccountId, FinalityCertificate, Hash, Header, Height};
-use wijk_runtime::{Block, ExecutedBlock, Genesis, Receipt, Transaction, MAX_BLOCK_BYTES};
-use wijk_support::{StateError, StateRead};
+use wijk_runtime::{
+    Block, ExecutedBlock, Genesis, HookEvents, Receipt, Transaction, MAX_BLOCK_BYTES,
+};
+use wijk_support::{Entry, StateError, StateRead};
 
 /// Why storage failed.
 #[derive(Debug, thiserror::Error)]
@@ -106,7 +108,9 @@ const META_FORMAT_VERSION: &[u8] = b"format_version";
 /// - 1: state under per-pallet keys, tree nodes under jmt's own key encoding (unrecorded).
 /// - 2: one record per account (spec version 2), tree nodes keyed by version first
 ///   ([`layout::tree_node_key`]).
-pub const FORMAT_VERSION: u32 = 2;
+/// - 3: the pallet framework (spec version 3): storage-map keys big-endian, a block's
+///   receipts stored with its hook events ([`BlockReceipts`]).
+pub const FORMAT_VERSION: u32 = 3;
 const META_FINALIZED_HEIGHT: &[u8] = b"finalized_height";
 
 fn corrupt(what: &'static str) -> impl Fn(wijk_primitives::DecodeLimitError) -> StorageError {
@@ -219,7 +223,13 @@ impl Storage {
         let mut batch = SortedBatch::default();
         batch.put(columns::META, META_GENESIS_HASH, expected.encode());
         batch.put(columns::META, META_FORMAT_VERSION, FORMAT_VERSION.encode());
-        self.put_block_records(&mut batch, &genesis.header, &[], &[], None)?;
+        self.put_block_records(
+            &mut batch,
+            &genesis.header,
+            &[],
+            &BlockReceipts::default(),
+            None,
+        )?;
         self.put_state(&mut batch, &genesis.changes, &genesis.tree_batch)?;
         let (write, cached) = self.rocksdb_batch(batch);
         self.write_synced(write)?;
@@ -258,7 +268,10 @@ impl Storage {
                 &mut batch,
                 &block.header,
                 &block.transactions,
-                &executed.receipts,
+                &BlockReceipts {
+                    transactions: executed.receipts.clone(),
+                    hooks: executed.hook_events.clone(),
+                },
                 Some(certificate),
             )?;
             self.put_state(&mut batch, &executed.changes, &executed.tree_batch)?;
@@ -309,7 +322,7 @@ impl Storage {
         batch: &mut SortedBatch,
         header: &Header,
         transactions: &[Transaction],
-        receipts: &[Receipt],
+        receipts: &BlockReceipts,
         certificate: Option<&FinalityCertificate>,
     ) -> Result<(), StorageError> {
         let height = height_key(header.height);
@@ -321,7 +334,7 @@ impl Storage {
         if let Some(certificate) = certificate {
             batch.put(columns::CERTIFICATES, height, certificate.encode());
         }
-        for (index, receipt) in receipts.iter().enumerate() {
+        for (index, receipt) in receipts.transactions.iter().enumerate() {
             let location = TxLocation {
                 height: header.height,
                 index: index as u32,
@@ -428,14 +441,23 @@ impl Storage {
         }))
     }
 
-    /// Receipts of the block at `height`.
-    pub fn receipts(&self, height: Height) -> Result<Option<Vec<Receipt>>, StorageError> {
+    /// Receipts of the block at `height`, with its hook events: what its receipts root
+    /// commits to.
+    pub fn receipts(&self, height: Height) -> Result<Option<BlockReceipts>, StorageError> {
         self.get_decoded(
             columns::RECEIPTS,
             &height_key(height),
             "receipts",
             MAX_BLOCK_BYTES,
         )
+    }
+
+    /// The stored receipts record of the block at `height`, as SCALE bytes (what
+    /// `chain_getReceipts` serves, so a verifier can recompute the receipts root).
+    pub fn receipts_bytes(&self, height: Height) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self
+            .db
+            .get_cf(self.cf(columns::RECEIPTS), height_key(height))?)
     }
 
     /// The finality certificate that made the block at `height` final: its own, or (for a
@@ -525,12 +547,38 @@ impl Storage {
     }
 }
 
+fn backend_error(error: rocksdb::Error) -> StateError {
+    StateError::Backend {
+        reason: error.to_string(),
+    }
+}
+
 impl StateRead for Storage {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
         self.get_cached(&self.state_cache, columns::STATE, key)
-            .map_err(|error| StateError::Backend {
-                reason: error.to_string(),
-            })
+            .map_err(backend_error)
+    }
+
+    /// Reads the state column in key order (past the cache, which only serves point
+    /// reads; listing is for RPC pages and audits, never the hot path).
+    fn next_entry(&self, prefix: &[u8], after: Option<&[u8]>) -> Result<Option<Entry>, StateError> {
+        let mut iter = self.db.raw_iterator_cf(self.cf(columns::STATE));
+        match after {
+            Some(after) if after >= prefix => {
+                iter.seek(after);
+                if iter.valid() && iter.key() == Some(after) {
+                    iter.next();
+                }
+            }
+            _ => iter.seek(prefix),
+        }
+        iter.status().map_err(backend_error)?;
+        match (iter.key(), iter.value()) {
+            (Some(key), Some(value)) if key.starts_with(prefix) => {
+                Ok(Some((key.to_vec(), value.to_vec())))
+            }
+            _ => Ok(None),
+        }
     }
 }
 
@@ -571,6 +619,17 @@ impl TreeReader for Storage {
 
 #[cfg(test)]
 mod tests;
+
+/// What the receipts column holds for a block: one receipt per transaction and the
+/// events of the block's hooks, exactly what its header's receipts root commits to (see
+/// [`wijk_runtime::receipts_root`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Encode, Decode)]
+pub struct BlockReceipts {
+    /// One per transaction, in block order.
+    pub transactions: Vec<Receipt>,
+    /// Events of the block's begin- and end-block hooks.
+    pub hooks: HookEvents,
+}
 
 /// Announced after a block is committed: what RPC subscribers and the pool learn.
 #[derive(Debug, Clone)]

@@ -1,20 +1,13 @@
 use super::*;
 use wijk_primitives::{Keypair, SigningContext};
 use wijk_runtime::{
-    build_block, build_genesis, GenesisConfig, RuntimeCall, VerifiedTransaction, SPEC_VERSION,
+    build_block, build_genesis, simple_genesis, RuntimeCall, RuntimeGenesis, VerifiedTransaction,
+    SPEC_VERSION,
 };
 
-fn genesis_config() -> GenesisConfig {
+fn genesis_config() -> RuntimeGenesis {
     let alice = Keypair::dev("Alice").account_id();
-    GenesisConfig {
-        timestamp_ms: 0,
-        validators: vec![alice],
-        validator_admin: alice,
-        coin: wijk_coin::GenesisConfig {
-            issuer: alice,
-            balances: vec![(alice, 1_000_000)],
-        },
-    }
+    simple_genesis(&[alice], &[(alice, 1_000_000)])
 }
 
 fn open_with_genesis(path: &Path) -> (Storage, SigningContext) {
@@ -101,7 +94,7 @@ fn blocks_state_and_indexes_survive_reopen() {
         })
     );
     let bob = Keypair::dev("Bob").account_id();
-    assert_eq!(wijk_coin::committed_balance(&storage, &bob).unwrap(), 5);
+    assert_eq!(wijk_coin::balance(&storage, &bob).unwrap(), 5);
     assert!(storage.certificate(2).unwrap().is_some());
 }
 
@@ -169,7 +162,7 @@ fn another_chain_and_out_of_order_commits_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let (storage, signing) = open_with_genesis(dir.path());
     let mut other = genesis_config();
-    other.timestamp_ms = 99;
+    other.system.timestamp_ms = 99;
     let other_genesis =
         build_genesis(&other, &wijk_runtime::state_tree::MemoryTree::default()).unwrap();
     assert!(matches!(
@@ -183,6 +176,7 @@ fn another_chain_and_out_of_order_commits_are_refused() {
     let executed = wijk_runtime::ExecutedBlock {
         changes: Default::default(),
         receipts: vec![],
+        hook_events: Default::default(),
         tree_batch: Default::default(),
         state_root: Hash::ZERO,
     };
@@ -196,6 +190,33 @@ fn another_chain_and_out_of_order_commits_are_refused() {
 }
 
 use wijk_primitives::Cents;
+
+#[test]
+fn state_is_listed_in_key_order_from_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let (storage, signing) = open_with_genesis(dir.path());
+    commit_transfers(&storage, &signing, 0, 3);
+    let page = wijk_system::ACCOUNTS.page(&storage, None, 10).unwrap();
+    let mut listed: Vec<_> = page.entries.iter().map(|(account, _)| *account).collect();
+    let alice = Keypair::dev("Alice").account_id();
+    let bob = Keypair::dev("Bob").account_id();
+    let mut expected = vec![alice, bob];
+    expected.sort();
+    assert_eq!(listed, expected);
+    // Paging one at a time lists the same.
+    let first = wijk_system::ACCOUNTS.page(&storage, None, 1).unwrap();
+    let second = wijk_system::ACCOUNTS
+        .page(&storage, first.next.as_ref(), 1)
+        .unwrap();
+    listed = first
+        .entries
+        .iter()
+        .chain(&second.entries)
+        .map(|(account, _)| *account)
+        .collect();
+    assert_eq!(listed, expected);
+    assert!(wijk_coin::audit(&storage).is_ok());
+}
 
 #[test]
 fn the_vote_log_survives_reopen_and_is_pruned_by_finality() {
@@ -228,18 +249,18 @@ fn cached_reads_follow_every_commit_and_match_the_disk() {
     let bob = Keypair::dev("Bob").account_id();
     let alice = Keypair::dev("Alice").account_id();
     // Bob's balance is read (and cached) as absent, then every block changes it.
-    assert_eq!(wijk_coin::committed_balance(&storage, &bob).unwrap(), 0);
+    assert_eq!(wijk_coin::balance(&storage, &bob).unwrap(), 0);
     for round in 0..3u64 {
         commit_transfers(&storage, &signing, round * 2, 2);
         assert_eq!(
-            wijk_coin::committed_balance(&storage, &bob).unwrap(),
+            wijk_coin::balance(&storage, &bob).unwrap(),
             u128::from(round * 2 + 2)
         );
     }
     let root = storage.best_header().unwrap().unwrap().state_root;
     let cached: Vec<_> = [alice, bob]
         .iter()
-        .map(|account| wijk_coin::committed_balance(&storage, account).unwrap())
+        .map(|account| wijk_coin::balance(&storage, account).unwrap())
         .collect();
     drop(storage);
     // A fresh process (empty caches) reads the same from disk, and the next block built
@@ -247,7 +268,7 @@ fn cached_reads_follow_every_commit_and_match_the_disk() {
     let (reopened, _) = open_with_genesis(dir.path());
     let from_disk: Vec<_> = [alice, bob]
         .iter()
-        .map(|account| wijk_coin::committed_balance(&reopened, account).unwrap())
+        .map(|account| wijk_coin::balance(&reopened, account).unwrap())
         .collect();
     assert_eq!(cached, from_disk);
     assert_eq!(reopened.best_header().unwrap().unwrap().state_root, root);

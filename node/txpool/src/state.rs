@@ -6,10 +6,10 @@ use std::sync::Arc;
 use wijk_primitives::{
     AccountId, DecodeLimitError, Hash, Height, KeyCache, SignatureError, SigningContext,
 };
-use wijk_runtime::execute::validate_transaction;
+use wijk_runtime::execute::{transactions_cost_limit, validate_transaction};
 use wijk_runtime::{
-    decode_transaction, CheckedSignatures, DispatchError, InvalidTransaction, Transaction,
-    TxOutcome, VerifiedTransaction,
+    decode_transaction, transaction_cost, BlockError, CheckedSignatures, DispatchError,
+    InvalidTransaction, Transaction, TxOutcome, VerifiedTransaction,
 };
 use wijk_support::{StateError, StateRead};
 
@@ -95,6 +95,9 @@ pub enum SubmitError {
     /// The node could not read its state.
     #[error("node state unavailable: {0}")]
     State(#[from] StateError),
+    /// The runtime could not check the transaction (a state failure or a runtime bug).
+    #[error("the node could not check the transaction: {0}")]
+    Runtime(#[from] BlockError),
 }
 
 /// Where a submission comes from.
@@ -159,7 +162,7 @@ impl Pool {
         state: &dyn StateRead,
         account: &AccountId,
     ) -> Result<u64, StateError> {
-        let mut next = wijk_system::committed_nonce(state, account)?;
+        let mut next = wijk_system::nonce(state, account)?;
         if let Some(waiting) = self.by_account.get(account) {
             while waiting.contains_key(&next) {
                 next += 1;
@@ -315,7 +318,7 @@ impl Pool {
         transaction: &Transaction,
     ) -> Result<u64, SubmitError> {
         let nonce = transaction.nonce;
-        let next = wijk_system::committed_nonce(state, &transaction.signer)?;
+        let next = wijk_system::nonce(state, &transaction.signer)?;
         if nonce < next {
             return Err(InvalidTransaction::System(wijk_system::Error::NonceTooLow {
                 expected: next,
@@ -351,6 +354,11 @@ impl Pool {
         // Again: an earlier transaction of the same batch may have taken the room or nonce.
         self.check_room(verified.transaction(), hash, encoded_len)?;
         let (signer, nonce) = (verified.transaction().signer, verified.transaction().nonce);
+        let cost = transaction_cost(verified.transaction());
+        let limit = transactions_cost_limit();
+        if cost > limit {
+            return Err(InvalidTransaction::TooCostly { cost, limit }.into());
+        }
         if nonce == next && source == Source::Local {
             // The next transaction of this account: dry-run it so the resident hears now,
             // not after a block, that e.g. the balance is too low.
@@ -406,7 +414,7 @@ impl Pool {
         for (account, queue) in &self.by_account {
             let next = match pending_next.get(account) {
                 Some(next) => *next,
-                None => wijk_system::committed_nonce(state, account)?,
+                None => wijk_system::nonce(state, account)?,
             };
             if let Some(tx) = queue.get(&next) {
                 heads.push(Reverse((tx.arrival, *account, next)));
@@ -469,7 +477,7 @@ impl Pool {
             if !seen.insert(*account) {
                 continue;
             }
-            let next = wijk_system::committed_nonce(state, account)?;
+            let next = wijk_system::nonce(state, account)?;
             for (nonce, tx) in queue.range(..next) {
                 dropped.push((
                     tx.verified.hash(),

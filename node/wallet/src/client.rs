@@ -257,11 +257,12 @@ pub(crate) async fn prove_balance(
         &mut &hex_field(&certificate_json, "encoded")?[..],
     )?;
     // The last block of a validator set's epoch may be final through a closing block.
-    let scheduled: Option<wijk_primitives::ValidatorSetChange> = values[2]
+    let scheduled: Option<wijk_validators::ScheduledChange> = values[2]
         .as_ref()
         .map(|bytes| Decode::decode(&mut &bytes[..]))
         .transpose()?;
-    let ends_epoch = scheduled.is_some_and(|change| change.activates_at == header.height + 1);
+    let ends_epoch =
+        scheduled.is_some_and(|scheduled| scheduled.change.activates_at == header.height + 1);
     let checked = if ends_epoch {
         certificate.verify_epoch_end(info.genesis_hash, &header, &validators)
     } else {

@@ -375,13 +375,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         .join("\n")
                 };
                 let mut text = format!(
-                    "epoch {} at block #{}: {} validators, {} signatures finalize a block\n{}\nadmin {}\noffences recorded: {}",
+                    "epoch {} at block #{}: {} validators, {} signatures finalize a block\n{}\nboard (may change the set):\n{}\noffences recorded: {}",
                     set["epoch"],
                     set["atBlock"],
                     set["validators"].as_array().map_or(0, |v| v.len()),
                     set["quorum"],
                     names(&set["validators"]),
-                    set["admin"].as_str().unwrap_or("?"),
+                    names(&set["board"]),
                     set["offences"],
                 );
                 if !set["scheduled"].is_null() {

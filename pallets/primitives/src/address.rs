@@ -55,41 +55,53 @@ fn checksum(prefix: u16, account: &AccountId) -> [u8; 2] {
 impl Address {
     /// Parses an address and checks it belongs to the chain with `expected_prefix`.
     pub fn parse(text: &str, expected_prefix: u16) -> Result<AccountId, AddressError> {
-        let text = text.trim();
-        if let Some(hex_key) = text.strip_prefix("0x") {
-            let bytes = hex::decode(hex_key).map_err(|_| AddressError::Malformed {
-                text: text.to_owned(),
-            })?;
-            return <[u8; 32]>::try_from(bytes.as_slice())
-                .map(AccountId)
-                .map_err(|_| AddressError::Malformed {
-                    text: text.to_owned(),
-                });
-        }
-        let malformed = || AddressError::Malformed {
-            text: text.to_owned(),
-        };
-        let bytes = bs58::decode(text).into_vec().map_err(|_| malformed())?;
-        if bytes.len() != 36 {
-            return Err(malformed());
-        }
-        let prefix = u16::from_le_bytes([bytes[0], bytes[1]]);
-        let mut key = [0u8; 32];
-        key.copy_from_slice(&bytes[2..34]);
-        let account = AccountId(key);
-        if bytes[34..36] != checksum(prefix, &account) {
-            return Err(AddressError::BadChecksum {
-                text: text.to_owned(),
-            });
-        }
-        if prefix != expected_prefix {
-            return Err(AddressError::WrongChain {
+        let (prefix, account) = decode(text)?;
+        match prefix {
+            Some(found) if found != expected_prefix => Err(AddressError::WrongChain {
                 expected: expected_prefix,
-                found: prefix,
-            });
+                found,
+            }),
+            _ => Ok(account),
         }
-        Ok(account)
     }
+
+    /// Parses an address of any chain (a `0x`-hex key gets no prefix of its own and is
+    /// returned under prefix 0).
+    pub fn parse_any(text: &str) -> Result<Address, AddressError> {
+        let (prefix, account) = decode(text)?;
+        Ok(Address {
+            prefix: prefix.unwrap_or(0),
+            account,
+        })
+    }
+}
+
+/// The prefix (none for `0x` hex) and account of an address, checksum checked.
+fn decode(text: &str) -> Result<(Option<u16>, AccountId), AddressError> {
+    let text = text.trim();
+    let malformed = || AddressError::Malformed {
+        text: text.to_owned(),
+    };
+    if let Some(hex_key) = text.strip_prefix("0x") {
+        let bytes = hex::decode(hex_key).map_err(|_| malformed())?;
+        return <[u8; 32]>::try_from(bytes.as_slice())
+            .map(|key| (None, AccountId(key)))
+            .map_err(|_| malformed());
+    }
+    let bytes = bs58::decode(text).into_vec().map_err(|_| malformed())?;
+    if bytes.len() != 36 {
+        return Err(malformed());
+    }
+    let prefix = u16::from_le_bytes([bytes[0], bytes[1]]);
+    let mut key = [0u8; 32];
+    key.copy_from_slice(&bytes[2..34]);
+    let account = AccountId(key);
+    if bytes[34..36] != checksum(prefix, &account) {
+        return Err(AddressError::BadChecksum {
+            text: text.to_owned(),
+        });
+    }
+    Ok((Some(prefix), account))
 }
 
 impl AccountId {

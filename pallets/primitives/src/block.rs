@@ -34,7 +34,8 @@ pub struct Header {
 }
 
 /// A scheduled change of the validator set.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ValidatorSetChange {
     /// The first height the new set certifies; every earlier block is certified by the
     /// set before it.

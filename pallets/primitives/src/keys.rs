@@ -37,9 +37,14 @@ impl AccountId {
     }
 }
 
+/// Inside [`crate::json::with_address_prefix`] an account shows as its address of that
+/// chain (what its owner recognises); elsewhere (logs) as the first six bytes in hex.
 impl fmt::Debug for AccountId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "0x{}", hex::encode(&self.0[..6]))
+        match crate::json::address_prefix_in_scope() {
+            Some(prefix) => write!(f, "{}", self.address(prefix)),
+            None => write!(f, "0x{}", hex::encode(&self.0[..6])),
+        }
     }
 }
 

@@ -13,6 +13,7 @@ pub mod amount;
 pub mod block;
 pub mod codec;
 pub mod hash;
+pub mod json;
 pub mod keys;
 pub mod transaction;
 pub mod verify;

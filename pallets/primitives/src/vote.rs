@@ -246,6 +246,27 @@ pub fn verify_quorum(
     Ok(())
 }
 
+/// A signed vote as people and auditors read it: signer, view, kind and block, with the
+/// SCALE bytes that let anyone check the signature again.
+impl serde::Serialize for SignedVote {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let (kind, block) = match self.vote.kind {
+            VoteKind::Notarize { block, .. } => ("notarize", Some(block)),
+            VoteKind::Nullify => ("nullify", None),
+            VoteKind::Finalize { block } => ("finalize", Some(block)),
+        };
+        let mut out = serializer.serialize_struct("SignedVote", 6)?;
+        out.serialize_field("signer", &self.signer)?;
+        out.serialize_field("view", &self.vote.view)?;
+        out.serialize_field("kind", kind)?;
+        out.serialize_field("blockHash", &block.map(|b| b.hash))?;
+        out.serialize_field("blockNumber", &block.map(|b| b.height))?;
+        out.serialize_field("encoded", &format!("0x{}", hex::encode(self.encode())))?;
+        out.end()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,5 @@
-//! The system pallet: account records with their nonces (replay protection), and the
-//! current block's height and time.
+//! The system pallet: account records with their nonces (replay protection), the current
+//! block's height and time, the spec version in force, and the chain spec's board.
 //!
 //! **One record per account.** An account's nonce and its coin balance live together in
 //! [`AccountInfo`] under `system/account/<account>`, as Substrate keeps `AccountInfo` with
@@ -9,15 +9,25 @@
 //! inner nodes, which every block rewrites; as two records it is two (measured with four
 //! validators on two cores: see the README's benchmark section).
 //!
-//! Owns: `system/account/<account>` (the record, and in it the nonce), `system/block`.
+//! Owns: `system/account/<account>` (the record, and in it the nonce), `system/block`,
+//! `system/spec_version` (the rules in force, which every signature binds) and
+//! `system/board` (the accounts that decide for the cooperative's board until governance
+//! elects it).
 //! Must never: decide a balance. It stores the coin pallet's figure, changed only through
 //! [`set_balance`] (and [`genesis_balance`]), which the coin pallet alone calls; it reads
 //! no other pallet's storage.
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 use parity_scale_codec::{Decode, Encode};
-use wijk_primitives::{AccountId, Cents, Hash, Height, TimestampMs};
-use wijk_support::{StateError, StateOverlay, StateRead, StorageMap, StorageValue};
+use serde::{Deserialize, Serialize};
+use wijk_primitives::{AccountId, Cents, Hash, Height, SpecVersion, TimestampMs};
+use wijk_support::{
+    Collective, Collectives, Cost, DispatchResult, NoCall, NoEvent, Origin, StateError,
+    StateOverlay, StateRead, StorageMap, StorageValue,
+};
 
 /// The record of each account that has transacted or holds coins; absent means
 /// [`AccountInfo::default`] (nonce 0, no coins).
@@ -33,6 +43,11 @@ pub struct AccountInfo {
 }
 /// The block being (or last) executed.
 pub const CURRENT_BLOCK: StorageValue<BlockInfo> = StorageValue::new(b"system/block");
+/// The runtime spec version in force: what the block's transactions were signed under.
+pub const SPEC_VERSION: StorageValue<SpecVersion> = StorageValue::new(b"system/spec_version");
+/// The accounts that decide for the board, from the chain spec (until governance elects
+/// the board).
+pub const BOARD: StorageValue<Vec<AccountId>> = StorageValue::new(b"system/board");
 
 /// Height, time and parent of the current block, kept in state so proofs can show them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
@@ -43,6 +58,99 @@ pub struct BlockInfo {
     pub timestamp_ms: TimestampMs,
     /// Parent block hash.
     pub parent_hash: Hash,
+}
+
+/// The system pallet's section of a chain spec's genesis.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct Genesis {
+    /// Genesis timestamp, ms since the Unix epoch (fixed in the spec, so every node derives
+    /// the same genesis hash); also the time `system/block` holds at genesis.
+    pub timestamp_ms: TimestampMs,
+    /// The accounts that decide for the cooperative's board until governance elects it
+    /// (today: who may schedule validator-set changes).
+    pub board: Vec<AccountId>,
+}
+
+/// The system pallet: accounts and nonces, the current block, the spec version in force,
+/// and the board of the chain spec. It has no calls.
+pub struct Pallet;
+
+impl wijk_support::Pallet for Pallet {
+    const NAME: &'static str = "system";
+    type Call = NoCall;
+    type Event = NoEvent;
+    type Error = Error;
+    type Genesis = Genesis;
+
+    fn build_genesis(state: &mut StateOverlay<'_>, config: &Genesis) -> DispatchResult<Error> {
+        set_block(
+            state,
+            &BlockInfo {
+                height: 0,
+                timestamp_ms: config.timestamp_ms,
+                parent_hash: Hash::ZERO,
+            },
+        );
+        BOARD.put(state, &config.board);
+        Ok(Ok(()))
+    }
+
+    fn dispatch(
+        _ctx: &mut wijk_support::CallContext<'_, '_>,
+        _origin: &Origin,
+        call: &NoCall,
+    ) -> DispatchResult<Error> {
+        match *call {}
+    }
+
+    fn cost(call: &NoCall) -> Cost {
+        match *call {}
+    }
+}
+
+/// The collective rules of a chain without governance: the chain spec's board accounts
+/// decide for the board, each alone; a decision of the members outranks the board's. Only
+/// the chain itself (or, later, an enacted vote) decides for the members.
+pub struct SpecBoard;
+
+impl Collectives for SpecBoard {
+    fn decides(
+        &self,
+        state: &dyn StateRead,
+        origin: &Origin,
+        collective: Collective,
+    ) -> Result<bool, StateError> {
+        Ok(match (origin, collective) {
+            (Origin::Root, _) => true,
+            (Origin::Collective(decided), wanted) => {
+                *decided == wanted || *decided == Collective::Members
+            }
+            (Origin::Signed(account), Collective::Board) => board(state)?.contains(account),
+            _ => false,
+        })
+    }
+}
+
+/// The board accounts.
+pub fn board(state: &dyn StateRead) -> Result<Vec<AccountId>, StateError> {
+    Ok(BOARD.get(state)?.unwrap_or_default())
+}
+
+/// The spec version in force (0 if none was recorded).
+pub fn spec_version(state: &dyn StateRead) -> Result<SpecVersion, StateError> {
+    Ok(SPEC_VERSION.get(state)?.unwrap_or(0))
+}
+
+/// Records the spec version the block executes under, if it changed.
+pub fn set_spec_version(
+    state: &mut StateOverlay<'_>,
+    version: SpecVersion,
+) -> Result<(), StateError> {
+    if SPEC_VERSION.get(&*state)? != Some(version) {
+        SPEC_VERSION.put(state, &version);
+    }
+    Ok(())
 }
 
 /// Why a transaction is not valid now (as opposed to failing during dispatch).
@@ -74,19 +182,9 @@ pub enum Error {
     },
 }
 
-/// The record of `account`.
-pub fn account(state: &StateOverlay<'_>, account: &AccountId) -> Result<AccountInfo, StateError> {
+/// The record of `account`, in a block in progress or in committed state.
+pub fn account(state: &dyn StateRead, account: &AccountId) -> Result<AccountInfo, StateError> {
     Ok(ACCOUNTS.get(state, account)?.unwrap_or_default())
-}
-
-/// The record of `account` in committed state.
-pub fn committed_account(
-    backend: &dyn StateRead,
-    account: &AccountId,
-) -> Result<AccountInfo, StateError> {
-    Ok(ACCOUNTS
-        .get_committed(backend, account)?
-        .unwrap_or_default())
 }
 
 /// Stores the record of `account`; an empty record (nonce 0, no coins) is removed, so the
@@ -106,7 +204,7 @@ pub fn set_balance(
     account: &AccountId,
     balance_cents: Cents,
 ) -> Result<(), StateError> {
-    let mut info = self::account(state, account)?;
+    let mut info = self::account(&*state, account)?;
     info.balance_cents = balance_cents;
     put_account(state, account, &info);
     Ok(())
@@ -126,18 +224,13 @@ pub fn genesis_balance(state: &mut StateOverlay<'_>, account: &AccountId, balanc
 }
 
 /// The next nonce of `account`.
-pub fn nonce(state: &StateOverlay<'_>, account: &AccountId) -> Result<u64, StateError> {
+pub fn nonce(state: &dyn StateRead, account: &AccountId) -> Result<u64, StateError> {
     Ok(self::account(state, account)?.nonce)
-}
-
-/// The next nonce of `account` in committed state.
-pub fn committed_nonce(backend: &dyn StateRead, account: &AccountId) -> Result<u64, StateError> {
-    Ok(committed_account(backend, account)?.nonce)
 }
 
 /// Checks that a transaction with `nonce` and `valid_until` may run at `height`.
 pub fn check_transaction(
-    state: &StateOverlay<'_>,
+    state: &dyn StateRead,
     signer: &AccountId,
     tx_nonce: u64,
     valid_until: Height,
@@ -166,7 +259,7 @@ pub fn check_transaction(
 /// Consumes the signer's nonce. Called once per included transaction, whether its call
 /// succeeds or fails, so a failed call cannot be replayed either.
 pub fn increment_nonce(state: &mut StateOverlay<'_>, signer: &AccountId) -> Result<(), StateError> {
-    let mut info = account(state, signer)?;
+    let mut info = account(&*state, signer)?;
     info.nonce = info.nonce.saturating_add(1);
     put_account(state, signer, &info);
     Ok(())
@@ -175,18 +268,6 @@ pub fn increment_nonce(state: &mut StateOverlay<'_>, signer: &AccountId) -> Resu
 /// Records the block being executed.
 pub fn set_block(state: &mut StateOverlay<'_>, info: &BlockInfo) {
     CURRENT_BLOCK.put(state, info);
-}
-
-/// Writes the genesis state.
-pub fn genesis(state: &mut StateOverlay<'_>) {
-    set_block(
-        state,
-        &BlockInfo {
-            height: 0,
-            timestamp_ms: 0,
-            parent_hash: Hash::ZERO,
-        },
-    );
 }
 
 #[cfg(test)]

@@ -2,52 +2,90 @@
 //! signing two conflicting votes.
 //!
 //! Rules:
-//! - **The set** comes from the chain spec at genesis (epoch 0). Only the *validator admin*
-//!   (the cooperative's board account in the spec; the democratic-governance work will put
-//!   this under a members' vote) may schedule a change, at least [`MIN_CHANGE_DELAY`] blocks
-//!   ahead, one change at a time. The block that schedules it announces it in its header
-//!   (checked by execution), so a light client following certified headers learns the new
-//!   set from the chain itself. At the activation height the next epoch begins: every block
-//!   from that height on is certified by the new set, every block before it by the old.
+//! - **The set** comes from the chain spec at genesis (epoch 0). Only a decision of the
+//!   board (today any of the chain spec's board accounts, see `wijk_system::SpecBoard`; the
+//!   democratic-governance work will put this under a members' vote, through the same one
+//!   origin check) may schedule a change, at least [`MIN_CHANGE_DELAY`] blocks ahead, one
+//!   change at a time. The block that schedules it announces it in its header (checked by
+//!   execution), so a light client following certified headers learns the new set from the
+//!   chain itself. At the activation height the next epoch begins: every block from that
+//!   height on is certified by the new set, every block before it by the old. Each epoch's
+//!   set is kept with the height it starts at and the height of the block that announced
+//!   it ([`EpochInfo`]), so a light client knows which headers to follow.
 //! - **Equivocation evidence**: anyone may submit two conflicting votes (see
 //!   [`wijk_primitives::Vote::conflicts_with`]) signed by one validator of the epoch the
 //!   votes belong to. The chain checks both signatures and records the offence once, with
 //!   an event, so an auditor can list every offence ([`offences`]).
 //!
-//! Owns: `validators/admin`, `validators/epoch`, `validators/current`,
-//! `validators/set/<epoch>`, `validators/pending`, `validators/offence/<offender, view>`,
-//! `validators/offence_count`, `validators/offence_at/<index>`.
+//! Owns: `validators/epoch`, `validators/current`, `validators/epoch_info/<epoch>`,
+//! `validators/pending`, `validators/offence/<offender, view>`, `validators/offence_log/<n>`,
+//! `validators/offence_count`.
 //! Must never: move money, touch nonces, or decide what consensus votes for (it only
 //! records who may vote and who misbehaved).
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 use parity_scale_codec::{Decode, Encode};
+use serde::{Deserialize, Serialize};
 use wijk_primitives::{
     epoch_of_view, AccountId, Height, SignedVote, ValidatorSetChange, View, VoteError,
 };
 use wijk_support::{
-    BlockContext, Origin, StateError, StateOverlay, StateRead, StorageMap, StorageValue,
+    check, tri, BadOrigin, CallContext, Collective, Cost, DispatchResult, Involves, Origin,
+    StateError, StateOverlay, StateRead, StorageLog, StorageMap, StorageValue,
 };
 
-/// Who may schedule validator-set changes.
-pub const ADMIN: StorageValue<AccountId> = StorageValue::new(b"validators/admin");
 /// The current epoch: how many set changes have taken effect.
 pub const EPOCH: StorageValue<u64> = StorageValue::new(b"validators/epoch");
-/// The set certifying blocks now (also in [`SETS`] under [`EPOCH`]; kept apart so a light
+/// The set certifying blocks now (also in [`EPOCHS`] under [`EPOCH`]; kept apart so a light
 /// client proves one key).
 pub const CURRENT: StorageValue<Vec<AccountId>> = StorageValue::new(b"validators/current");
-/// Every epoch's set, so evidence from an earlier epoch can still be checked.
-pub const SETS: StorageMap<u64, Vec<AccountId>> = StorageMap::new(b"validators/set/");
+/// Every epoch's set, where it starts and what announced it, so evidence from an earlier
+/// epoch can still be checked and a light client can follow every change.
+pub const EPOCHS: StorageMap<u64, EpochInfo> = StorageMap::new(b"validators/epoch_info/");
 /// The change scheduled and not yet in effect.
-pub const PENDING: StorageValue<ValidatorSetChange> = StorageValue::new(b"validators/pending");
-/// Recorded offences, by offender and view (at most one per pair).
-pub const OFFENCES: StorageMap<(AccountId, View), Offence> =
+pub const PENDING: StorageValue<ScheduledChange> = StorageValue::new(b"validators/pending");
+/// Recorded offences, by offender and view (at most one per pair): the index in [`OFFENCES`].
+pub const OFFENCE_INDEX: StorageMap<(AccountId, View), u64> =
     StorageMap::new(b"validators/offence/");
-/// How many offences are recorded.
-pub const OFFENCE_COUNT: StorageValue<u64> = StorageValue::new(b"validators/offence_count");
-/// The n-th recorded offence's key in [`OFFENCES`], for listing them in order.
-pub const OFFENCE_AT: StorageMap<u64, (AccountId, View)> =
-    StorageMap::new(b"validators/offence_at/");
+/// Recorded offences, oldest first.
+pub const OFFENCES: StorageLog<Offence> =
+    StorageLog::new(b"validators/offence_log/", b"validators/offence_count");
+
+/// One epoch of the validator set.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+pub struct EpochInfo {
+    /// Its validators, in leader order.
+    pub validators: Vec<AccountId>,
+    /// The first height it certifies (1 for epoch 0).
+    pub starts_at: Height,
+    /// The block whose header announced it (`None` for epoch 0, set at genesis).
+    pub announced_at: Option<Height>,
+}
+
+/// A change scheduled and not yet in effect.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+pub struct ScheduledChange {
+    /// The change, as the announcing header carries it.
+    pub change: ValidatorSetChange,
+    /// The block that scheduled (and announced) it.
+    pub announced_at: Height,
+}
+
+/// What executing a call costs (measured with `scripts/bench-import --calibrate`).
+pub mod costs {
+    use wijk_support::Cost;
+    /// Scheduling a change, per validator in the new set (a duplicate check and a write).
+    pub const SCHEDULE_PER_VALIDATOR: Cost = Cost::nanos(500);
+    /// Scheduling a change, besides its validators.
+    pub const SCHEDULE: Cost = Cost::nanos(5_000);
+    /// Checking equivocation evidence: two strict signature checks and a few records.
+    pub const REPORT_EQUIVOCATION: Cost = Cost::nanos(120_000);
+    /// The begin-block hook: one read, and at an activation height a few writes.
+    pub const HOOKS: Cost = Cost::nanos(5_000);
+}
 
 /// Fewest blocks between the block scheduling a change and the change taking effect.
 pub const MIN_CHANGE_DELAY: Height = 2;
@@ -74,10 +112,15 @@ pub struct Offence {
 }
 
 /// The calls of this pallet.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
+#[serde(
+    tag = "call",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum Call {
-    /// Validator admin only: from height `activates_at` on, blocks are certified by
-    /// `validators` (in leader order).
+    /// The board only: from height `activates_at` on, blocks are certified by `validators`
+    /// (in leader order).
     #[codec(index = 0)]
     ScheduleChange {
         /// The new set.
@@ -96,7 +139,8 @@ pub enum Call {
 }
 
 /// What happened.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
+#[serde(tag = "event", rename_all_fields = "camelCase")]
 pub enum Event {
     /// A validator-set change is scheduled (and announced in this block's header).
     #[codec(index = 0)]
@@ -118,23 +162,32 @@ pub enum Event {
     },
 }
 
+impl Involves for Event {
+    fn involved_accounts(&self, accounts: &mut Vec<AccountId>) {
+        match self {
+            Event::ChangeScheduled { validators, .. } => accounts.extend(validators),
+            Event::EquivocationRecorded { offender, .. } => accounts.push(*offender),
+        }
+    }
+}
+
 /// Why a call of this pallet failed.
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, thiserror::Error)]
 pub enum Error {
-    /// Only the validator admin may change the set.
-    #[error("only the validator admin {admin:?} may change the validator set")]
-    NotAdmin {
-        /// The admin.
-        admin: AccountId,
-    },
+    /// The call came from an origin that may not make it (only the board changes the set).
+    #[error(transparent)]
+    #[codec(index = 0)]
+    BadOrigin(#[from] BadOrigin),
     /// A change is already scheduled.
     #[error("a change is already scheduled for height {activates_at}")]
+    #[codec(index = 1)]
     ChangeAlreadyPending {
         /// When it takes effect.
         activates_at: Height,
     },
     /// Too soon: consensus needs time to see the change coming.
     #[error("the change must take effect at height {earliest} or later, not {requested}")]
+    #[codec(index = 2)]
     TooSoon {
         /// The earliest allowed height.
         earliest: Height,
@@ -143,6 +196,7 @@ pub enum Error {
     },
     /// The new set is empty or too large.
     #[error("a validator set needs 1 to {max} members, not {count}")]
+    #[codec(index = 3)]
     BadSetSize {
         /// Members given.
         count: u32,
@@ -151,15 +205,18 @@ pub enum Error {
     },
     /// A validator appears twice.
     #[error("validator {validator:?} appears twice in the new set")]
+    #[codec(index = 4)]
     DuplicateValidator {
         /// The duplicate.
         validator: AccountId,
     },
     /// The two votes are by different validators.
     #[error("the two votes are signed by different accounts")]
+    #[codec(index = 5)]
     DifferentSigners,
     /// The two votes do not conflict (an honest validator could sign both).
     #[error("the two votes in views {first_view} and {second_view} do not conflict")]
+    #[codec(index = 6)]
     NotConflicting {
         /// The first vote's view.
         first_view: View,
@@ -168,6 +225,7 @@ pub enum Error {
     },
     /// The signer was not a validator in the votes' epoch (or the epoch has not begun).
     #[error("{signer:?} was not a validator in epoch {epoch}")]
+    #[codec(index = 7)]
     NotAValidator {
         /// The signer.
         signer: AccountId,
@@ -176,9 +234,11 @@ pub enum Error {
     },
     /// A vote's signature does not verify.
     #[error("a vote's signature does not verify")]
+    #[codec(index = 8)]
     BadSignature,
     /// This offence is already recorded.
     #[error("equivocation by {offender:?} in view {view} is already recorded")]
+    #[codec(index = 9)]
     AlreadyRecorded {
         /// The offender.
         offender: AccountId,
@@ -187,94 +247,158 @@ pub enum Error {
     },
 }
 
-/// The pallet's result type: a state read failure aborts the block, an [`Error`] fails only
-/// the transaction.
-pub type DispatchResult = Result<Result<Event, Error>, StateError>;
-
-/// Writes the genesis state: epoch 0 with `validators`, and the admin.
-pub fn genesis(state: &mut StateOverlay<'_>, validators: &[AccountId], admin: AccountId) {
-    ADMIN.put(state, &admin);
-    EPOCH.put(state, &0);
-    CURRENT.put(state, &validators.to_vec());
-    SETS.insert(state, &0, &validators.to_vec());
+/// The validators' section of a chain spec's genesis.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct Genesis {
+    /// The validators of epoch 0, in leader order.
+    pub set: Vec<AccountId>,
 }
 
-/// Executes `call` from `origin`.
-pub fn dispatch(
-    state: &mut StateOverlay<'_>,
-    context: &BlockContext,
-    origin: Origin,
-    call: &Call,
-) -> DispatchResult {
-    let signer = origin.signer();
-    match call {
-        Call::ScheduleChange {
-            validators,
-            activates_at,
-        } => schedule_change(state, context, signer, validators, *activates_at),
-        Call::ReportEquivocation { first, second } => {
-            report_equivocation(state, context, signer, first, second)
+/// The validators pallet.
+pub struct Pallet;
+
+impl wijk_support::Pallet for Pallet {
+    const NAME: &'static str = "validators";
+    type Call = Call;
+    type Event = Event;
+    type Error = Error;
+    type Genesis = Genesis;
+    const HOOKS_COST: Cost = costs::HOOKS;
+
+    fn build_genesis(state: &mut StateOverlay<'_>, config: &Genesis) -> DispatchResult<Error> {
+        check!(check_set(&config.set));
+        EPOCH.put(state, &0);
+        CURRENT.put(state, &config.set);
+        EPOCHS.insert(
+            state,
+            &0,
+            &EpochInfo {
+                validators: config.set.clone(),
+                starts_at: 1,
+                announced_at: None,
+            },
+        );
+        Ok(Ok(()))
+    }
+
+    fn dispatch(
+        ctx: &mut CallContext<'_, '_>,
+        origin: &Origin,
+        call: &Call,
+    ) -> DispatchResult<Error> {
+        match call {
+            Call::ScheduleChange {
+                validators,
+                activates_at,
+            } => {
+                tri!(ctx.ensure_decided_by(origin, Collective::Board));
+                schedule_change(ctx, validators, *activates_at)
+            }
+            Call::ReportEquivocation { first, second } => {
+                let reporter = check!(origin.ensure_signed());
+                report_equivocation(ctx, reporter, first, second)
+            }
         }
     }
+
+    fn cost(call: &Call) -> Cost {
+        match call {
+            Call::ScheduleChange { validators, .. } => {
+                costs::SCHEDULE.plus(costs::SCHEDULE_PER_VALIDATOR.times(validators.len() as u64))
+            }
+            Call::ReportEquivocation { .. } => costs::REPORT_EQUIVOCATION,
+        }
+    }
+
+    /// At the activation height, the next epoch begins.
+    fn begin_block(ctx: &mut CallContext<'_, '_>) -> Result<(), StateError> {
+        let height = ctx.block().height;
+        let Some(pending) = PENDING.get(&*ctx.state)? else {
+            return Ok(());
+        };
+        if pending.change.activates_at != height {
+            return Ok(());
+        }
+        let epoch = EPOCH.get(&*ctx.state)?.unwrap_or(0).saturating_add(1);
+        EPOCH.put(ctx.state, &epoch);
+        CURRENT.put(ctx.state, &pending.change.validators);
+        EPOCHS.insert(
+            ctx.state,
+            &epoch,
+            &EpochInfo {
+                validators: pending.change.validators,
+                starts_at: height,
+                announced_at: Some(pending.announced_at),
+            },
+        );
+        PENDING.remove(ctx.state);
+        Ok(())
+    }
+}
+
+/// Checks a set's size and that no validator appears twice.
+fn check_set(validators: &[AccountId]) -> Result<(), Error> {
+    if validators.is_empty() || validators.len() > MAX_VALIDATORS {
+        return Err(Error::BadSetSize {
+            count: u32::try_from(validators.len()).unwrap_or(u32::MAX),
+            max: MAX_VALIDATORS as u32,
+        });
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for validator in validators {
+        if !seen.insert(*validator) {
+            return Err(Error::DuplicateValidator {
+                validator: *validator,
+            });
+        }
+    }
+    Ok(())
 }
 
 fn schedule_change(
-    state: &mut StateOverlay<'_>,
-    context: &BlockContext,
-    signer: AccountId,
+    ctx: &mut CallContext<'_, '_>,
     validators: &[AccountId],
     activates_at: Height,
-) -> DispatchResult {
-    let admin = ADMIN.get(state)?.unwrap_or_default();
-    if signer != admin {
-        return Ok(Err(Error::NotAdmin { admin }));
-    }
-    if let Some(pending) = PENDING.get(state)? {
+) -> DispatchResult<Error> {
+    if let Some(pending) = PENDING.get(&*ctx.state)? {
         return Ok(Err(Error::ChangeAlreadyPending {
-            activates_at: pending.activates_at,
+            activates_at: pending.change.activates_at,
         }));
     }
-    let earliest = context.height.saturating_add(MIN_CHANGE_DELAY);
+    let height = ctx.block().height;
+    let earliest = height.saturating_add(MIN_CHANGE_DELAY);
     if activates_at < earliest {
         return Ok(Err(Error::TooSoon {
             earliest,
             requested: activates_at,
         }));
     }
-    if validators.is_empty() || validators.len() > MAX_VALIDATORS {
-        return Ok(Err(Error::BadSetSize {
-            count: u32::try_from(validators.len()).unwrap_or(u32::MAX),
-            max: MAX_VALIDATORS as u32,
-        }));
-    }
-    let mut seen = std::collections::BTreeSet::new();
-    for validator in validators {
-        if !seen.insert(*validator) {
-            return Ok(Err(Error::DuplicateValidator {
-                validator: *validator,
-            }));
-        }
-    }
-    PENDING.put(
-        state,
-        &ValidatorSetChange {
-            activates_at,
-            validators: validators.to_vec(),
-        },
-    );
-    Ok(Ok(Event::ChangeScheduled {
+    check!(check_set(validators));
+    let change = ValidatorSetChange {
         activates_at,
         validators: validators.to_vec(),
-    }))
+    };
+    PENDING.put(
+        ctx.state,
+        &ScheduledChange {
+            change,
+            announced_at: height,
+        },
+    );
+    ctx.deposit_event(Event::ChangeScheduled {
+        activates_at,
+        validators: validators.to_vec(),
+    });
+    Ok(Ok(()))
 }
 
 fn report_equivocation(
-    state: &mut StateOverlay<'_>,
-    context: &BlockContext,
+    ctx: &mut CallContext<'_, '_>,
     reporter: AccountId,
     first: &SignedVote,
     second: &SignedVote,
-) -> DispatchResult {
+) -> DispatchResult<Error> {
     if first.signer != second.signer {
         return Ok(Err(Error::DifferentSigners));
     }
@@ -287,9 +411,13 @@ fn report_equivocation(
     let offender = first.signer;
     let view = first.vote.view;
     let epoch = epoch_of_view(view);
-    let set = SETS.get(state, &epoch)?.unwrap_or_default();
+    let set = EPOCHS
+        .get(&*ctx.state, &epoch)?
+        .map(|info| info.validators)
+        .unwrap_or_default();
+    let genesis_hash = ctx.block().genesis_hash;
     for vote in [first, second] {
-        match vote.verify(context.genesis_hash, &set) {
+        match vote.verify(genesis_hash, &set) {
             Ok(()) => {}
             Err(VoteError::UnknownSigner { .. }) => {
                 return Ok(Err(Error::NotAValidator {
@@ -300,57 +428,40 @@ fn report_equivocation(
             Err(_) => return Ok(Err(Error::BadSignature)),
         }
     }
-    if OFFENCES.get(state, &(offender, view))?.is_some() {
+    if OFFENCE_INDEX.contains(&*ctx.state, &(offender, view))? {
         return Ok(Err(Error::AlreadyRecorded { offender, view }));
     }
-    OFFENCES.insert(
-        state,
-        &(offender, view),
+    let recorded_at = ctx.block().height;
+    let index = OFFENCES.push(
+        ctx.state,
         &Offence {
             offender,
             view,
             epoch,
             reporter,
-            recorded_at: context.height,
+            recorded_at,
             first: *first,
             second: *second,
         },
-    );
-    let index = OFFENCE_COUNT.get(state)?.unwrap_or(0);
-    OFFENCE_AT.insert(state, &index, &(offender, view));
-    OFFENCE_COUNT.put(state, &index.saturating_add(1));
-    Ok(Ok(Event::EquivocationRecorded {
+    )?;
+    OFFENCE_INDEX.insert(ctx.state, &(offender, view), &index);
+    ctx.deposit_event(Event::EquivocationRecorded {
         offender,
         view,
         reporter,
-    }))
-}
-
-/// Called first in every block: at the activation height, the next epoch begins.
-pub fn begin_block(state: &mut StateOverlay<'_>, height: Height) -> Result<(), StateError> {
-    let Some(pending) = PENDING.get(state)? else {
-        return Ok(());
-    };
-    if pending.activates_at != height {
-        return Ok(());
-    }
-    let epoch = EPOCH.get(state)?.unwrap_or(0).saturating_add(1);
-    EPOCH.put(state, &epoch);
-    CURRENT.put(state, &pending.validators);
-    SETS.insert(state, &epoch, &pending.validators);
-    state.remove(PENDING.key());
-    Ok(())
+    });
+    Ok(Ok(()))
 }
 
 /// The change this block scheduled, if any: what its header must announce. `before` is
 /// the state the block started from.
 pub fn scheduled_in_block(
-    state: &StateOverlay<'_>,
+    state: &dyn StateRead,
     before: &dyn StateRead,
 ) -> Result<Option<ValidatorSetChange>, StateError> {
     let now = PENDING.get(state)?;
-    if now.is_some() && now != PENDING.get_committed(before)? {
-        return Ok(now);
+    if now.is_some() && now != PENDING.get(before)? {
+        return Ok(now.map(|scheduled| scheduled.change));
     }
     Ok(None)
 }
@@ -361,59 +472,58 @@ pub fn set_for_height(
     parent_state: &dyn StateRead,
     height: Height,
 ) -> Result<(u64, Vec<AccountId>), StateError> {
-    let epoch = EPOCH.get_committed(parent_state)?.unwrap_or(0);
-    if let Some(pending) = PENDING.get_committed(parent_state)? {
-        if pending.activates_at <= height {
-            return Ok((epoch.saturating_add(1), pending.validators));
+    let epoch = EPOCH.get(parent_state)?.unwrap_or(0);
+    if let Some(pending) = PENDING.get(parent_state)? {
+        if pending.change.activates_at <= height {
+            return Ok((epoch.saturating_add(1), pending.change.validators));
         }
     }
-    Ok((
-        epoch,
-        CURRENT.get_committed(parent_state)?.unwrap_or_default(),
-    ))
+    Ok((epoch, CURRENT.get(parent_state)?.unwrap_or_default()))
 }
 
 /// Whether the block at `height` (whose post-state is `state`) is the last of its epoch.
 pub fn ends_epoch(state: &dyn StateRead, height: Height) -> Result<bool, StateError> {
     Ok(PENDING
-        .get_committed(state)?
-        .is_some_and(|pending| pending.activates_at == height.saturating_add(1)))
+        .get(state)?
+        .is_some_and(|pending| pending.change.activates_at == height.saturating_add(1)))
 }
 
-/// The current epoch and set in committed state.
+/// The current epoch and set.
 pub fn current(state: &dyn StateRead) -> Result<(u64, Vec<AccountId>), StateError> {
     Ok((
-        EPOCH.get_committed(state)?.unwrap_or(0),
-        CURRENT.get_committed(state)?.unwrap_or_default(),
+        EPOCH.get(state)?.unwrap_or(0),
+        CURRENT.get(state)?.unwrap_or_default(),
     ))
 }
 
-/// The scheduled change, if any, in committed state.
-pub fn pending(state: &dyn StateRead) -> Result<Option<ValidatorSetChange>, StateError> {
-    PENDING.get_committed(state)
+/// The scheduled change, if any.
+pub fn pending(state: &dyn StateRead) -> Result<Option<ScheduledChange>, StateError> {
+    PENDING.get(state)
 }
 
-/// The validator admin in committed state.
-pub fn admin(state: &dyn StateRead) -> Result<AccountId, StateError> {
-    Ok(ADMIN.get_committed(state)?.unwrap_or_default())
+/// Epochs `from..from + limit`, with their sets and where they start.
+pub fn epochs(
+    state: &dyn StateRead,
+    from: u64,
+    limit: usize,
+) -> Result<Vec<(u64, EpochInfo)>, StateError> {
+    Ok(EPOCHS
+        .page(state, from.checked_sub(1).as_ref(), limit)?
+        .entries)
 }
 
 /// Recorded offences `from..from + limit`, oldest first, and how many there are in all.
 pub fn offences(
     state: &dyn StateRead,
     from: u64,
-    limit: u64,
+    limit: usize,
 ) -> Result<(Vec<Offence>, u64), StateError> {
-    let count = OFFENCE_COUNT.get_committed(state)?.unwrap_or(0);
-    let mut found = Vec::new();
-    for index in from..count.min(from.saturating_add(limit)) {
-        if let Some(key) = OFFENCE_AT.get_committed(state, &index)? {
-            if let Some(offence) = OFFENCES.get_committed(state, &key)? {
-                found.push(offence);
-            }
-        }
-    }
-    Ok((found, count))
+    let found = OFFENCES
+        .page(state, from, limit)?
+        .into_iter()
+        .map(|(_, offence)| offence)
+        .collect();
+    Ok((found, OFFENCES.len(state)?))
 }
 
 #[cfg(test)]

@@ -1,16 +1,13 @@
 use super::*;
-use std::collections::BTreeMap;
 use wijk_primitives::{epoch_base_view, BlockRef, Hash, Keypair, Vote, VoteKind};
+use wijk_support::testing::TestChain;
+use wijk_support::{Interfaces, OpenMembership, Pallet as _};
 
-const GENESIS: Hash = Hash([7; 32]);
-
-fn context(height: Height) -> BlockContext {
-    BlockContext {
-        height,
-        timestamp_ms: 0,
-        genesis_hash: GENESIS,
-    }
-}
+const INTERFACES: Interfaces = Interfaces {
+    currency: &wijk_coin::Pallet,
+    membership: &OpenMembership,
+    collectives: &wijk_system::SpecBoard,
+};
 
 fn keys() -> Vec<Keypair> {
     ["Alice", "Bob", "Charlie", "Dave"]
@@ -19,31 +16,21 @@ fn keys() -> Vec<Keypair> {
         .collect()
 }
 
-/// Committed state after genesis with the four dev validators and Alice as admin.
-fn genesis_state() -> BTreeMap<Vec<u8>, Vec<u8>> {
-    let empty = BTreeMap::new();
-    let mut overlay = StateOverlay::new(&empty);
-    let set: Vec<AccountId> = keys().iter().map(|k| k.account_id()).collect();
-    genesis(&mut overlay, &set, keys()[0].account_id());
-    overlay.commit_transaction();
-    commit(&empty, overlay)
+/// A chain after genesis with the four dev validators and Alice on the board.
+fn chain() -> TestChain {
+    let mut chain = TestChain::new(INTERFACES);
+    chain.genesis::<wijk_system::Pallet>(&wijk_system::Genesis {
+        timestamp_ms: 0,
+        board: vec![keys()[0].account_id()],
+    });
+    chain.genesis::<Pallet>(&Genesis {
+        set: keys().iter().map(|k| k.account_id()).collect(),
+    });
+    chain.block.height = 5;
+    chain
 }
 
-fn commit(
-    before: &BTreeMap<Vec<u8>, Vec<u8>>,
-    overlay: StateOverlay<'_>,
-) -> BTreeMap<Vec<u8>, Vec<u8>> {
-    let mut after = before.clone();
-    for (key, value) in overlay.into_changes() {
-        match value {
-            Some(value) => after.insert(key, value),
-            None => after.remove(&key),
-        };
-    }
-    after
-}
-
-fn notarize(key: &Keypair, view: View, byte: u8) -> SignedVote {
+fn notarize(chain: &TestChain, key: &Keypair, view: View, byte: u8) -> SignedVote {
     Vote {
         view,
         kind: VoteKind::Notarize {
@@ -55,53 +42,46 @@ fn notarize(key: &Keypair, view: View, byte: u8) -> SignedVote {
             parent_view: view - 1,
         },
     }
-    .sign(key, GENESIS)
+    .sign(key, chain.block.genesis_hash)
 }
 
 fn report(
-    state: &BTreeMap<Vec<u8>, Vec<u8>>,
+    chain: &mut TestChain,
     first: SignedVote,
     second: SignedVote,
-) -> (Result<Event, Error>, BTreeMap<Vec<u8>, Vec<u8>>) {
-    let mut overlay = StateOverlay::new(state);
+) -> Result<Vec<Event>, Error> {
     let reporter = keys()[1].account_id();
-    let result = dispatch(
-        &mut overlay,
-        &context(5),
-        Origin::Signed(reporter),
-        &Call::ReportEquivocation {
-            first: Box::new(first),
-            second: Box::new(second),
-        },
-    )
-    .unwrap();
-    overlay.commit_transaction();
-    let after = commit(state, overlay);
-    (result, after)
+    chain
+        .dispatch::<Pallet>(
+            Origin::Signed(reporter),
+            &Call::ReportEquivocation {
+                first: Box::new(first),
+                second: Box::new(second),
+            },
+        )
+        .map(|events| events.of::<Event>())
 }
 
 #[test]
 fn equivocation_is_recorded_once_with_both_votes_and_listed() {
-    let state = genesis_state();
+    let mut chain = chain();
     let dave = &keys()[3];
-    let (first, second) = (notarize(dave, 9, 1), notarize(dave, 9, 2));
-    let (result, state) = report(&state, first, second);
+    let (first, second) = (notarize(&chain, dave, 9, 1), notarize(&chain, dave, 9, 2));
     assert_eq!(
-        result,
-        Ok(Event::EquivocationRecorded {
+        report(&mut chain, first, second),
+        Ok(vec![Event::EquivocationRecorded {
             offender: dave.account_id(),
             view: 9,
             reporter: keys()[1].account_id(),
-        })
+        }])
     );
-    let (listed, count) = offences(&state, 0, 10).unwrap();
+    let (listed, count) = offences(chain.reader(), 0, 10).unwrap();
     assert_eq!(count, 1);
     assert_eq!(listed[0].first, first);
     assert_eq!(listed[0].second, second);
     assert_eq!(listed[0].recorded_at, 5);
-    let (again, _) = report(&state, second, first);
     assert_eq!(
-        again,
+        report(&mut chain, second, first),
         Err(Error::AlreadyRecorded {
             offender: dave.account_id(),
             view: 9
@@ -111,41 +91,44 @@ fn equivocation_is_recorded_once_with_both_votes_and_listed() {
 
 #[test]
 fn evidence_that_proves_nothing_is_refused() {
-    let state = genesis_state();
+    let mut chain = chain();
     let [alice, bob, _, dave] = <[Keypair; 4]>::try_from(keys()).ok().unwrap();
+    let (a, b) = (
+        notarize(&chain, &dave, 9, 1),
+        notarize(&chain, &dave, 10, 2),
+    );
     assert_eq!(
-        report(&state, notarize(&dave, 9, 1), notarize(&dave, 10, 2)).0,
+        report(&mut chain, a, b),
         Err(Error::NotConflicting {
             first_view: 9,
             second_view: 10
         })
     );
-    assert_eq!(
-        report(&state, notarize(&dave, 9, 1), notarize(&bob, 9, 2)).0,
-        Err(Error::DifferentSigners)
-    );
-    let mut forged = notarize(&dave, 9, 2);
-    forged.signature = notarize(&dave, 9, 3).signature;
-    assert_eq!(
-        report(&state, notarize(&dave, 9, 1), forged).0,
-        Err(Error::BadSignature)
-    );
+    let (a, b) = (notarize(&chain, &dave, 9, 1), notarize(&chain, &bob, 9, 2));
+    assert_eq!(report(&mut chain, a, b), Err(Error::DifferentSigners));
+    let mut forged = notarize(&chain, &dave, 9, 2);
+    forged.signature = notarize(&chain, &dave, 9, 3).signature;
+    let a = notarize(&chain, &dave, 9, 1);
+    assert_eq!(report(&mut chain, a, forged), Err(Error::BadSignature));
     let outsider = Keypair::dev("Mallory");
+    let (a, b) = (
+        notarize(&chain, &outsider, 9, 1),
+        notarize(&chain, &outsider, 9, 2),
+    );
     assert_eq!(
-        report(&state, notarize(&outsider, 9, 1), notarize(&outsider, 9, 2)).0,
+        report(&mut chain, a, b),
         Err(Error::NotAValidator {
             signer: outsider.account_id(),
             epoch: 0
         })
     );
     let next_epoch = epoch_base_view(1) + 1;
+    let (a, b) = (
+        notarize(&chain, &alice, next_epoch, 1),
+        notarize(&chain, &alice, next_epoch, 2),
+    );
     assert_eq!(
-        report(
-            &state,
-            notarize(&alice, next_epoch, 1),
-            notarize(&alice, next_epoch, 2)
-        )
-        .0,
+        report(&mut chain, a, b),
         Err(Error::NotAValidator {
             signer: alice.account_id(),
             epoch: 1
@@ -154,101 +137,129 @@ fn evidence_that_proves_nothing_is_refused() {
 }
 
 fn schedule(
-    state: &BTreeMap<Vec<u8>, Vec<u8>>,
-    signer: &Keypair,
-    height: Height,
+    chain: &mut TestChain,
+    origin: Origin,
     validators: Vec<AccountId>,
     activates_at: Height,
-) -> (Result<Event, Error>, BTreeMap<Vec<u8>, Vec<u8>>) {
-    let mut overlay = StateOverlay::new(state);
-    let result = dispatch(
-        &mut overlay,
-        &context(height),
-        Origin::Signed(signer.account_id()),
-        &Call::ScheduleChange {
-            validators,
-            activates_at,
-        },
-    )
-    .unwrap();
-    overlay.commit_transaction();
-    (result, commit(state, overlay))
+) -> Result<Vec<Event>, Error> {
+    chain
+        .dispatch::<Pallet>(
+            origin,
+            &Call::ScheduleChange {
+                validators,
+                activates_at,
+            },
+        )
+        .map(|events| events.of::<Event>())
 }
 
 #[test]
-fn only_the_admin_schedules_one_change_ahead_and_it_takes_effect_at_its_height() {
-    let state = genesis_state();
+fn only_the_board_schedules_one_change_ahead_and_it_takes_effect_at_its_height() {
+    let mut chain = chain();
+    chain.block.height = 4;
     let keys = keys();
+    let signed = |n: usize| Origin::Signed(keys[n].account_id());
     let new_set: Vec<AccountId> = keys[..3].iter().map(|k| k.account_id()).collect();
+    assert!(matches!(
+        schedule(&mut chain, signed(1), new_set.clone(), 10),
+        Err(Error::BadOrigin(BadOrigin {
+            required: wijk_support::Requirement::DecidedBy(Collective::Board),
+            ..
+        }))
+    ));
     assert_eq!(
-        schedule(&state, &keys[1], 4, new_set.clone(), 10).0,
-        Err(Error::NotAdmin {
-            admin: keys[0].account_id()
-        })
-    );
-    assert_eq!(
-        schedule(&state, &keys[0], 4, new_set.clone(), 5).0,
+        schedule(&mut chain, signed(0), new_set.clone(), 5),
         Err(Error::TooSoon {
             earliest: 6,
             requested: 5
         })
     );
     assert_eq!(
-        schedule(&state, &keys[0], 4, vec![], 10).0,
+        schedule(&mut chain, signed(0), vec![], 10),
         Err(Error::BadSetSize { count: 0, max: 100 })
     );
     let twice = vec![keys[0].account_id(), keys[0].account_id()];
     assert!(matches!(
-        schedule(&state, &keys[0], 4, twice, 10).0,
+        schedule(&mut chain, signed(0), twice, 10),
         Err(Error::DuplicateValidator { .. })
     ));
 
-    let mut overlay = StateOverlay::new(&state);
-    dispatch(
-        &mut overlay,
-        &context(4),
-        Origin::Signed(keys[0].account_id()),
-        &Call::ScheduleChange {
-            validators: new_set.clone(),
-            activates_at: 10,
-        },
+    let before = chain.state.clone();
+    // A decision of the members outranks the board's: it may schedule too.
+    assert!(schedule(
+        &mut chain.clone(),
+        Origin::Collective(Collective::Members),
+        new_set.clone(),
+        10
     )
-    .unwrap()
-    .unwrap();
-    overlay.commit_transaction();
-    let announced = scheduled_in_block(&overlay, &state).unwrap();
+    .is_ok());
+    schedule(&mut chain, signed(0), new_set.clone(), 10).unwrap();
     assert_eq!(
-        announced,
+        scheduled_in_block(chain.reader(), &before).unwrap(),
         Some(ValidatorSetChange {
             activates_at: 10,
             validators: new_set.clone()
         })
     );
-    let scheduled = commit(&state, overlay);
+    chain.block.height = 5;
     assert!(matches!(
-        schedule(&scheduled, &keys[0], 5, new_set.clone(), 20).0,
+        schedule(&mut chain, signed(0), new_set.clone(), 20),
         Err(Error::ChangeAlreadyPending { activates_at: 10 })
     ));
 
     let old_set: Vec<AccountId> = keys.iter().map(|k| k.account_id()).collect();
-    assert_eq!(set_for_height(&scheduled, 9).unwrap(), (0, old_set));
+    assert_eq!(set_for_height(chain.reader(), 9).unwrap(), (0, old_set));
     assert_eq!(
-        set_for_height(&scheduled, 10).unwrap(),
+        set_for_height(chain.reader(), 10).unwrap(),
         (1, new_set.clone())
     );
-    assert!(ends_epoch(&scheduled, 9).unwrap());
-    assert!(!ends_epoch(&scheduled, 8).unwrap());
+    assert!(ends_epoch(chain.reader(), 9).unwrap());
+    assert!(!ends_epoch(chain.reader(), 8).unwrap());
 
     // A block before the activation height changes nothing; the one at it begins epoch 1.
-    let mut overlay = StateOverlay::new(&scheduled);
-    begin_block(&mut overlay, 9).unwrap();
-    assert!(overlay.into_changes().is_empty());
-    let mut overlay = StateOverlay::new(&scheduled);
-    begin_block(&mut overlay, 10).unwrap();
-    overlay.commit_transaction();
-    assert_eq!(scheduled_in_block(&overlay, &scheduled).unwrap(), None);
-    let enacted = commit(&scheduled, overlay);
-    assert_eq!(current(&enacted).unwrap(), (1, new_set.clone()));
-    assert_eq!(pending(&enacted).unwrap(), None);
-    assert_eq!(set_for_height(&enacted, 11).unwrap(), (1, new_set));
+    let scheduled = chain.state.clone();
+    chain.begin_block::<Pallet>(9);
+    assert_eq!(chain.state, scheduled);
+    chain.begin_block::<Pallet>(10);
+    assert_eq!(
+        scheduled_in_block(chain.reader(), &scheduled).unwrap(),
+        None
+    );
+    assert_eq!(current(chain.reader()).unwrap(), (1, new_set.clone()));
+    assert_eq!(pending(chain.reader()).unwrap(), None);
+    assert_eq!(
+        set_for_height(chain.reader(), 11).unwrap(),
+        (1, new_set.clone())
+    );
+    assert_eq!(
+        epochs(chain.reader(), 0, 10).unwrap(),
+        vec![
+            (
+                0,
+                EpochInfo {
+                    validators: keys.iter().map(|k| k.account_id()).collect(),
+                    starts_at: 1,
+                    announced_at: None
+                }
+            ),
+            (
+                1,
+                EpochInfo {
+                    validators: new_set,
+                    starts_at: 10,
+                    announced_at: Some(4)
+                }
+            )
+        ]
+    );
+}
+
+#[test]
+fn a_genesis_without_validators_is_refused() {
+    let empty = std::collections::BTreeMap::new();
+    let mut state = StateOverlay::new(&empty);
+    assert_eq!(
+        Pallet::build_genesis(&mut state, &Genesis { set: vec![] }),
+        Ok(Err(Error::BadSetSize { count: 0, max: 100 }))
+    );
 }

@@ -7,9 +7,12 @@ use wijk_coin::Call as CoinCall;
 use wijk_primitives::{AccountId, Header, Keypair, SigningContext};
 use wijk_runtime::state_tree::{prove, verify_proof, MemoryTree};
 use wijk_runtime::{
-    build_block, build_genesis, execute_block, BlockError, GenesisConfig, RuntimeCall, StagedBlock,
-    StagedState, Transaction, TxOutcome, VerifiedTransaction, SPEC_VERSION,
+    build_block, build_genesis, execute_block, simple_genesis, BlockError, RuntimeCall,
+    StagedBlock, StagedState, Transaction, TxOutcome, VerifiedTransaction, SPEC_VERSION,
 };
+
+mod framework;
+mod supply;
 
 struct Chain {
     state: BTreeMap<Vec<u8>, Vec<u8>>,
@@ -21,15 +24,7 @@ struct Chain {
 impl Chain {
     fn new() -> Chain {
         let alice = Keypair::dev("Alice").account_id();
-        let config = GenesisConfig {
-            timestamp_ms: 0,
-            validators: vec![alice],
-            validator_admin: alice,
-            coin: wijk_coin::GenesisConfig {
-                issuer: alice,
-                balances: vec![(alice, 10_000)],
-            },
-        };
+        let config = simple_genesis(&[alice], &[(alice, 10_000)]);
         let mut tree = MemoryTree::default();
         let genesis = build_genesis(&config, &tree).unwrap();
         tree.write(&genesis.tree_batch);

@@ -13,7 +13,7 @@ use clap::Parser;
 use std::time::Instant;
 use wijk_primitives::{verify_batch_strict, FinalityCertificate, KeyCache, Keypair};
 use wijk_runtime::{
-    build_genesis, GenesisConfig, MemoryChain, RuntimeCall, Transaction, VerifiedTransaction,
+    build_genesis, simple_genesis, MemoryChain, RuntimeCall, Transaction, VerifiedTransaction,
 };
 use wijk_storage::Storage;
 
@@ -45,15 +45,8 @@ fn main() -> anyhow::Result<()> {
     let keys: Vec<Keypair> = (0..args.accounts)
         .map(|i| Keypair::from_seed(blake3::hash(&(i as u64).to_le_bytes()).as_bytes()))
         .collect();
-    let config = GenesisConfig {
-        timestamp_ms: 0,
-        validators: vec![validator.account_id()],
-        validator_admin: validator.account_id(),
-        coin: wijk_coin::GenesisConfig {
-            issuer: validator.account_id(),
-            balances: keys.iter().map(|k| (k.account_id(), 1_000_000)).collect(),
-        },
-    };
+    let funded: Vec<_> = keys.iter().map(|k| (k.account_id(), 1_000_000)).collect();
+    let config = simple_genesis(&[validator.account_id()], &funded);
 
     eprintln!(
         "building {} blocks of {} transfers among {} accounts ...",

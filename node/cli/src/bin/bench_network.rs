@@ -19,9 +19,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use wijk_primitives::{epoch_of_view, Address, Hash, Keypair, SigningContext};
+use wijk_primitives::{epoch_of_view, Hash, Keypair, SigningContext};
 use wijk_runtime::{RuntimeCall, Transaction, SPEC_VERSION};
-use wijk_service::ChainSpec;
 
 /// Finalized throughput and latency of a local validator network.
 #[derive(Debug, Parser)]
@@ -88,16 +87,13 @@ fn main() -> anyhow::Result<()> {
         .collect();
 
     // The chain: a local testnet spec whose bench accounts hold coins from genesis.
-    let mut spec = ChainSpec::local(args.validators, 0);
+    let mut spec = wijk_service::chain_spec::local(args.validators, 0);
     spec.block_time_ms = args.block_time_ms;
     for key in &keys {
-        let address = Address {
-            prefix: spec.address_prefix,
-            account: key.account_id(),
-        };
         spec.genesis
+            .coin
             .balances
-            .push((address.to_string(), "1000.00".into()));
+            .push(wijk_coin::GenesisBalance(key.account_id(), 100_000));
     }
     let spec_path = dir.path().join("bench-spec.json");
     std::fs::write(&spec_path, spec.to_json())?;

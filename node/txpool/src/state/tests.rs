@@ -4,20 +4,12 @@ use std::collections::BTreeMap;
 use wijk_coin::Call as CoinCall;
 use wijk_primitives::Keypair;
 use wijk_runtime::state_tree::MemoryTree;
-use wijk_runtime::{build_genesis, GenesisConfig, RuntimeCall, Transaction, SPEC_VERSION};
+use wijk_runtime::{build_genesis, simple_genesis, RuntimeCall, Transaction, SPEC_VERSION};
 
 fn setup() -> (BTreeMap<Vec<u8>, Vec<u8>>, SigningContext) {
     let alice = Keypair::dev("Alice").account_id();
     let genesis = build_genesis(
-        &GenesisConfig {
-            timestamp_ms: 0,
-            validators: vec![alice],
-            validator_admin: alice,
-            coin: wijk_coin::GenesisConfig {
-                issuer: alice,
-                balances: vec![(alice, 10_000)],
-            },
-        },
+        &simple_genesis(&[alice], &[(alice, 10_000)]),
         &MemoryTree::default(),
     )
     .unwrap();
