@@ -10,10 +10,11 @@ use parity_scale_codec::{Decode, Encode};
 use std::collections::BTreeMap;
 use wijk_primitives::{AccountId, FinalityCertificate, Hash, Signature};
 
-/// Why a vote or certificate was refused (defined with the votes, which the runtime checks
-/// too).
-pub use wijk_primitives::vote::VoteError as MessageError;
 pub use wijk_primitives::vote::{BlockRef, SignedVote, View, Vote, VoteKind};
+
+/// Why a certificate was refused: its signatures are not a quorum of the set (the one
+/// quorum rule, [`wijk_light_client::verify_quorum`]).
+pub type MessageError = wijk_light_client::QuorumError;
 
 /// A quorum of signatures on one vote.
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
@@ -35,7 +36,12 @@ impl Certificate {
 
     /// Checks every signature and that a quorum of distinct validators signed.
     pub fn verify(&self, genesis_hash: Hash, validators: &[AccountId]) -> Result<(), MessageError> {
-        wijk_primitives::verify_quorum(&self.vote, &self.signatures, genesis_hash, validators)
+        wijk_light_client::verify_quorum(
+            &self.vote.signing_bytes(genesis_hash),
+            &self.signatures,
+            validators,
+        )
+        .map(|_| ())
     }
 
     /// For a finalize certificate: the block's [`FinalityCertificate`].

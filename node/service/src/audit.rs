@@ -3,7 +3,8 @@
 //! every body against its certified header. No state, no re-execution (`import-blocks`
 //! does that): this is what an auditor runs on a block file from a cooperative.
 
-use wijk_primitives::{AccountId, CertificateError, FinalityCertificate, Hash, Header};
+use wijk_light_client::{LightClient, LightClientError, TrustedState};
+use wijk_primitives::{AccountId, FinalityCertificate, Hash, Header};
 use wijk_runtime::{execute::transactions_root, Block};
 
 /// Why a chain failed the audit.
@@ -30,13 +31,13 @@ pub enum AuditError {
         /// The hash of the block before it.
         actual: Hash,
     },
-    /// A certificate does not finalize its block.
+    /// A certificate does not finalize its block (or the run of blocks it ends).
     #[error("block {height}: {source}")]
     Certificate {
         /// The block's height.
         height: u64,
         /// Why.
-        source: CertificateError,
+        source: LightClientError,
     },
     /// A block is final only through a later block's certificate, and the blocks up to that
     /// one do not come with that same certificate (or end before it).
@@ -73,53 +74,43 @@ pub struct AuditSummary {
 /// block's ancestor): it is proven final when that block arrives with the same
 /// certificate and the parent links between them hold. A chain that ends before it fails.
 ///
-/// Validator-set changes are followed from the certified headers alone: a header that
-/// announces a change switches the set at the announced height, and the last block before
-/// it may be final through a closing block of the old set.
+/// Validator-set changes are followed from the certified headers alone, by the one light
+/// client ([`wijk_light_client`]): a header that announces a change switches the set at the
+/// announced height, and the last block before it may be final through a closing block of
+/// the old set.
 pub fn verify_certificates(
     genesis: &Header,
     validators: &[AccountId],
     blocks: impl Iterator<Item = Result<(Block, FinalityCertificate), crate::ImportError>>,
     mut on_checked: impl FnMut(&Header),
 ) -> Result<AuditSummary, AuditError> {
-    let genesis_hash = genesis.hash();
+    let mut client = LightClient::new(TrustedState::from_genesis(genesis, validators.to_vec()));
     let mut previous = genesis.clone();
-    let mut previous_hash = genesis_hash;
     let mut checked = 0u64;
-    // The first block final only through a later block's certificate, and that certificate.
-    let mut awaiting: Option<(u64, FinalityCertificate)> = None;
-    let mut validators = validators.to_vec();
-    let mut scheduled: Option<wijk_primitives::ValidatorSetChange> = None;
+    // Blocks final only through a later block's certificate, and that certificate.
+    let mut run: Vec<Header> = Vec::new();
+    let mut run_certificate: Option<FinalityCertificate> = None;
     for item in blocks {
         let (block, certificate) = item?;
-        let header = &block.header;
+        let header = block.header.clone();
         let height = header.height;
-        if let Some(change) = scheduled.take_if(|change| change.activates_at <= height) {
-            validators = change.validators;
-        }
-        if let Some(change) = &header.validator_set_change {
-            scheduled = Some(change.clone());
-        }
-        let ends_epoch = scheduled
-            .as_ref()
-            .is_some_and(|change| change.activates_at == height + 1);
         if height != previous.height + 1 {
             return Err(AuditError::Gap {
                 expected: previous.height + 1,
                 found: height,
             });
         }
-        if header.parent_hash != previous_hash {
+        if header.parent_hash != previous.hash() {
             return Err(AuditError::BrokenLink {
                 height,
                 claimed: header.parent_hash,
-                actual: previous_hash,
+                actual: previous.hash(),
             });
         }
-        if let Some((first, waiting_for)) = &awaiting {
+        if let Some(waiting_for) = &run_certificate {
             if *waiting_for != certificate {
                 return Err(AuditError::Unjustified {
-                    height: *first,
+                    height: run.first().map_or(height, |h| h.height),
                     reason: format!(
                         "it is final through block {}, but block {height} came with another certificate",
                         waiting_for.height
@@ -127,31 +118,37 @@ pub fn verify_certificates(
                 });
             }
         }
-        if ends_epoch {
-            certificate
-                .verify_epoch_end(genesis_hash, header, &validators)
-                .map_err(|source| AuditError::Certificate { height, source })?;
-            awaiting = None;
-        } else if certificate.height > height {
-            awaiting.get_or_insert((height, certificate));
-        } else {
-            certificate
-                .verify(genesis_hash, header, &validators)
-                .map_err(|source| AuditError::Certificate { height, source })?;
-            awaiting = None;
-        }
         let hashes: Vec<Hash> = block.transactions.iter().map(|tx| tx.hash()).collect();
         if transactions_root(&hashes) != header.transactions_root {
             return Err(AuditError::BodyMismatch { height });
         }
-        on_checked(header);
-        checked += 1;
-        previous_hash = header.hash();
-        previous = block.header;
+        if certificate.height < height {
+            return Err(AuditError::Unjustified {
+                height,
+                reason: format!(
+                    "its certificate is for the earlier block {}",
+                    certificate.height
+                ),
+            });
+        }
+        run.push(header.clone());
+        if client.completes(&run, &certificate) {
+            client
+                .advance(&run, &certificate)
+                .map_err(|source| AuditError::Certificate { height, source })?;
+            for done in run.drain(..) {
+                on_checked(&done);
+                checked += 1;
+            }
+            run_certificate = None;
+        } else {
+            run_certificate.get_or_insert(certificate);
+        }
+        previous = header;
     }
-    if let Some((first, waiting_for)) = awaiting {
+    if let (Some(first), Some(waiting_for)) = (run.first(), run_certificate) {
         return Err(AuditError::Unjustified {
-            height: first,
+            height: first.height,
             reason: format!(
                 "it is final only through block {}, which is missing",
                 waiting_for.height
@@ -160,7 +157,7 @@ pub fn verify_certificates(
     }
     Ok(AuditSummary {
         blocks: checked,
-        head: previous_hash,
+        head: previous.hash(),
         head_height: previous.height,
     })
 }
@@ -205,7 +202,9 @@ mod tests {
             audit(&chain, forged),
             Err(AuditError::Certificate {
                 height: 3,
-                source: CertificateError::UnknownSigner { .. }
+                source: LightClientError::Quorum(
+                    wijk_light_client::QuorumError::UnknownSigner { .. }
+                )
             })
         ));
 
@@ -235,22 +234,25 @@ mod tests {
         assert!(chain.blocks[0].0.header.validator_set_change.is_some());
         assert_eq!(audit(&chain, chain.blocks.clone()).unwrap().blocks, 6);
 
-        // The old validator may not certify a block of the new epoch...
-        let mut old_signer = chain.blocks.clone();
-        old_signer[4].1 = FinalityCertificate::sign_single(
-            &chain.validator,
-            chain.signing.genesis_hash,
-            5,
-            5,
-            old_signer[4].0.header.hash(),
-        );
-        assert!(matches!(
-            audit(&chain, old_signer),
-            Err(AuditError::Certificate {
-                height: 5,
-                source: CertificateError::UnknownSigner { .. }
-            })
-        ));
+        // The old validator may not certify a block of the new epoch, in its own epoch's
+        // views or in the new one's...
+        for view in [5, wijk_primitives::epoch_base_view(1) + 5] {
+            let mut old_signer = chain.blocks.clone();
+            old_signer[4].1 = FinalityCertificate::sign_single(
+                &chain.validator,
+                chain.signing.genesis_hash,
+                5,
+                view,
+                old_signer[4].0.header.hash(),
+            );
+            assert!(matches!(
+                audit(&chain, old_signer),
+                Err(AuditError::Certificate {
+                    height: 5,
+                    source: LightClientError::WrongEpoch { .. } | LightClientError::Quorum(_)
+                })
+            ));
+        }
         // ...a closing block certifies only the last block of an epoch...
         let mut closing_elsewhere = chain.blocks.clone();
         closing_elsewhere[1].1 = FinalityCertificate::sign_single(
@@ -292,7 +294,7 @@ mod tests {
         stale[2].1 = chain.blocks[1].1.clone();
         assert!(matches!(
             audit(&chain, stale),
-            Err(AuditError::Certificate { height: 3, .. })
+            Err(AuditError::Unjustified { height: 3, .. })
         ));
     }
 

@@ -7,9 +7,9 @@
 use parity_scale_codec::Encode;
 use std::io::{Read, Write};
 use std::sync::Arc;
+use wijk_light_client::{LightClient, LightClientError, TrustedState};
 use wijk_primitives::{
-    decode_bounded, AccountId, CertificateError, FinalityCertificate, Hash, Header, KeyCache,
-    SigningContext,
+    decode_bounded, FinalityCertificate, Hash, Header, KeyCache, SigningContext,
 };
 use wijk_runtime::{
     check_signatures, execute_checked_block, Block, BlockError, ExecutedBlock, SignaturesChecked,
@@ -35,13 +35,14 @@ pub enum ImportError {
         /// Our finalized height.
         finalized: u64,
     },
-    /// The certificate does not finalize this block.
+    /// The certificate does not finalize this block (under the light client that follows
+    /// the chain from this node's head).
     #[error("block {height}: bad finality certificate: {source}")]
     Certificate {
         /// The block's height.
         height: u64,
         /// Why.
-        source: CertificateError,
+        source: LightClientError,
     },
     /// Re-execution disagrees with the block.
     #[error("block {height}: {source}")]
@@ -90,32 +91,27 @@ pub enum ImportError {
 /// peer that sends more is refused rather than held in memory.
 pub const MAX_BLOCKS_PER_CERTIFICATE: usize = 256;
 
-/// Checks and commits one block, final through its own certificate, on top of the last
-/// committed block.
-pub fn import_block(
+/// A light client that trusts this node's committed head: the set that certifies the
+/// next block, and any change scheduled after it, read from the head's state. Import and
+/// sync check every certificate through it.
+pub fn light_client_at_head(
     storage: &Storage,
-    block: &Block,
-    certificate: &FinalityCertificate,
-    signing: &SigningContext,
-) -> Result<ExecutedBlock, ImportError> {
-    let checked =
-        check_signatures(block, signing, None).map_err(|source| ImportError::Invalid {
-            height: block.header.height,
-            source,
-        })?;
-    let parent = committed_head(storage)?;
-    let mut state = StagedState::new(storage);
-    let executed = execute(&state, &parent, block, signing, checked)?;
-    let certifiers = certifying_set(&state, block.header.height)?;
-    state.push(StagedBlock {
-        height: block.header.height,
-        executed: &executed,
-    });
-    let ends_epoch = wijk_validators::ends_epoch(&state, block.header.height)?;
-    drop(state);
-    check_certificate(&certifiers, &block.header, certificate, signing, ends_epoch)?;
-    storage.commit_block(block, &executed, certificate)?;
-    Ok(executed)
+    genesis_hash: Hash,
+) -> Result<LightClient, ImportError> {
+    let head = committed_head(storage)?;
+    let (epoch, validators) = wijk_validators::current(storage)?;
+    let scheduled = wijk_validators::pending(storage)?.map(|scheduled| scheduled.change);
+    Ok(LightClient::new(
+        TrustedState {
+            genesis_hash,
+            epoch,
+            validators,
+            height: head.height,
+            block_hash: head.hash(),
+            scheduled,
+        }
+        .settled(),
+    ))
 }
 
 /// The header of the last committed block.
@@ -144,36 +140,6 @@ fn execute(
     }
     execute_checked_block(state, state, parent, block, signing, checked)
         .map_err(|source| ImportError::Invalid { height, source })
-}
-
-/// The validator set that certifies the block at `height`, read from the state the
-/// block executes on (a scheduled change counts from its activation height).
-fn certifying_set(
-    parent_state: &StagedState<'_, Storage>,
-    height: u64,
-) -> Result<Vec<AccountId>, ImportError> {
-    Ok(wijk_validators::set_for_height(parent_state, height)?.1)
-}
-
-/// Checks that `certificate`, signed by `validators`, finalizes `header`: the block itself,
-/// or, when `header` is the last block of its validator set's epoch, a closing block after
-/// it.
-fn check_certificate(
-    validators: &[AccountId],
-    header: &Header,
-    certificate: &FinalityCertificate,
-    signing: &SigningContext,
-    ends_epoch: bool,
-) -> Result<(), ImportError> {
-    let checked = if ends_epoch {
-        certificate.verify_epoch_end(signing.genesis_hash, header, validators)
-    } else {
-        certificate.verify(signing.genesis_hash, header, validators)
-    };
-    checked.map_err(|source| ImportError::Certificate {
-        height: header.height,
-        source,
-    })
 }
 
 /// What [`import_blocks`] did.
@@ -250,6 +216,7 @@ where
             }
         });
         let mut summary = ImportSummary::default();
+        let mut client = light_client_at_head(storage, signing.genesis_hash)?;
         // The run being written, if any: executed, not yet on disk.
         let mut in_flight: Option<Arc<Verified>> = None;
         // Executed blocks waiting for the certificate of a later block.
@@ -329,16 +296,16 @@ where
                     });
                 }
                 let executed = execute(&state, &head, &block, signing, checked)?;
-                let certifiers = certifying_set(&state, height)?;
-                state.push(StagedBlock {
-                    height,
-                    executed: &executed,
-                });
-                let ends_epoch = wijk_validators::ends_epoch(&state, height)?;
                 drop(state);
-                // The last block of an epoch may be final through a closing block, which
-                // is never sent: it ends any run.
-                if certificate.height > height && !ends_epoch {
+                let run: Vec<Header> = awaiting
+                    .iter()
+                    .map(|(block, _, _)| block.header.clone())
+                    .chain([block.header.clone()])
+                    .collect();
+                // A block final through a later block's certificate waits for it; the last
+                // block of an epoch may be final through a closing block, which is never
+                // sent: it ends any run.
+                if !client.completes(&run, &certificate) {
                     if awaiting.len() >= MAX_BLOCKS_PER_CERTIFICATE {
                         return Err(ImportError::Unjustified {
                             height: awaiting[0].0.header.height,
@@ -350,13 +317,9 @@ where
                     awaiting.push((block, executed, certificate));
                     continue;
                 }
-                check_certificate(
-                    &certifiers,
-                    &block.header,
-                    &certificate,
-                    signing,
-                    ends_epoch,
-                )?;
+                client
+                    .advance(&run, &certificate)
+                    .map_err(|source| ImportError::Certificate { height, source })?;
                 wait_for_write(&mut in_flight, &mut summary)?;
                 let mut run: Vec<(Block, ExecutedBlock)> =
                     awaiting.drain(..).map(|(b, e, _)| (b, e)).collect();

@@ -24,7 +24,8 @@ mod testing;
 pub use audit::{verify_certificates, AuditError, AuditSummary};
 pub use chain_spec::{BadPeerId, ChainSpec, ChainSpecError};
 pub use import::{
-    import_block, import_blocks, BlockFileReader, BlockFileWriter, ImportError, ImportSummary,
+    import_blocks, light_client_at_head, BlockFileReader, BlockFileWriter, ImportError,
+    ImportSummary,
 };
 pub use node::{start, NetworkSettings, NodeConfig, RunningNode, ServiceError};
 pub use node_key::{NodeKey, NodeKeyError};

@@ -64,9 +64,14 @@ fn build_test_chain(count: u64, set_change_at: Option<u64>) -> TestChain {
         assert_eq!(built.block.transactions.len(), expected);
         let hash = built.block.header.hash();
         let certificate = match set_change_at {
-            Some(at) if height >= at => {
-                FinalityCertificate::sign_single(&bob, signing.genesis_hash, height, height, hash)
-            }
+            // Bob's epoch (1) votes in its own views.
+            Some(at) if height >= at => FinalityCertificate::sign_single(
+                &bob,
+                signing.genesis_hash,
+                height,
+                wijk_primitives::epoch_base_view(1) + height,
+                hash,
+            ),
             Some(at) if height + 1 == at => FinalityCertificate::sign_single(
                 &validator,
                 signing.genesis_hash,

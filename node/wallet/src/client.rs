@@ -261,14 +261,17 @@ pub(crate) async fn prove_balance(
         .as_ref()
         .map(|bytes| Decode::decode(&mut &bytes[..]))
         .transpose()?;
-    let ends_epoch =
-        scheduled.is_some_and(|scheduled| scheduled.change.activates_at == header.height + 1);
-    let checked = if ends_epoch {
-        certificate.verify_epoch_end(info.genesis_hash, &header, &validators)
-    } else {
-        certificate.verify(info.genesis_hash, &header, &validators)
-    };
-    checked.context("the finality certificate does not verify: do not trust this node")?;
+    let client = wijk_light_client::LightClient::new(wijk_light_client::TrustedState {
+        genesis_hash: info.genesis_hash,
+        epoch: wijk_primitives::epoch_of_view(certificate.view),
+        validators: validators.clone(),
+        height: 0,
+        block_hash: info.genesis_hash,
+        scheduled: scheduled.map(|scheduled| scheduled.change),
+    });
+    client
+        .check(std::slice::from_ref(&header), &certificate)
+        .context("the finality certificate does not verify: do not trust this node")?;
     let record: wijk_system::AccountInfo = match &values[0] {
         Some(bytes) => Decode::decode(&mut &bytes[..])?,
         None => wijk_system::AccountInfo::default(),

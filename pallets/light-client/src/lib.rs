@@ -163,9 +163,9 @@ impl TrustedState {
         }
     }
 
-    /// Once the trusted header is the last of its epoch, the next epoch's set certifies
-    /// what follows: the state says so directly.
-    fn moved_to_next_epoch_if_due(self) -> TrustedState {
+    /// The same trust, stated directly: once the trusted header is the last of its epoch,
+    /// the next epoch's set certifies what follows, so that set is the state's own.
+    pub fn settled(self) -> TrustedState {
         match &self.scheduled {
             Some(change) if change.activates_at == self.height.saturating_add(1) => TrustedState {
                 epoch: self.epoch.saturating_add(1),
@@ -257,6 +257,36 @@ pub enum LightClientError {
     Quorum(#[from] QuorumError),
 }
 
+/// A run of headers as the client follows it.
+struct Followed<'r> {
+    last: &'r Header,
+    epoch: u64,
+    validators: Vec<AccountId>,
+    scheduled: Option<ValidatorSetChange>,
+    announced: Option<ValidatorSetChange>,
+}
+
+impl Followed<'_> {
+    /// Whether the run's last block is the last of its epoch.
+    fn ends_epoch(&self) -> bool {
+        self.scheduled
+            .as_ref()
+            .is_some_and(|change| change.activates_at == self.last.height.saturating_add(1))
+    }
+
+    /// Whether `certificate` names the run's last block, or (at an epoch's end) a closing
+    /// block after it.
+    fn certified_by(&self, certificate: &FinalityCertificate) -> bool {
+        let last_hash = self.last.hash();
+        if certificate.height == self.last.height {
+            return certificate.block_hash == last_hash;
+        }
+        self.ends_epoch()
+            && certificate.height > self.last.height
+            && certificate.block_hash == closing_block_hash(last_hash, certificate.height)
+    }
+}
+
 /// A light client following one chain.
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
 pub struct LightClient {
@@ -303,6 +333,63 @@ impl LightClient {
         run: &[Header],
         certificate: &FinalityCertificate,
     ) -> Result<Verified, LightClientError> {
+        let followed = self.follow(run)?;
+        let last = followed.last;
+        let certificate_epoch = epoch_of_view(certificate.view);
+        if certificate_epoch != followed.epoch {
+            return Err(LightClientError::WrongEpoch {
+                certificate_epoch,
+                expected_epoch: followed.epoch,
+            });
+        }
+        let last_hash = last.hash();
+        if !followed.certified_by(certificate) {
+            return Err(LightClientError::WrongBlock {
+                certified: certificate.block_hash,
+                certified_height: certificate.height,
+                expected: last_hash,
+                expected_height: last.height,
+            });
+        }
+        let trusted = &self.state;
+        let signers =
+            verify_certificate_signatures(certificate, trusted.genesis_hash, &followed.validators)?;
+        Ok(Verified {
+            height: last.height,
+            block_hash: last_hash,
+            epoch: followed.epoch,
+            signers,
+            announced: followed.announced,
+            trusted_after: TrustedState {
+                genesis_hash: trusted.genesis_hash,
+                epoch: followed.epoch,
+                validators: followed.validators,
+                height: last.height,
+                block_hash: last_hash,
+                scheduled: followed.scheduled,
+            }
+            .settled(),
+        })
+    }
+
+    /// Whether `certificate` is the one that can finalize `run` as it stands: it names the
+    /// run's last header, or that header is the last of its epoch and the certificate is
+    /// past it (a closing block). A certificate at a later height that does neither is a
+    /// descendant's: the run waits for more headers. (Whether it verifies is
+    /// [`Self::check`]'s to say.)
+    pub fn completes(&self, run: &[Header], certificate: &FinalityCertificate) -> bool {
+        match self.follow(run) {
+            Ok(followed) => {
+                certificate.height == followed.last.height
+                    || (followed.ends_epoch() && certificate.height > followed.last.height)
+            }
+            Err(_) => true,
+        }
+    }
+
+    /// Links `run` to the trusted header and follows the announcements in it: the epoch
+    /// and set its blocks belong to, and what is scheduled after it.
+    fn follow<'r>(&self, run: &'r [Header]) -> Result<Followed<'r>, LightClientError> {
         let (first, last) = match (run.first(), run.last()) {
             (Some(first), Some(last)) => (first, last),
             _ => return Err(LightClientError::EmptyRun),
@@ -372,49 +459,12 @@ impl LightClient {
                 announced = Some(change.clone());
             }
         }
-        let certificate_epoch = epoch_of_view(certificate.view);
-        if certificate_epoch != epoch {
-            return Err(LightClientError::WrongEpoch {
-                certificate_epoch,
-                expected_epoch: epoch,
-            });
-        }
-        let last_hash = last.hash();
-        let ends_epoch = scheduled
-            .as_ref()
-            .is_some_and(|s| s.activates_at == last.height.saturating_add(1));
-        let certifies = if certificate.height == last.height {
-            certificate.block_hash == last_hash
-        } else {
-            ends_epoch
-                && certificate.height > last.height
-                && certificate.block_hash == closing_block_hash(last_hash, certificate.height)
-        };
-        if !certifies {
-            return Err(LightClientError::WrongBlock {
-                certified: certificate.block_hash,
-                certified_height: certificate.height,
-                expected: last_hash,
-                expected_height: last.height,
-            });
-        }
-        let signers =
-            verify_certificate_signatures(certificate, trusted.genesis_hash, &validators)?;
-        Ok(Verified {
-            height: last.height,
-            block_hash: last_hash,
+        Ok(Followed {
+            last,
             epoch,
-            signers,
+            validators,
+            scheduled,
             announced,
-            trusted_after: TrustedState {
-                genesis_hash: trusted.genesis_hash,
-                epoch,
-                validators,
-                height: last.height,
-                block_hash: last_hash,
-                scheduled,
-            }
-            .moved_to_next_epoch_if_due(),
         })
     }
 

@@ -2,9 +2,7 @@
 
 use crate::hash::{blake3_hash, Hash};
 use crate::keys::{AccountId, Keypair, Signature};
-use crate::verify::verify_strict;
 use parity_scale_codec::{Decode, Encode};
-use std::collections::BTreeSet;
 
 /// Block height; genesis is 0.
 pub type Height = u64;
@@ -120,7 +118,7 @@ impl FinalityVote {
 }
 
 /// Proof that a quorum of validators finalized a block: checkable with nothing but the
-/// validator set.
+/// validator set (the `wijk-light-client` crate holds the rules).
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
 pub struct FinalityCertificate {
     /// Height of the finalized block.
@@ -131,51 +129,6 @@ pub struct FinalityCertificate {
     pub block_hash: Hash,
     /// Signatures over the [`FinalityVote`], one per distinct validator.
     pub signatures: Vec<(AccountId, Signature)>,
-}
-
-/// Why a finality certificate was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CertificateError {
-    /// The certificate is for another block than the one it came with.
-    #[error("certificate is for block {certified:?} at height {certified_height}, not {expected:?} at {expected_height}")]
-    WrongBlock {
-        /// What the certificate names.
-        certified: Hash,
-        /// Its height.
-        certified_height: Height,
-        /// The block it should certify.
-        expected: Hash,
-        /// That block's height.
-        expected_height: Height,
-    },
-    /// A signer is not in the validator set.
-    #[error("signer {signer:?} is not a validator")]
-    UnknownSigner {
-        /// The signer.
-        signer: AccountId,
-    },
-    /// A validator signed twice.
-    #[error("validator {signer:?} appears twice")]
-    DuplicateSigner {
-        /// The signer.
-        signer: AccountId,
-    },
-    /// A signature does not verify.
-    #[error("signature of validator {signer:?} does not verify")]
-    BadSignature {
-        /// The signer.
-        signer: AccountId,
-    },
-    /// Fewer than a quorum of validators signed.
-    #[error("{signers} of {validators} validators signed; a quorum is {quorum}")]
-    NoQuorum {
-        /// Distinct valid signers.
-        signers: usize,
-        /// Size of the set.
-        validators: usize,
-        /// Signers needed.
-        quorum: usize,
-    },
 }
 
 /// Signers needed for finality among `validators`: `n - f` with `f = (n - 1) / 3`, i.e.
@@ -209,106 +162,11 @@ impl FinalityCertificate {
             )],
         }
     }
-
-    /// Checks the certificate finalizes `header` under `validators` on the chain with
-    /// `genesis_hash`.
-    pub fn verify(
-        &self,
-        genesis_hash: Hash,
-        header: &Header,
-        validators: &[AccountId],
-    ) -> Result<(), CertificateError> {
-        let expected = header.hash();
-        if self.block_hash != expected || self.height != header.height {
-            return Err(CertificateError::WrongBlock {
-                certified: self.block_hash,
-                certified_height: self.height,
-                expected,
-                expected_height: header.height,
-            });
-        }
-        self.verify_signatures(genesis_hash, validators)
-    }
-
-    /// Checks the certificate finalizes `last_block`, the last block of its validator
-    /// set's epoch, either directly or through one of the closing blocks after it
-    /// ([`crate::closing_block_hash`]).
-    pub fn verify_epoch_end(
-        &self,
-        genesis_hash: Hash,
-        last_block: &Header,
-        validators: &[AccountId],
-    ) -> Result<(), CertificateError> {
-        let last_hash = last_block.hash();
-        let certifies = if self.height == last_block.height {
-            self.block_hash == last_hash
-        } else {
-            self.height > last_block.height
-                && self.block_hash == crate::vote::closing_block_hash(last_hash, self.height)
-        };
-        if !certifies {
-            return Err(CertificateError::WrongBlock {
-                certified: self.block_hash,
-                certified_height: self.height,
-                expected: last_hash,
-                expected_height: last_block.height,
-            });
-        }
-        self.verify_signatures(genesis_hash, validators)
-    }
-
-    /// Checks a quorum of distinct `validators` signed this certificate's vote.
-    pub fn verify_signatures(
-        &self,
-        genesis_hash: Hash,
-        validators: &[AccountId],
-    ) -> Result<(), CertificateError> {
-        let vote = FinalityVote {
-            genesis_hash,
-            height: self.height,
-            view: self.view,
-            block_hash: self.block_hash,
-        }
-        .signing_bytes();
-        let mut seen = BTreeSet::new();
-        for (signer, signature) in &self.signatures {
-            if !validators.contains(signer) {
-                return Err(CertificateError::UnknownSigner { signer: *signer });
-            }
-            if !seen.insert(*signer) {
-                return Err(CertificateError::DuplicateSigner { signer: *signer });
-            }
-            verify_strict(signer, &vote, signature)
-                .map_err(|_| CertificateError::BadSignature { signer: *signer })?;
-        }
-        let needed = quorum(validators.len());
-        if seen.len() < needed {
-            return Err(CertificateError::NoQuorum {
-                signers: seen.len(),
-                validators: validators.len(),
-                quorum: needed,
-            });
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn header(height: Height) -> Header {
-        Header {
-            parent_hash: Hash::ZERO,
-            height,
-            timestamp_ms: 1,
-            state_root: Hash([1; 32]),
-            transactions_root: Hash::ZERO,
-            receipts_root: Hash::ZERO,
-            proposer: AccountId([5; 32]),
-            validator_set_change: None,
-        }
-    }
 
     #[test]
     fn quorum_is_two_thirds_plus_one() {
@@ -317,53 +175,6 @@ mod tests {
         assert_eq!(quorum(4), 3);
         assert_eq!(quorum(7), 5);
         assert_eq!(quorum(10), 7);
-    }
-
-    #[test]
-    fn single_validator_certificate_verifies_and_rejects_forgeries() {
-        let alice = Keypair::dev("Alice");
-        let genesis = Hash([9; 32]);
-        let header = header(3);
-        let certificate = FinalityCertificate::sign_single(&alice, genesis, 3, 0, header.hash());
-        assert_eq!(
-            certificate.verify(genesis, &header, &[alice.account_id()]),
-            Ok(())
-        );
-        assert!(matches!(
-            certificate.verify(genesis, &header, &[Keypair::dev("Bob").account_id()]),
-            Err(CertificateError::UnknownSigner { .. })
-        ));
-        assert!(matches!(
-            certificate.verify(Hash([8; 32]), &header, &[alice.account_id()]),
-            Err(CertificateError::BadSignature { .. })
-        ));
-        assert!(matches!(
-            certificate.verify(genesis, &self::header(4), &[alice.account_id()]),
-            Err(CertificateError::WrongBlock { .. })
-        ));
-    }
-
-    #[test]
-    fn an_epoch_end_is_certified_directly_or_through_its_closing_blocks_only() {
-        let alice = Keypair::dev("Alice");
-        let set = [alice.account_id()];
-        let genesis = Hash([9; 32]);
-        let last = header(3);
-        let direct = FinalityCertificate::sign_single(&alice, genesis, 3, 7, last.hash());
-        assert_eq!(direct.verify_epoch_end(genesis, &last, &set), Ok(()));
-        let closing = crate::vote::closing_block_hash(last.hash(), 5);
-        let through = FinalityCertificate::sign_single(&alice, genesis, 5, 9, closing);
-        assert_eq!(through.verify_epoch_end(genesis, &last, &set), Ok(()));
-        let wrong_height = FinalityCertificate::sign_single(&alice, genesis, 6, 9, closing);
-        assert!(matches!(
-            wrong_height.verify_epoch_end(genesis, &last, &set),
-            Err(CertificateError::WrongBlock { .. })
-        ));
-        let other = FinalityCertificate::sign_single(&alice, genesis, 5, 9, Hash([1; 32]));
-        assert!(matches!(
-            other.verify_epoch_end(genesis, &last, &set),
-            Err(CertificateError::WrongBlock { .. })
-        ));
     }
 
     fn arbitrary_header() -> impl proptest::strategy::Strategy<Value = Header> {

@@ -22,8 +22,8 @@ pub mod vote;
 pub use address::{Address, AddressError};
 pub use amount::{format_cents, parse_cents, AmountError, Cents};
 pub use block::{
-    merkle_root, quorum, Block, CertificateError, FinalityCertificate, FinalityVote, Header,
-    Height, TimestampMs, ValidatorSetChange,
+    merkle_root, quorum, Block, FinalityCertificate, FinalityVote, Header, Height, TimestampMs,
+    ValidatorSetChange,
 };
 pub use codec::{decode_bounded, DecodeLimitError, MAX_DECODE_DEPTH};
 pub use hash::{blake3_hash, Hash};
@@ -34,6 +34,6 @@ pub use verify::{
     SignedMessage, SIGNATURE_BATCH_SIZE,
 };
 pub use vote::{
-    closing_block_hash, epoch_base_view, epoch_of_view, verify_quorum, BlockRef, SignedVote, View,
-    Vote, VoteError, VoteKind, EPOCH_VIEW_SHIFT,
+    closing_block_hash, epoch_base_view, epoch_of_view, BlockRef, SignedVote, View, Vote,
+    VoteError, VoteKind, EPOCH_VIEW_SHIFT,
 };

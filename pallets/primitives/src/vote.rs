@@ -14,7 +14,7 @@
 //! that carry no transactions and exist only so the old set can keep voting until that
 //! block is final; they are never committed.
 
-use crate::block::{quorum, FinalityVote, Height};
+use crate::block::{FinalityVote, Height};
 use crate::hash::Hash;
 use crate::keys::{AccountId, Keypair, Signature};
 use crate::verify::verify_strict;
@@ -175,16 +175,6 @@ pub enum VoteError {
         /// The view.
         view: View,
     },
-    /// A certificate has fewer than a quorum of distinct signers.
-    #[error("certificate for view {view} has {signers} distinct signers, a quorum is {quorum}")]
-    NoQuorum {
-        /// The view.
-        view: View,
-        /// Distinct signers.
-        signers: usize,
-        /// Needed.
-        quorum: usize,
-    },
     /// A vote in view 0, which nobody votes in.
     #[error("view {view}: a proposal must be at view >= 1 and carry a non-zero height")]
     Malformed {
@@ -214,36 +204,6 @@ impl SignedVote {
             view: self.vote.view,
         })
     }
-}
-
-/// Checks that a quorum of distinct `validators` signed `vote`, every signature strictly.
-pub fn verify_quorum(
-    vote: &Vote,
-    signatures: &[(AccountId, Signature)],
-    genesis_hash: Hash,
-    validators: &[AccountId],
-) -> Result<(), VoteError> {
-    let mut signers = std::collections::BTreeSet::new();
-    let bytes = vote.signing_bytes(genesis_hash);
-    for (signer, signature) in signatures {
-        if !validators.contains(signer) {
-            return Err(VoteError::UnknownSigner { signer: *signer });
-        }
-        verify_strict(signer, &bytes, signature).map_err(|_| VoteError::BadSignature {
-            signer: *signer,
-            view: vote.view,
-        })?;
-        signers.insert(*signer);
-    }
-    let needed = quorum(validators.len());
-    if signers.len() < needed {
-        return Err(VoteError::NoQuorum {
-            view: vote.view,
-            signers: signers.len(),
-            quorum: needed,
-        });
-    }
-    Ok(())
 }
 
 /// A signed vote as people and auditors read it: signer, view, kind and block, with the
