@@ -400,3 +400,188 @@ async fn the_next_nonce_counts_the_accounts_transactions_waiting_in_the_pool() {
     assert_eq!(code, codes::INVALID_PARAMS);
     node.stop().await;
 }
+
+/// POSTs `body` to `server` from the loopback address `from` over a plain TCP connection;
+/// returns the status line's code and the response body.
+async fn raw_post(
+    server: std::net::SocketAddr,
+    from: std::net::IpAddr,
+    body: &str,
+) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(std::net::SocketAddr::new(from, 0)).unwrap();
+    let mut stream = socket.connect(server).await.unwrap();
+    let request = format!(
+        "POST / HTTP/1.1\r\nhost: {server}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    let _ = tokio::time::timeout(wijk_tests::WAIT, stream.read_to_end(&mut response)).await;
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let code = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    (code, body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_that_is_not_a_request_gets_invalid_request() {
+    let (_dir, node, url) = dev_node().await;
+    let server = node.rpc_addr.unwrap();
+    let loopback: std::net::IpAddr = [127, 0, 0, 1].into();
+    for body in [r#""hello""#, "42", "{}", r#"{"jsonrpc":"2.0","id":7}"#] {
+        let (status, answer) = raw_post(server, loopback, body).await;
+        let answer: Value = serde_json::from_str(&answer).unwrap();
+        assert_eq!(
+            (status, answer["error"]["code"].clone()),
+            (200, json!(-32600)),
+            "{body}: {answer}"
+        );
+    }
+    let (_, answer) = raw_post(server, loopback, r#"{"jsonrpc":"2.0","id":7}"#).await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&answer).unwrap()["id"],
+        json!(7)
+    );
+    // Not JSON at all is still a parse error; a request is still answered.
+    let (_, answer) = raw_post(server, loopback, "nonsense").await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&answer).unwrap()["error"]["code"],
+        json!(-32700)
+    );
+    let (_, answer) = raw_post(
+        server,
+        loopback,
+        r#"{"jsonrpc":"2.0","id":1,"method":"system_chain"}"#,
+    )
+    .await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&answer).unwrap()["result"],
+        json!("Wijk Dev")
+    );
+    let _ = url;
+    node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_client_address_cannot_take_every_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = RpcConfig {
+        max_connections_per_ip: 3,
+        ..RpcConfig::default()
+    };
+    let node = start_dev_node(dir.path(), 50, config).await;
+    let server = node.rpc_addr.unwrap();
+    let url = format!("http://{server}");
+    // One client holds three idle WebSocket connections: its address's whole share.
+    let mut idle = Vec::new();
+    for _ in 0..3 {
+        idle.push(ws(&url).await);
+    }
+    let loopback: std::net::IpAddr = [127, 0, 0, 1].into();
+    let (status, answer) = raw_post(
+        server,
+        loopback,
+        r#"{"jsonrpc":"2.0","id":1,"method":"system_chain"}"#,
+    )
+    .await;
+    assert_eq!(status, 429, "{answer}");
+    assert!(
+        answer.contains("too many connections from your address"),
+        "{answer}"
+    );
+    assert!(
+        jsonrpsee::ws_client::WsClientBuilder::default()
+            .build(url.replace("http://", "ws://"))
+            .await
+            .is_err(),
+        "a fourth WebSocket connection from the same address is refused"
+    );
+    // Another client (another loopback address) is served all the while.
+    let neighbour: std::net::IpAddr = [127, 0, 0, 2].into();
+    let (status, answer) = raw_post(
+        server,
+        neighbour,
+        r#"{"jsonrpc":"2.0","id":1,"method":"system_chain"}"#,
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer.contains("Wijk Dev"), "{answer}");
+    // Once the first client lets go of one connection, it is served again.
+    drop(idle.pop());
+    let deadline = std::time::Instant::now() + wijk_tests::WAIT;
+    loop {
+        let (status, _) = raw_post(
+            server,
+            loopback,
+            r#"{"jsonrpc":"2.0","id":1,"method":"system_chain"}"#,
+        )
+        .await;
+        if status == 200 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the freed connection was never counted back"
+        );
+        tokio::task::yield_now().await;
+    }
+    node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openrpc_document_describes_every_method_and_is_checked_in() {
+    let (_dir, node, url) = dev_node().await;
+    let document = call(&url, "rpc_discover", vec![]).await.unwrap();
+    let served: std::collections::BTreeSet<String> =
+        call(&url, "rpc_methods", vec![]).await.unwrap()["methods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m.as_str().unwrap().to_string())
+            .collect();
+    let described: std::collections::BTreeSet<String> = document["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        served, described,
+        "every served method is described, and no other"
+    );
+    // Calls and events are described from the pallets' own types.
+    let schemas = &document["components"]["schemas"];
+    let calls = schemas["Call"]["oneOf"].as_array().unwrap();
+    assert!(calls
+        .iter()
+        .any(|c| c["properties"]["call"]["const"] == "transfer"
+            && c["properties"]["pallet"]["const"] == "coin"));
+    let events = schemas["Event"]["oneOf"].as_array().unwrap();
+    assert!(events
+        .iter()
+        .any(|e| e["properties"]["event"]["const"] == "coin.Transferred"));
+
+    // docs/openrpc.json is this document; regenerate with WIJK_WRITE_DOCS=1.
+    let text = serde_json::to_string_pretty(&document).unwrap() + "\n";
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR").expect("run by cargo test");
+    let path = std::path::Path::new(&manifest).join("../docs/openrpc.json");
+    if std::env::var_os("WIJK_WRITE_DOCS").is_some() {
+        std::fs::write(&path, &text).unwrap();
+    }
+    let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        checked_in == text,
+        "docs/openrpc.json drifted from rpc_discover; regenerate with WIJK_WRITE_DOCS=1 cargo test --release -p wijk-tests --test rpc openrpc"
+    );
+    node.stop().await;
+}

@@ -125,6 +125,45 @@ macro_rules! construct_runtime {
             }
         }
 
+        /// Every pallet's calls, each tagged with its `pallet` (what [`RuntimeCall::to_json`]
+        /// writes).
+        impl schemars::JsonSchema for RuntimeCall {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                "Call".into()
+            }
+            fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                let mut variants = Vec::new();
+                $(
+                    let schema = <<$pallet as wijk_support::Pallet>::Call as schemars::JsonSchema>::json_schema(generator);
+                    variants.extend($crate::compose::tagged_variants(
+                        schema,
+                        "pallet",
+                        <$pallet as wijk_support::Pallet>::NAME,
+                    ));
+                )+
+                $crate::compose::one_of("A call, by pallet; its SCALE bytes are the transaction's `encoded`", variants)
+            }
+        }
+
+        /// Every pallet's events, their `event` tags prefixed by the pallet (what
+        /// [`RuntimeEvent::to_json`] writes).
+        impl schemars::JsonSchema for RuntimeEvent {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                "Event".into()
+            }
+            fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                let mut variants = Vec::new();
+                $(
+                    let schema = <<$pallet as wijk_support::Pallet>::Event as schemars::JsonSchema>::json_schema(generator);
+                    variants.extend($crate::compose::prefixed_event_variants(
+                        schema,
+                        <$pallet as wijk_support::Pallet>::NAME,
+                    ));
+                )+
+                $crate::compose::one_of("An event, named `pallet.Event`", variants)
+            }
+        }
+
         impl serde::Serialize for RuntimeCall {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 self.to_json().serialize(serializer)
@@ -223,6 +262,70 @@ macro_rules! construct_runtime {
             Ok(Ok(()))
         }
     };
+}
+
+/// The variants of a pallet's internally tagged enum schema (one per call or event), or
+/// none for a pallet without calls or events (whose schema matches nothing).
+fn variants(schema: schemars::Schema) -> Vec<serde_json::Value> {
+    let value = schema.to_value();
+    if value.get("not").is_some() {
+        return Vec::new();
+    }
+    match value.get("oneOf").and_then(serde_json::Value::as_array) {
+        Some(variants) => variants.clone(),
+        None => vec![value],
+    }
+}
+
+/// Each variant of `schema` with a required `tag: name` property added.
+pub fn tagged_variants(schema: schemars::Schema, tag: &str, name: &str) -> Vec<serde_json::Value> {
+    let mut out = variants(schema);
+    for variant in &mut out {
+        if let Some(properties) = variant
+            .get_mut("properties")
+            .and_then(serde_json::Value::as_object_mut)
+        {
+            properties.insert(tag.into(), serde_json::json!({ "const": name }));
+        }
+        if let Some(required) = variant
+            .get_mut("required")
+            .and_then(serde_json::Value::as_array_mut)
+        {
+            required.push(tag.into());
+        }
+    }
+    out
+}
+
+/// Each variant of an event schema with its `event` tag prefixed: `Transferred` becomes
+/// `coin.Transferred`.
+pub fn prefixed_event_variants(schema: schemars::Schema, pallet: &str) -> Vec<serde_json::Value> {
+    let mut out = variants(schema);
+    for variant in &mut out {
+        let Some(tag) = variant.pointer_mut("/properties/event") else {
+            continue;
+        };
+        let prefix = |value: &mut serde_json::Value| {
+            if let Some(name) = value.as_str() {
+                *value = serde_json::Value::from(format!("{pallet}.{name}"));
+            }
+        };
+        if let Some(value) = tag.get_mut("const") {
+            prefix(value);
+        }
+        if let Some(values) = tag
+            .get_mut("enum")
+            .and_then(serde_json::Value::as_array_mut)
+        {
+            values.iter_mut().for_each(prefix);
+        }
+    }
+    out
+}
+
+/// A schema matching exactly one of `variants`.
+pub fn one_of(description: &str, variants: Vec<serde_json::Value>) -> schemars::Schema {
+    schemars::json_schema!({ "description": description, "oneOf": variants })
 }
 
 /// `value` as JSON with `tag: name` first among its fields (or alone, if it is not an

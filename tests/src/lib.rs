@@ -35,13 +35,35 @@ pub async fn start_idle_dev_node(base: &Path) -> RunningNode {
     start_dev_chain_node(base, 1_000, wijk_rpc::RpcConfig::default(), None).await
 }
 
+/// Starts a node of `spec` in this process, //Alice validating alone, RPC on a free
+/// loopback port.
+pub async fn start_node_of(base: &Path, spec: ChainSpec) -> RunningNode {
+    start_chain_node(
+        base,
+        50,
+        wijk_rpc::RpcConfig::default(),
+        Some(Keypair::dev("Alice")),
+        spec,
+    )
+    .await
+}
+
 async fn start_dev_chain_node(
     base: &Path,
     block_time_ms: u64,
     rpc: wijk_rpc::RpcConfig,
     validator: Option<Keypair>,
 ) -> RunningNode {
-    let spec = ChainSpec::dev();
+    start_chain_node(base, block_time_ms, rpc, validator, ChainSpec::dev()).await
+}
+
+async fn start_chain_node(
+    base: &Path,
+    block_time_ms: u64,
+    rpc: wijk_rpc::RpcConfig,
+    validator: Option<Keypair>,
+    spec: ChainSpec,
+) -> RunningNode {
     wijk_service::start(NodeConfig {
         database_path: base.join("db"),
         rpc: Some(wijk_rpc::RpcConfig {
@@ -423,10 +445,21 @@ impl Drop for Testnet {
     }
 }
 
+/// A `wijk-client` connection to the node at `url`.
+pub async fn client(url: &str) -> wijk_client::Client {
+    wijk_client::Client::connect(url)
+        .await
+        .expect("the node serves JSON-RPC")
+}
+
 /// The finalized height a node reports.
 pub async fn finalized_height(url: &str) -> u64 {
-    let head = call(url, "chain_getHeader", vec![]).await.expect("header");
-    head["number"].as_u64().expect("number")
+    client(url)
+        .await
+        .sync_state()
+        .await
+        .expect("sync state")
+        .finalized_block
 }
 
 /// What a test needs to know of a running chain: its signing context and address prefix.
@@ -438,18 +471,12 @@ pub struct ChainFacts {
 }
 
 impl ChainFacts {
-    /// Asks the node at `url` (`wijk_chainInfo`).
+    /// Asks the node at `url` (`wijk_chainInfo`, through `wijk-client`).
     pub async fn of(url: &str) -> ChainFacts {
-        let info = call(url, "wijk_chainInfo", vec![])
-            .await
-            .expect("chain info");
-        let genesis = info["genesisHash"]
-            .as_str()
-            .and_then(wijk_primitives::Hash::from_hex)
-            .expect("genesis hash");
+        let client = client(url).await;
         ChainFacts {
-            signing: signing_context(genesis),
-            prefix: info["addressPrefix"].as_u64().expect("prefix") as u16,
+            signing: client.signing_context(),
+            prefix: client.chain().address_prefix,
         }
     }
 

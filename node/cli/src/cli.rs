@@ -62,6 +62,11 @@ pub(crate) struct RunArgs {
     #[arg(long, default_value_t = 100)]
     pub(crate) rpc_max_connections: u32,
 
+    /// Most concurrent JSON-RPC connections from one client address (raise it behind a
+    /// reverse proxy, where every client shares one address).
+    #[arg(long, default_value_t = 25)]
+    pub(crate) rpc_max_connections_per_ip: u32,
+
     /// Largest JSON-RPC request, in KiB.
     #[arg(long, default_value_t = 512)]
     pub(crate) rpc_max_request_kib: u32,

@@ -116,6 +116,7 @@ fn run_node(args: RunArgs) -> anyhow::Result<()> {
             listen: SocketAddr::new(ip, args.rpc_port),
             max_request_bytes: args.rpc_max_request_kib.saturating_mul(1024),
             max_connections: args.rpc_max_connections,
+            max_connections_per_ip: args.rpc_max_connections_per_ip,
             max_subscriptions_per_connection: args.rpc_max_subscriptions,
             ..RpcConfig::default()
         }),

@@ -2,7 +2,7 @@
 
 use crate::context::RpcContext;
 use crate::error::{internal, invalid_params, refused, unavailable};
-use crate::json::{header_json, transaction_json};
+use crate::render;
 use jsonrpsee::core::SubscriptionResult;
 use jsonrpsee::types::{ErrorObjectOwned, Params};
 use jsonrpsee::{PendingSubscriptionSink, RpcModule, SubscriptionMessage, SubscriptionSink};
@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use tokio::sync::broadcast::error::RecvError;
 use wijk_primitives::{Hash, Height};
+use wijk_rpc_types as types;
 
 type RpcResult = Result<Value, ErrorObjectOwned>;
 
@@ -62,29 +63,36 @@ pub(crate) fn register(
         Ok(json!(ctx.chain.node_version))
     })?;
     module.register_method("system_properties", |_, ctx, _| -> RpcResult {
-        Ok(json!({
-            "chainId": ctx.chain.id,
-            "addressPrefix": ctx.chain.address_prefix,
-            "tokenSymbol": ctx.chain.coin_symbol,
-            "tokenDecimals": 2,
-            "genesisHash": ctx.chain.genesis_hash.to_hex(),
-            "specVersion": ctx.chain.spec_version,
-        }))
+        render::json(
+            ctx.chain.address_prefix,
+            &types::SystemProperties {
+                chain_id: ctx.chain.id.clone(),
+                address_prefix: ctx.chain.address_prefix,
+                token_symbol: ctx.chain.coin_symbol.clone(),
+                token_decimals: 2,
+                genesis_hash: ctx.chain.genesis_hash,
+                spec_version: ctx.chain.spec_version,
+            },
+        )
     })?;
     module.register_method("system_health", |_, ctx, _| -> RpcResult {
-        Ok(json!({
-            "peers": ctx.status.peers().len(),
-            "isSyncing": ctx.status.is_syncing(),
-            "shouldHavePeers": ctx.status.should_have_peers,
-        }))
+        render::json(
+            ctx.chain.address_prefix,
+            &types::Health {
+                peers: ctx.status.peers().len(),
+                is_syncing: ctx.status.is_syncing(),
+                should_have_peers: ctx.status.should_have_peers,
+            },
+        )
     })?;
     module.register_method("system_peers", |_, ctx, _| -> RpcResult {
-        Ok(json!(ctx
+        let peers: Vec<types::PeerInfo> = ctx
             .status
             .peers()
             .into_iter()
-            .map(|peer_id| json!({ "peerId": peer_id }))
-            .collect::<Vec<_>>()))
+            .map(|peer_id| types::PeerInfo { peer_id })
+            .collect();
+        render::json(ctx.chain.address_prefix, &peers)
     })?;
     module.register_method("system_localPeerId", |_, ctx, _| -> RpcResult {
         Ok(json!(ctx.status.local_peer_id))
@@ -96,12 +104,15 @@ pub(crate) fn register(
             .finalized_height()
             .map_err(internal)?
             .unwrap_or(0);
-        Ok(json!({
-            "finalizedBlock": finalized,
-            "currentBlock": ctx.status.best_height.load(Relaxed).max(finalized),
-            "highestBlock": ctx.status.sync_target.load(Relaxed).max(finalized),
-            "view": ctx.status.view.load(Relaxed),
-        }))
+        render::json(
+            ctx.chain.address_prefix,
+            &types::SyncState {
+                finalized_block: finalized,
+                current_block: ctx.status.best_height.load(Relaxed).max(finalized),
+                highest_block: ctx.status.sync_target.load(Relaxed).max(finalized),
+                view: ctx.status.view.load(Relaxed),
+            },
+        )
     })?;
 
     module.register_blocking_method("chain_getBlockHash", |params, ctx, _| -> RpcResult {
@@ -129,10 +140,10 @@ pub(crate) fn register(
         let Some(height) = resolve_height(&ctx, optional_hash(&params)?)? else {
             return Ok(Value::Null);
         };
-        Ok(match ctx.storage.header(height).map_err(internal)? {
-            Some(header) => header_json(&header, ctx.chain.address_prefix),
-            None => Value::Null,
-        })
+        match ctx.storage.header(height).map_err(internal)? {
+            Some(header) => render::json(ctx.chain.address_prefix, &render::header(&header)),
+            None => Ok(Value::Null),
+        }
     })?;
     module.register_blocking_method("chain_getBlock", |params, ctx, _| -> RpcResult {
         let Some(height) = resolve_height(&ctx, optional_hash(&params)?)? else {
@@ -142,12 +153,19 @@ pub(crate) fn register(
             return Ok(Value::Null);
         };
         let prefix = ctx.chain.address_prefix;
-        Ok(json!({
-            "block": {
-                "header": header_json(&block.header, prefix),
-                "transactions": block.transactions.iter().map(|tx| transaction_json(tx, prefix)).collect::<Vec<_>>(),
-            }
-        }))
+        render::json(
+            prefix,
+            &types::SignedBlock {
+                block: types::Block {
+                    header: render::header(&block.header),
+                    transactions: block
+                        .transactions
+                        .iter()
+                        .map(|tx| render::transaction(tx, prefix))
+                        .collect(),
+                },
+            },
+        )
     })?;
     module.register_blocking_method(
         "chain_getBlockTransactionHashes",
@@ -158,11 +176,8 @@ pub(crate) fn register(
             let Some(block) = ctx.storage.block(height).map_err(internal)? else {
                 return Ok(Value::Null);
             };
-            Ok(json!(block
-                .transactions
-                .iter()
-                .map(|tx| tx.hash().to_hex())
-                .collect::<Vec<_>>()))
+            let hashes: Vec<Hash> = block.transactions.iter().map(|tx| tx.hash()).collect();
+            render::json(ctx.chain.address_prefix, &hashes)
         },
     )?;
     module.register_blocking_method(
@@ -171,22 +186,33 @@ pub(crate) fn register(
             let Some(height) = resolve_height(&ctx, optional_hash(&params)?)? else {
                 return Ok(Value::Null);
             };
-            let Some(certificate) = ctx.storage.certificate(height).map_err(internal)? else {
-                return Ok(Value::Null);
-            };
-            use parity_scale_codec::Encode;
-            Ok(json!({
-                "height": certificate.height,
-                "view": certificate.view,
-                "blockHash": certificate.block_hash.to_hex(),
-                "signatures": certificate.signatures.iter().map(|(signer, signature)| json!({
-                    "validator": crate::json::address(ctx.chain.address_prefix, *signer),
-                    "signature": format!("0x{}", hex::encode(signature.0)),
-                })).collect::<Vec<_>>(),
-                "encoded": format!("0x{}", hex::encode(certificate.encode())),
-            }))
+            match ctx.storage.certificate(height).map_err(internal)? {
+                Some(certificate) => {
+                    render::json(ctx.chain.address_prefix, &render::certificate(&certificate))
+                }
+                None => Ok(Value::Null),
+            }
         },
     )?;
+    module.register_blocking_method("chain_getReceipts", |params, ctx, _| -> RpcResult {
+        let Some(height) = resolve_height(&ctx, optional_hash(&params)?)? else {
+            return Ok(Value::Null);
+        };
+        let (Some(header), Some(encoded)) = (
+            ctx.storage.header(height).map_err(internal)?,
+            ctx.storage.receipts_bytes(height).map_err(internal)?,
+        ) else {
+            return Ok(Value::Null);
+        };
+        render::json(
+            ctx.chain.address_prefix,
+            &types::Receipts {
+                block_hash: header.hash(),
+                number: height,
+                encoded: encoded.into(),
+            },
+        )
+    })?;
     for (subscribe, notification, unsubscribe) in [
         (
             "chain_subscribeNewHeads",
@@ -199,8 +225,8 @@ pub(crate) fn register(
             "chain_unsubscribeFinalizedHeads",
         ),
     ] {
-        // With one validator every block is final when committed, so both streams are the
-        // committed blocks; the BFT network will separate them.
+        // Only final blocks are committed, so both streams are the committed blocks; the
+        // new-heads stream is kept for Substrate-style clients.
         module.register_subscription(
             subscribe,
             notification,
@@ -230,18 +256,21 @@ pub(crate) fn register(
             let (value, proof) =
                 wijk_runtime::state_tree::prove(ctx.storage.as_ref(), height, &key)
                     .map_err(internal)?;
-            proofs.push(json!({
-                "key": format!("0x{}", hex::encode(&key)),
-                "value": value.map(|v| format!("0x{}", hex::encode(v))),
-                "proof": format!("0x{}", hex::encode(proof)),
-            }));
+            proofs.push(types::StateProof {
+                key: key.into(),
+                value: value.map(types::Bytes),
+                proof: proof.into(),
+            });
         }
-        Ok(json!({
-            "at": header.hash().to_hex(),
-            "number": height,
-            "stateRoot": header.state_root.to_hex(),
-            "proofs": proofs,
-        }))
+        render::json(
+            ctx.chain.address_prefix,
+            &types::ReadProof {
+                at: header.hash(),
+                number: height,
+                state_root: header.state_root,
+                proofs,
+            },
+        )
     })?;
 
     module.register_async_method("author_submitTransaction", |params, ctx, _| async move {
@@ -270,17 +299,22 @@ pub(crate) fn register(
             .submit_batch(transactions)
             .await
             .map_err(|_| unavailable())?;
-        let answers: Vec<Value> = verdicts
+        let answers: Vec<types::Submitted> = verdicts
             .iter()
             .map(|verdict| match verdict {
-                Ok(hash) => json!({ "hash": hash.to_hex() }),
+                Ok(hash) => types::Submitted::Accepted { hash: *hash },
                 Err(error) => {
                     let error = refused(error, ctx.chain.address_prefix);
-                    json!({ "error": { "code": error.code(), "message": error.message() } })
+                    types::Submitted::Refused {
+                        error: types::RefusalDetail {
+                            code: error.code(),
+                            message: error.message().to_string(),
+                        },
+                    }
                 }
             })
             .collect();
-        Ok::<Value, ErrorObjectOwned>(json!(answers))
+        render::json(ctx.chain.address_prefix, &answers)
     })?;
     module.register_async_method("author_nextNonce", |params, ctx, _| async move {
         let text: String = params.one()?;
@@ -311,8 +345,10 @@ async fn heads_subscription(
             _ = sink.closed() => return Ok(()),
             block = committed.recv() => match block {
                 Ok(block) => {
-                    if !send_json(&sink, &header_json(&block.header, ctx.chain.address_prefix)).await {
-                        return Ok(());
+                    let header = render::json(ctx.chain.address_prefix, &render::header(&block.header));
+                    match header {
+                        Ok(header) if send_json(&sink, &header).await => {}
+                        _ => return Ok(()),
                     }
                 }
                 Err(RecvError::Lagged(_)) => continue,
@@ -358,7 +394,9 @@ async fn watch_transaction(
         }
     };
     let sink = pending.accept().await?;
-    if !send_json(&sink, &json!("ready")).await {
+    let update =
+        |update: types::TransactionUpdate| serde_json::to_value(update).unwrap_or_default();
+    if !send_json(&sink, &update(types::TransactionUpdate::Ready)).await {
         return Ok(());
     }
     loop {
@@ -374,8 +412,8 @@ async fn watch_transaction(
                     Err(RecvError::Closed) => return Ok(()),
                 };
                 if let Some(block_hash) = included_in {
-                    send_json(&sink, &json!({ "inBlock": block_hash.to_hex() })).await;
-                    send_json(&sink, &json!({ "finalized": block_hash.to_hex() })).await;
+                    send_json(&sink, &update(types::TransactionUpdate::InBlock(block_hash))).await;
+                    send_json(&sink, &update(types::TransactionUpdate::Finalized(block_hash))).await;
                     return Ok(());
                 }
             }
@@ -386,12 +424,11 @@ async fn watch_transaction(
                         // transaction stale: storage has the last word.
                         match included_in(&ctx, &hash) {
                             Some(block_hash) => {
-                                let block_hash = block_hash.to_hex();
-                                send_json(&sink, &json!({ "inBlock": block_hash })).await;
-                                send_json(&sink, &json!({ "finalized": block_hash })).await;
+                                send_json(&sink, &update(types::TransactionUpdate::InBlock(block_hash))).await;
+                                send_json(&sink, &update(types::TransactionUpdate::Finalized(block_hash))).await;
                             }
                             None => {
-                                send_json(&sink, &json!({ "dropped": reason })).await;
+                                send_json(&sink, &update(types::TransactionUpdate::Dropped(reason))).await;
                             }
                         }
                         return Ok(());

@@ -91,7 +91,7 @@ pub struct RedemptionRecord {
 }
 
 /// The calls of this pallet.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, schemars::JsonSchema)]
 #[serde(
     tag = "call",
     rename_all = "camelCase",
@@ -103,8 +103,9 @@ pub enum Call {
     Transfer {
         /// Recipient.
         to: AccountId,
-        /// Amount in cents.
+        /// Amount (cents in SCALE, euros in JSON).
         #[serde(with = "euro")]
+        #[schemars(with = "wijk_primitives::json::EuroAmount")]
         amount: Cents,
     },
     /// Issuer only: mints `amount` to `to` against the euro deposit `deposit_ref`.
@@ -112,24 +113,27 @@ pub enum Call {
     Mint {
         /// Beneficiary.
         to: AccountId,
-        /// Amount in cents, equal to the euros deposited.
+        /// Amount equal to the euros deposited (cents in SCALE, euros in JSON).
         #[serde(with = "euro")]
+        #[schemars(with = "wijk_primitives::json::EuroAmount")]
         amount: Cents,
         /// The deposit's reference; each may be used once.
         #[serde(with = "text_bytes")]
+        #[schemars(with = "wijk_primitives::json::TextBytes")]
         deposit_ref: Vec<u8>,
     },
     /// Burns `amount` of the signer's coins for a euro payout.
     #[codec(index = 2)]
     Redeem {
-        /// Amount in cents.
+        /// Amount (cents in SCALE, euros in JSON).
         #[serde(with = "euro")]
+        #[schemars(with = "wijk_primitives::json::EuroAmount")]
         amount: Cents,
     },
 }
 
 /// What happened (past tense).
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, schemars::JsonSchema)]
 #[serde(tag = "event", rename_all_fields = "camelCase")]
 pub enum Event {
     /// Coins moved.
@@ -139,8 +143,9 @@ pub enum Event {
         from: AccountId,
         /// Recipient.
         to: AccountId,
-        /// Amount in cents.
+        /// Amount (cents in SCALE, euros in JSON).
         #[serde(with = "euro")]
+        #[schemars(with = "wijk_primitives::json::EuroAmount")]
         amount: Cents,
     },
     /// Coins were minted against a deposit.
@@ -148,11 +153,13 @@ pub enum Event {
     Minted {
         /// Beneficiary.
         to: AccountId,
-        /// Amount in cents.
+        /// Amount (cents in SCALE, euros in JSON).
         #[serde(with = "euro")]
+        #[schemars(with = "wijk_primitives::json::EuroAmount")]
         amount: Cents,
         /// The deposit reference.
         #[serde(with = "text_bytes")]
+        #[schemars(with = "wijk_primitives::json::TextBytes")]
         deposit_ref: Vec<u8>,
     },
     /// Coins were burned; the holder is owed `amount` euros.
@@ -160,8 +167,9 @@ pub enum Event {
     Redeemed {
         /// The holder.
         who: AccountId,
-        /// Amount in cents.
+        /// Amount (cents in SCALE, euros in JSON).
         #[serde(with = "euro")]
+        #[schemars(with = "wijk_primitives::json::EuroAmount")]
         amount: Cents,
     },
     /// Coins of `who` were put in reserve (escrow).
@@ -169,8 +177,9 @@ pub enum Event {
     Reserved {
         /// The holder.
         who: AccountId,
-        /// Amount in cents.
+        /// Amount (cents in SCALE, euros in JSON).
         #[serde(with = "euro")]
+        #[schemars(with = "wijk_primitives::json::EuroAmount")]
         amount: Cents,
     },
     /// Reserved coins of `who` were released to them.
@@ -178,8 +187,9 @@ pub enum Event {
     Unreserved {
         /// The holder.
         who: AccountId,
-        /// Amount in cents.
+        /// Amount (cents in SCALE, euros in JSON).
         #[serde(with = "euro")]
+        #[schemars(with = "wijk_primitives::json::EuroAmount")]
         amount: Cents,
     },
     /// Reserved coins of `from` were paid to `to`.
@@ -189,8 +199,9 @@ pub enum Event {
         from: AccountId,
         /// Who was paid.
         to: AccountId,
-        /// Amount in cents.
+        /// Amount (cents in SCALE, euros in JSON).
         #[serde(with = "euro")]
+        #[schemars(with = "wijk_primitives::json::EuroAmount")]
         amount: Cents,
     },
 }

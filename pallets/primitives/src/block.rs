@@ -32,7 +32,17 @@ pub struct Header {
 }
 
 /// A scheduled change of the validator set.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Encode,
+    Decode,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "camelCase")]
 pub struct ValidatorSetChange {
     /// The first height the new set certifies; every earlier block is certified by the

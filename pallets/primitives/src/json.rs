@@ -155,6 +155,116 @@ pub mod decimal {
     }
 }
 
+/// JSON schemas of the human forms, for the node's OpenRPC document.
+mod schema {
+    use super::*;
+    use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+    use std::borrow::Cow;
+
+    impl JsonSchema for AccountId {
+        fn schema_name() -> Cow<'static, str> {
+            "Address".into()
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            json_schema!({
+                "type": "string",
+                "description": "An account: base58 of prefix (u16 LE) || ed25519 public key || blake3 checksum (2 bytes), under this chain's address prefix",
+            })
+        }
+    }
+
+    impl JsonSchema for Hash {
+        fn schema_name() -> Cow<'static, str> {
+            "Hash".into()
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            json_schema!({
+                "type": "string",
+                "pattern": "^0x[0-9a-f]{64}$",
+                "description": "A blake3 hash (block, transaction, state root), 0x hex",
+            })
+        }
+    }
+
+    impl JsonSchema for Signature {
+        fn schema_name() -> Cow<'static, str> {
+            "Signature".into()
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            json_schema!({
+                "type": "string",
+                "pattern": "^0x[0-9a-f]{128}$",
+                "description": "An ed25519 signature (R || s), 0x hex",
+            })
+        }
+    }
+
+    impl JsonSchema for crate::vote::SignedVote {
+        fn schema_name() -> Cow<'static, str> {
+            "SignedVote".into()
+        }
+        fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+            let address = generator.subschema_for::<AccountId>();
+            let hash = generator.subschema_for::<Option<Hash>>();
+            json_schema!({
+                "type": "object",
+                "description": "A consensus vote with its signer; `encoded` is its SCALE encoding, so anyone can check the signature again",
+                "properties": {
+                    "signer": address,
+                    "view": { "type": "integer", "minimum": 0 },
+                    "kind": { "enum": ["notarize", "nullify", "finalize"] },
+                    "blockHash": hash,
+                    "blockNumber": { "type": ["integer", "null"], "minimum": 0 },
+                    "encoded": { "type": "string", "pattern": "^0x[0-9a-f]*$" },
+                },
+                "required": ["signer", "view", "kind", "blockHash", "blockNumber", "encoded"],
+            })
+        }
+    }
+
+    /// The schema of an amount in euros, `"12.50"` ([`super::euro`]).
+    pub struct EuroAmount;
+
+    impl JsonSchema for EuroAmount {
+        fn schema_name() -> Cow<'static, str> {
+            "Euros".into()
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            json_schema!({
+                "type": "string",
+                "pattern": "^[0-9]+\\.[0-9]{2}$",
+                "description": "An amount of coin in euros with two decimals (1 coin = 1 euro)",
+            })
+        }
+    }
+
+    /// The schema of bytes as `0x` hex ([`super::hex_bytes`]).
+    pub struct HexBytes;
+
+    impl JsonSchema for HexBytes {
+        fn schema_name() -> Cow<'static, str> {
+            "Hex".into()
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            json_schema!({ "type": "string", "pattern": "^0x([0-9a-f]{2})*$", "description": "Bytes, 0x hex" })
+        }
+    }
+
+    /// The schema of bytes shown as text ([`super::text_bytes`]).
+    pub struct TextBytes;
+
+    impl JsonSchema for TextBytes {
+        fn schema_name() -> Cow<'static, str> {
+            "Text".into()
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            json_schema!({ "type": "string", "description": "Bytes a person typed (a reference), as text" })
+        }
+    }
+}
+
+pub use schema::{EuroAmount, HexBytes, TextBytes};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -186,8 +186,19 @@ pub trait Pallet: 'static {
     /// JSON, the prefix of its events (`coin.Transferred`) and of its storage keys.
     const NAME: &'static str;
 
-    /// Its calls (SCALE on the wire; JSON through serde, tagged by `call`).
-    type Call: Clone + Debug + PartialEq + Eq + Encode + Decode + Serialize + Send + Sync + 'static;
+    /// Its calls (SCALE on the wire; JSON through serde, tagged by `call`, described by
+    /// their JSON schema in the node's OpenRPC document).
+    type Call: Clone
+        + Debug
+        + PartialEq
+        + Eq
+        + Encode
+        + Decode
+        + Serialize
+        + schemars::JsonSchema
+        + Send
+        + Sync
+        + 'static;
     /// Its events, past tense (JSON through serde, tagged by `event`).
     type Event: Clone
         + Debug
@@ -196,6 +207,7 @@ pub trait Pallet: 'static {
         + Encode
         + Decode
         + Serialize
+        + schemars::JsonSchema
         + Involves
         + Send
         + Sync
@@ -265,4 +277,28 @@ pub enum NoEvent {}
 
 impl Involves for NoEvent {
     fn involved_accounts(&self, _accounts: &mut Vec<AccountId>) {}
+}
+
+/// The schema of nothing: no JSON value is a call of a pallet without calls. The composer
+/// leaves such pallets out of the runtime's call and event schemas.
+fn nothing() -> schemars::Schema {
+    schemars::json_schema!({ "not": {} })
+}
+
+impl schemars::JsonSchema for NoCall {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "NoCall".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        nothing()
+    }
+}
+
+impl schemars::JsonSchema for NoEvent {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "NoEvent".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        nothing()
+    }
 }

@@ -112,7 +112,7 @@ pub struct Offence {
 }
 
 /// The calls of this pallet.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, schemars::JsonSchema)]
 #[serde(
     tag = "call",
     rename_all = "camelCase",
@@ -139,7 +139,7 @@ pub enum Call {
 }
 
 /// What happened.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, schemars::JsonSchema)]
 #[serde(tag = "event", rename_all_fields = "camelCase")]
 pub enum Event {
     /// A validator-set change is scheduled (and announced in this block's header).

@@ -10,15 +10,13 @@
 mod bench_ceiling;
 
 use clap::Parser;
-use jsonrpsee::core::client::{ClientT, SubscriptionClientT};
-use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
-use jsonrpsee::ws_client::WsClientBuilder;
 use parity_scale_codec::Encode;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use wijk_client::{types, Client};
 use wijk_primitives::{epoch_of_view, Hash, Keypair, SigningContext};
 use wijk_runtime::{RuntimeCall, Transaction, SPEC_VERSION};
 
@@ -232,16 +230,9 @@ fn skipped_text(views: Option<u64>) -> String {
 }
 
 /// The first node's consensus view and finalized height (`system_syncState`).
-async fn view_and_height(client: &HttpClient) -> anyhow::Result<(u64, u64)> {
-    let state: Value = client
-        .request("system_syncState", jsonrpsee::rpc_params![])
-        .await?;
-    let number = |field: &str| {
-        state[field]
-            .as_u64()
-            .ok_or_else(|| anyhow::anyhow!("system_syncState gave no {field}"))
-    };
-    Ok((number("view")?, number("finalizedBlock")?))
+async fn view_and_height(client: &Client) -> anyhow::Result<(u64, u64)> {
+    let state = client.sync_state().await?;
+    Ok((state.view, state.finalized_block))
 }
 
 /// CPU time (user and system) the processes `pids` have used so far, in seconds.
@@ -282,66 +273,31 @@ async fn load(
     urls: &[String],
     pids: &[u32],
 ) -> anyhow::Result<Vec<Step>> {
-    let clients: Vec<HttpClient> = urls
-        .iter()
-        .map(|url| {
-            HttpClientBuilder::default()
-                .max_request_size(16 * 1024 * 1024)
-                .request_timeout(Duration::from_secs(60))
-                .build(url)
-        })
-        .collect::<Result<_, _>>()?;
+    let mut clients: Vec<Client> = Vec::new();
+    for url in urls {
+        clients.push(Client::connect(url).await?);
+    }
     let first = clients.first().ok_or_else(|| anyhow::anyhow!("no nodes"))?;
-    let info: Value = first
-        .request("wijk_chainInfo", jsonrpsee::rpc_params![])
-        .await?;
-    let genesis = Hash::from_hex(info["genesisHash"].as_str().unwrap_or_default())
-        .ok_or_else(|| anyhow::anyhow!("wijk_chainInfo gave no genesis hash"))?;
-    let signing = SigningContext {
-        genesis_hash: genesis,
-        spec_version: SPEC_VERSION,
-    };
+    let signing = first.signing_context();
+    anyhow::ensure!(
+        signing.spec_version == SPEC_VERSION,
+        "the nodes run spec version {}, this benchmark {SPEC_VERSION}",
+        signing.spec_version
+    );
 
     // Watch finality on one validator: every transaction in every finalized block.
     let timings = Arc::new(Mutex::new(Timings::default()));
-    let ws = WsClientBuilder::default()
-        .max_response_size(64 * 1024 * 1024)
-        .build(urls[0].replace("http://", "ws://"))
-        .await?;
-    let mut heads = ws
-        .subscribe::<Value, _>(
-            "chain_subscribeFinalizedHeads",
-            jsonrpsee::rpc_params![],
-            "chain_unsubscribeFinalizedHeads",
-        )
-        .await?;
+    let mut heads = first.finalized_heads().await?;
     let watcher = {
         let timings = timings.clone();
         let client = first.clone();
         tokio::spawn(async move {
-            while let Some(Ok(head)) = heads.next().await {
+            while let Some(head) = heads.next().await {
                 let seen = Instant::now();
-                let Some(hash) = head["hash"].as_str() else {
-                    continue;
-                };
                 // Only the hashes: the measurement should cost the node little.
-                let Ok(listed) = client
-                    .request::<Value, _>(
-                        "chain_getBlockTransactionHashes",
-                        jsonrpsee::rpc_params![hash],
-                    )
-                    .await
-                else {
+                let Ok(Some(hashes)) = client.block_transaction_hashes(&head.hash).await else {
                     continue;
                 };
-                let hashes = listed
-                    .as_array()
-                    .map(|txs| {
-                        txs.iter()
-                            .filter_map(|tx| tx.as_str().and_then(Hash::from_hex))
-                            .collect::<Vec<_>>()
-                    })
-                    .unwrap_or_default();
                 let mut timings = timings.lock().unwrap_or_else(|p| p.into_inner());
                 timings.blocks.push((seen, hashes.len()));
                 for tx in hashes {
@@ -360,7 +316,7 @@ async fn load(
             "step: {rate} tx/s for {} s: signing {total} transfers ...",
             args.step_seconds
         );
-        let txs: Vec<(Hash, String)> = (0..total)
+        let txs: Vec<(Hash, types::Bytes)> = (0..total)
             .map(|_| {
                 let sender = next_sender % keys.len();
                 next_sender += 1;
@@ -372,10 +328,11 @@ async fn load(
                     nonce,
                     &keys[(sender + 1) % keys.len()],
                 );
-                (tx.hash(), format!("0x{}", hex::encode(tx.encode())))
+                (tx.hash(), types::Bytes(tx.encode()))
             })
             .collect();
-        let batches: Vec<Vec<(Hash, String)>> = txs.chunks(args.batch).map(<[_]>::to_vec).collect();
+        let batches: Vec<Vec<(Hash, types::Bytes)>> =
+            txs.chunks(args.batch).map(<[_]>::to_vec).collect();
         let interval = Duration::from_secs_f64(args.batch as f64 / rate as f64);
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
@@ -390,7 +347,7 @@ async fn load(
             let permit = in_flight.clone().acquire_owned().await?;
             let timings = timings.clone();
             sends.push(tokio::spawn(async move {
-                let encoded: Vec<&String> = batch.iter().map(|(_, hex)| hex).collect();
+                let encoded: Vec<types::Bytes> = batch.iter().map(|(_, tx)| tx.clone()).collect();
                 let now = Instant::now();
                 {
                     let mut timings = timings.lock().unwrap_or_else(|p| p.into_inner());
@@ -398,12 +355,13 @@ async fn load(
                         timings.submitted.insert(*hash, now);
                     }
                 }
-                let answer: Vec<Value> = client
-                    .request("author_submitTransactions", jsonrpsee::rpc_params![encoded])
-                    .await?;
+                let answers = client.submit_encoded_batch(&encoded).await?;
                 drop(permit);
                 Ok::<usize, anyhow::Error>(
-                    answer.iter().filter(|a| a.get("error").is_some()).count(),
+                    answers
+                        .iter()
+                        .filter(|a| matches!(a, types::Submitted::Refused { .. }))
+                        .count(),
                 )
             }));
         }

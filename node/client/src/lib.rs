@@ -1,0 +1,480 @@
+//! The client of a wijk node: typed JSON-RPC calls ([`wijk_rpc_types`]), building and
+//! signing transactions, waiting for finality, and checking what a node says against a
+//! chain the caller pins ([`verify`]), trusting nothing else.
+//!
+//! Used by the wallet, the tests, the benchmarks and (to come) the relayer. It links no
+//! database and no networking stack beyond HTTP and WebSocket.
+//!
+//! Owns: how to talk to a node and how to check its answers.
+//! Must never: send a secret key anywhere (transactions are signed here and only the signed
+//! bytes leave), or accept a node's word for finality or state that it can check itself.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+pub mod verify;
+
+use jsonrpsee::core::client::{ClientT, SubscriptionClientT};
+use jsonrpsee::core::ClientError as RpcError;
+use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
+use jsonrpsee::ws_client::WsClientBuilder;
+use parity_scale_codec::Encode;
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+use std::time::Duration;
+use wijk_primitives::json::with_address_prefix;
+use wijk_primitives::{AccountId, Address, Hash, Height, Keypair, SigningContext};
+/// The interface's types, as this client returns them.
+pub use wijk_rpc_types as types;
+use wijk_runtime::{RuntimeCall, Transaction};
+
+/// How long a single request may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How many blocks a transaction stays valid for: about ten minutes at one block a second,
+/// long enough for a slow network, short enough that a stuck payment cannot surface much
+/// later.
+pub const VALIDITY_BLOCKS: Height = 600;
+
+/// Why a call to the node failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The node could not be reached.
+    #[error("cannot reach the node at {url} ({reason}); is wijk-node running? (--rpc URL)")]
+    Unreachable {
+        /// Where it was looked for.
+        url: String,
+        /// What the transport said.
+        reason: String,
+    },
+    /// The node answered with an error (a refusal says why).
+    #[error("{message}")]
+    Node {
+        /// The JSON-RPC error code.
+        code: i32,
+        /// The node's words.
+        message: String,
+    },
+    /// The node's answer is not of the expected shape.
+    #[error("the node's answer to {method} is malformed: {reason}")]
+    Malformed {
+        /// The method.
+        method: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// The transaction was dropped from the pool before it was final.
+    #[error("the transaction was dropped: {reason}")]
+    Dropped {
+        /// The pool's reason.
+        reason: String,
+    },
+    /// Not final in time (it may still become final).
+    #[error("not final after {waited:?}; check later with `wijk tx {hash}`")]
+    NotFinalInTime {
+        /// How long we waited.
+        waited: Duration,
+        /// The transaction.
+        hash: Hash,
+    },
+    /// The URL is not one.
+    #[error("bad node URL {url}: {reason}")]
+    BadUrl {
+        /// What was given.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+fn explain(url: &str, error: RpcError) -> ClientError {
+    match error {
+        RpcError::Call(call) => ClientError::Node {
+            code: call.code(),
+            message: call.message().to_string(),
+        },
+        RpcError::Transport(transport) => ClientError::Unreachable {
+            url: url.to_string(),
+            reason: transport.to_string(),
+        },
+        RpcError::RequestTimeout => ClientError::Unreachable {
+            url: url.to_string(),
+            reason: "no answer in time".into(),
+        },
+        other => ClientError::Unreachable {
+            url: url.to_string(),
+            reason: other.to_string(),
+        },
+    }
+}
+
+/// Final headers as they come (`chain_subscribeFinalizedHeads`), with the connection
+/// that carries them.
+pub struct Heads {
+    _connection: jsonrpsee::ws_client::WsClient,
+    subscription: jsonrpsee::core::client::Subscription<Value>,
+}
+
+impl Heads {
+    /// The next final header (`None` once the node closed the subscription).
+    pub async fn next(&mut self) -> Option<types::Header> {
+        loop {
+            let raw = self.subscription.next().await?.ok()?;
+            match serde_json::from_value(raw) {
+                Ok(header) => return Some(header),
+                // A header this client cannot read is skipped, not fatal.
+                Err(_) => continue,
+            }
+        }
+    }
+}
+
+/// A connection to one node of one chain.
+#[derive(Clone)]
+pub struct Client {
+    url: String,
+    http: HttpClient,
+    info: types::ChainInfo,
+}
+
+impl Client {
+    /// Connects to the node at `url` (`http://...`) and learns its chain.
+    pub async fn connect(url: &str) -> Result<Client, ClientError> {
+        let http = HttpClientBuilder::default()
+            .request_timeout(REQUEST_TIMEOUT)
+            .build(url)
+            .map_err(|error| ClientError::BadUrl {
+                url: url.to_string(),
+                reason: error.to_string(),
+            })?;
+        let raw: Value = http
+            .request("wijk_chainInfo", Vec::<Value>::new())
+            .await
+            .map_err(|error| explain(url, error))?;
+        let info: types::ChainInfo =
+            serde_json::from_value(raw).map_err(|error| ClientError::Malformed {
+                method: "wijk_chainInfo",
+                reason: error.to_string(),
+            })?;
+        Ok(Client {
+            url: url.to_string(),
+            http,
+            info,
+        })
+    }
+
+    /// The node's URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The chain the node says it serves (its word; see [`verify`] to check it).
+    pub fn chain(&self) -> &types::ChainInfo {
+        &self.info
+    }
+
+    /// What transactions of this chain sign.
+    pub fn signing_context(&self) -> SigningContext {
+        SigningContext {
+            genesis_hash: self.info.genesis_hash,
+            spec_version: self.info.spec_version,
+        }
+    }
+
+    /// `account` as an address of this chain.
+    pub fn address(&self, account: &AccountId) -> String {
+        account.address(self.info.address_prefix).to_string()
+    }
+
+    /// Parses an address of this chain.
+    pub fn parse_address(&self, text: &str) -> Result<AccountId, wijk_primitives::AddressError> {
+        Address::parse(text, self.info.address_prefix)
+    }
+
+    /// Any method, with its answer read as `T` under this chain's address prefix.
+    pub async fn request<T: DeserializeOwned>(
+        &self,
+        method: &'static str,
+        params: Vec<Value>,
+    ) -> Result<T, ClientError> {
+        let raw: Value = self
+            .http
+            .request(method, params)
+            .await
+            .map_err(|error| explain(&self.url, error))?;
+        with_address_prefix(self.info.address_prefix, || serde_json::from_value(raw)).map_err(
+            |error| ClientError::Malformed {
+                method,
+                reason: error.to_string(),
+            },
+        )
+    }
+
+    /// `wijk_account`.
+    pub async fn account(&self, account: &AccountId) -> Result<types::Account, ClientError> {
+        self.request("wijk_account", vec![json!(self.address(account))])
+            .await
+    }
+
+    /// `wijk_supply`.
+    pub async fn supply(&self) -> Result<types::Supply, ClientError> {
+        self.request("wijk_supply", Vec::new()).await
+    }
+
+    /// `wijk_history`.
+    pub async fn history(
+        &self,
+        account: &AccountId,
+        limit: usize,
+        before: Option<&str>,
+    ) -> Result<types::HistoryPage, ClientError> {
+        self.request(
+            "wijk_history",
+            vec![json!(self.address(account)), json!(limit), json!(before)],
+        )
+        .await
+    }
+
+    /// `wijk_transaction` (`None` while not final).
+    pub async fn transaction(
+        &self,
+        hash: &Hash,
+    ) -> Result<Option<types::FinalTransaction>, ClientError> {
+        self.request("wijk_transaction", vec![json!(hash)]).await
+    }
+
+    /// `wijk_validators`.
+    pub async fn validators(&self) -> Result<types::Validators, ClientError> {
+        self.request("wijk_validators", Vec::new()).await
+    }
+
+    /// `wijk_epochs` from `from`.
+    pub async fn epochs(&self, from: u64) -> Result<Vec<types::Epoch>, ClientError> {
+        self.request("wijk_epochs", vec![json!(from)]).await
+    }
+
+    /// `wijk_offences`.
+    pub async fn offences(
+        &self,
+        from: u64,
+        limit: u64,
+    ) -> Result<types::OffencesPage, ClientError> {
+        self.request("wijk_offences", vec![json!(from), json!(limit)])
+            .await
+    }
+
+    /// The hash of the final block at `height` (the finalized head when `None`).
+    pub async fn block_hash(&self, height: Option<Height>) -> Result<Option<Hash>, ClientError> {
+        self.request("chain_getBlockHash", vec![json!(height)])
+            .await
+    }
+
+    /// The last final block's hash.
+    pub async fn finalized_head(&self) -> Result<Option<Hash>, ClientError> {
+        self.request("chain_getFinalizedHead", Vec::new()).await
+    }
+
+    /// A header by block hash.
+    pub async fn header(&self, hash: &Hash) -> Result<Option<types::Header>, ClientError> {
+        self.request("chain_getHeader", vec![json!(hash)]).await
+    }
+
+    /// The hashes of a final block's transactions, in order.
+    pub async fn block_transaction_hashes(
+        &self,
+        hash: &Hash,
+    ) -> Result<Option<Vec<Hash>>, ClientError> {
+        self.request("chain_getBlockTransactionHashes", vec![json!(hash)])
+            .await
+    }
+
+    /// `system_syncState`.
+    pub async fn sync_state(&self) -> Result<types::SyncState, ClientError> {
+        self.request("system_syncState", Vec::new()).await
+    }
+
+    /// Headers of blocks as they become final, over WebSocket.
+    pub async fn finalized_heads(&self) -> Result<Heads, ClientError> {
+        let url = self.ws_url();
+        let ws = WsClientBuilder::default()
+            .max_response_size(64 * 1024 * 1024)
+            .build(&url)
+            .await
+            .map_err(|error| explain(&url, error))?;
+        let subscription = ws
+            .subscribe::<Value, _>(
+                "chain_subscribeFinalizedHeads",
+                Vec::<Value>::new(),
+                "chain_unsubscribeFinalizedHeads",
+            )
+            .await
+            .map_err(|error| explain(&url, error))?;
+        Ok(Heads {
+            _connection: ws,
+            subscription,
+        })
+    }
+
+    /// The certificate stored with a block.
+    pub async fn certificate(
+        &self,
+        hash: &Hash,
+    ) -> Result<Option<types::FinalityCertificate>, ClientError> {
+        self.request("chain_getFinalityCertificate", vec![json!(hash)])
+            .await
+    }
+
+    /// Values of `keys` with proofs at block `at`.
+    pub async fn read_proof(
+        &self,
+        keys: &[Vec<u8>],
+        at: &Hash,
+    ) -> Result<types::ReadProof, ClientError> {
+        let keys: Vec<types::Bytes> = keys.iter().cloned().map(types::Bytes).collect();
+        self.request("state_getReadProof", vec![json!(keys), json!(at)])
+            .await
+    }
+
+    /// The nonce `account`'s next transaction should carry (past its transactions waiting
+    /// in the node's pool).
+    pub async fn next_nonce(&self, account: &AccountId) -> Result<u64, ClientError> {
+        self.request("author_nextNonce", vec![json!(self.address(account))])
+            .await
+    }
+
+    /// Signs `call` with `key` at `nonce`, valid until `valid_until`.
+    pub fn sign(
+        &self,
+        key: &Keypair,
+        nonce: u64,
+        valid_until: Height,
+        call: RuntimeCall,
+    ) -> Transaction {
+        Transaction::sign(key, &self.signing_context(), nonce, valid_until, call)
+    }
+
+    /// Signs `call` with `key` at the account's next nonce, valid for [`VALIDITY_BLOCKS`]
+    /// after the last final block.
+    pub async fn sign_next(
+        &self,
+        key: &Keypair,
+        call: RuntimeCall,
+    ) -> Result<Transaction, ClientError> {
+        let account = self.account(&key.account_id()).await?;
+        let nonce = self.next_nonce(&key.account_id()).await?;
+        let height = account.at_block.unwrap_or(0);
+        Ok(self.sign(key, nonce, height + VALIDITY_BLOCKS, call))
+    }
+
+    /// Submits a signed transaction; returns its hash once the pool accepted it.
+    pub async fn submit(&self, transaction: &Transaction) -> Result<Hash, ClientError> {
+        self.request(
+            "author_submitTransaction",
+            vec![json!(types::Bytes(transaction.encode()))],
+        )
+        .await
+    }
+
+    /// Submits up to 1,000 signed transactions in one call; one answer each, in order.
+    pub async fn submit_batch(
+        &self,
+        transactions: &[Transaction],
+    ) -> Result<Vec<types::Submitted>, ClientError> {
+        let encoded: Vec<types::Bytes> = transactions
+            .iter()
+            .map(|tx| types::Bytes(tx.encode()))
+            .collect();
+        self.request("author_submitTransactions", vec![json!(encoded)])
+            .await
+    }
+
+    /// Submits already-encoded transactions (for load generators that sign ahead).
+    pub async fn submit_encoded_batch(
+        &self,
+        encoded: &[types::Bytes],
+    ) -> Result<Vec<types::Submitted>, ClientError> {
+        self.request("author_submitTransactions", vec![json!(encoded)])
+            .await
+    }
+
+    fn ws_url(&self) -> String {
+        if let Some(rest) = self.url.strip_prefix("http://") {
+            format!("ws://{rest}")
+        } else if let Some(rest) = self.url.strip_prefix("https://") {
+            format!("wss://{rest}")
+        } else {
+            self.url.clone()
+        }
+    }
+
+    /// Submits a transaction and waits, up to `timeout`, until it is final; returns the
+    /// final block's hash. `on_ready` is called once the node accepted it.
+    pub async fn submit_and_wait(
+        &self,
+        transaction: &Transaction,
+        timeout: Duration,
+        on_ready: impl FnOnce(),
+    ) -> Result<Hash, ClientError> {
+        let url = self.ws_url();
+        let ws = WsClientBuilder::default()
+            .build(&url)
+            .await
+            .map_err(|error| explain(&url, error))?;
+        let mut updates = ws
+            .subscribe::<types::TransactionUpdate, _>(
+                "author_submitAndWatchTransaction",
+                vec![json!(types::Bytes(transaction.encode()))],
+                "author_unwatchTransaction",
+            )
+            .await
+            .map_err(|error| explain(&url, error))?;
+        let mut on_ready = Some(on_ready);
+        let wait = async {
+            while let Some(update) = updates.next().await {
+                match update.map_err(|error| ClientError::Malformed {
+                    method: "author_submitAndWatchTransaction",
+                    reason: error.to_string(),
+                })? {
+                    types::TransactionUpdate::Ready => {
+                        if let Some(on_ready) = on_ready.take() {
+                            on_ready();
+                        }
+                    }
+                    types::TransactionUpdate::InBlock(_) => {}
+                    types::TransactionUpdate::Finalized(block) => return Ok(block),
+                    types::TransactionUpdate::Dropped(reason) => {
+                        return Err(ClientError::Dropped { reason })
+                    }
+                }
+            }
+            Err(ClientError::Unreachable {
+                url: url.clone(),
+                reason: "the node closed the connection before the transaction was final".into(),
+            })
+        };
+        tokio::time::timeout(timeout, wait)
+            .await
+            .map_err(|_| ClientError::NotFinalInTime {
+                waited: timeout,
+                hash: transaction.hash(),
+            })?
+    }
+
+    /// Signs `call` at the next nonce, submits it and waits until it is final; returns the
+    /// final transaction with its outcome.
+    pub async fn execute(
+        &self,
+        key: &Keypair,
+        call: RuntimeCall,
+        timeout: Duration,
+    ) -> Result<types::FinalTransaction, ClientError> {
+        let transaction = self.sign_next(key, call).await?;
+        self.submit_and_wait(&transaction, timeout, || {}).await?;
+        self.transaction(&transaction.hash())
+            .await?
+            .ok_or(ClientError::Malformed {
+                method: "wijk_transaction",
+                reason: "a transaction reported final is not served as final".into(),
+            })
+    }
+}

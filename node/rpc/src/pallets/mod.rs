@@ -1,0 +1,19 @@
+//! Each pallet's own RPC methods, one module per pallet (a new pallet with methods adds a
+//! module here and one line to [`register`]).
+
+mod coin;
+mod system;
+mod validators;
+
+use crate::context::RpcContext;
+use jsonrpsee::RpcModule;
+
+/// Registers every pallet's methods.
+pub(crate) fn register(
+    module: &mut RpcModule<RpcContext>,
+) -> Result<(), jsonrpsee::core::RegisterMethodError> {
+    system::register(module)?;
+    coin::register(module)?;
+    validators::register(module)?;
+    Ok(())
+}

@@ -1,0 +1,453 @@
+//! The `wijk` wallet, every subcommand, run as a process against a dev node in this test
+//! process; and a node that serves a forged chain, which the wallet refuses.
+
+mod forged;
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use wijk_primitives::Keypair;
+use wijk_rpc::RpcConfig;
+use wijk_tests::{dev_address, start_dev_node};
+
+/// A dev node (50 ms blocks), its URL, and a wallet folder of its own.
+struct Setup {
+    _dir: tempfile::TempDir,
+    _node: wijk_service::RunningNode,
+    url: String,
+    wallet: PathBuf,
+}
+
+async fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let node = start_dev_node(&dir.path().join("node"), 50, RpcConfig::default()).await;
+    let url = format!("http://{}", node.rpc_addr.unwrap());
+    let wallet = dir.path().join("wallet");
+    Setup {
+        _dir: dir,
+        _node: node,
+        url,
+        wallet,
+    }
+}
+
+/// Runs `wijk --rpc URL --wallet-dir W ARGS`.
+async fn wijk(url: &str, wallet: &Path, args: &[&str]) -> Output {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_wijk"))
+        .arg("--rpc")
+        .arg(url)
+        .arg("--wallet-dir")
+        .arg(wallet)
+        .args(args)
+        .output()
+        .await
+        .expect("wijk runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Succeeds, or fails the test with what the wallet said.
+fn ok(output: Output) -> String {
+    assert!(
+        output.status.success(),
+        "wijk failed: {}{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    stdout(&output)
+}
+
+/// Fails, with a message on stderr containing `expected`.
+fn refused(output: Output, expected: &str) -> String {
+    assert!(
+        !output.status.success(),
+        "wijk should fail: {}",
+        stdout(&output)
+    );
+    let said = stderr(&output);
+    assert!(said.contains(expected), "expected `{expected}` in: {said}");
+    said
+}
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|error| panic!("not JSON ({error}): {text}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_balances_payments_and_their_history() {
+    let Setup { url, wallet, .. } = &setup().await;
+    let bob = dev_address("Bob");
+
+    // A new account saved to a keystore only its owner can read.
+    let keystore = wallet.join("carol.key");
+    std::fs::create_dir_all(wallet).unwrap();
+    let created = ok(wijk(
+        url,
+        wallet,
+        &["account", "new", "--save", keystore.to_str().unwrap()],
+    )
+    .await);
+    assert!(created.contains("Secret phrase:"), "{created}");
+    let carol = created
+        .lines()
+        .find_map(|line| line.strip_prefix("Address:"))
+        .unwrap()
+        .trim()
+        .to_string();
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&keystore).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let from_file = format!("file:{}", keystore.display());
+    let inspected = ok(wijk(url, wallet, &["account", "inspect", &from_file]).await);
+    assert!(inspected.contains(&carol), "{inspected}");
+    let inspected = ok(wijk(url, wallet, &["account", "inspect", "//Bob"]).await);
+    assert!(inspected.contains(&bob), "{inspected}");
+    refused(
+        wijk(url, wallet, &["account", "inspect", "not a phrase"]).await,
+        "BIP39",
+    );
+
+    let balance = ok(wijk(url, wallet, &["balance", &bob]).await);
+    assert!(balance.contains("balance 100.00"), "{balance}");
+    let balance = json(&ok(wijk(url, wallet, &["--json", "balance", &bob]).await));
+    assert_eq!(balance["balance"], "100.00");
+
+    // A payment waits until final and says so.
+    let sent = ok(wijk(
+        url,
+        wallet,
+        &[
+            "send", "--from", "//Bob", "--to", &carol, "--amount", "12.50",
+        ],
+    )
+    .await);
+    assert!(sent.contains("final in block #"), "{sent}");
+    assert!(sent.contains("coin.transfer"), "{sent}");
+    assert!(ok(wijk(url, wallet, &["balance", &carol]).await).contains("balance 12.50"));
+    // Two payments sent without waiting get consecutive nonces.
+    for _ in 0..2 {
+        let accepted = ok(wijk(
+            url,
+            wallet,
+            &[
+                "send",
+                "--from",
+                "//Bob",
+                "--to",
+                &carol,
+                "--amount",
+                "1",
+                "--no-wait",
+            ],
+        )
+        .await);
+        assert!(accepted.starts_with("accepted 0x"), "{accepted}");
+    }
+    // The refusal of an overdraft names the account by its address.
+    let said = refused(
+        wijk(
+            url,
+            wallet,
+            &[
+                "send", "--from", "//Bob", "--to", &carol, "--amount", "1000",
+            ],
+        )
+        .await,
+        "insufficient funds",
+    );
+    assert!(
+        said.contains(&bob),
+        "the refusal names Bob's address: {said}"
+    );
+    refused(
+        wijk(
+            url,
+            wallet,
+            &[
+                "send", "--from", "//Bob", "--to", "nonsense", "--amount", "1",
+            ],
+        )
+        .await,
+        "is not an address",
+    );
+
+    // Minting against a deposit, once per reference; redeeming from the keystore.
+    let minted = ok(wijk(
+        url,
+        wallet,
+        &[
+            "mint",
+            "--from",
+            "//Alice",
+            "--to",
+            &carol,
+            "--amount",
+            "100",
+            "--deposit-ref",
+            "BANK-1",
+        ],
+    )
+    .await);
+    assert!(minted.contains("coin.mint"), "{minted}");
+    refused(
+        wijk(
+            url,
+            wallet,
+            &[
+                "mint",
+                "--from",
+                "//Alice",
+                "--to",
+                &carol,
+                "--amount",
+                "100",
+                "--deposit-ref",
+                "BANK-1",
+            ],
+        )
+        .await,
+        "deposit reference was already used",
+    );
+    refused(
+        wijk(
+            url,
+            wallet,
+            &[
+                "mint",
+                "--from",
+                "//Bob",
+                "--to",
+                &carol,
+                "--amount",
+                "1",
+                "--deposit-ref",
+                "BANK-2",
+            ],
+        )
+        .await,
+        "not the issuer",
+    );
+    ok(wijk(
+        url,
+        wallet,
+        &["redeem", "--from", &from_file, "--amount", "20.00"],
+    )
+    .await);
+    let supply = ok(wijk(url, wallet, &["supply"]).await);
+    assert!(supply.contains("(balanced)"), "{supply}");
+
+    // History, newest first, a page at a time; one transaction by its hash.
+    let history = ok(wijk(url, wallet, &["history", &carol]).await);
+    assert!(history.contains("coin.redeem"), "{history}");
+    assert!(history.contains("coin.mint"), "{history}");
+    let first_page = ok(wijk(url, wallet, &["history", &carol, "--limit", "1"]).await);
+    let cursor = first_page
+        .lines()
+        .find_map(|line| line.strip_prefix("more: --before "))
+        .expect("a cursor to the next page");
+    let second_page = ok(wijk(
+        url,
+        wallet,
+        &["history", &carol, "--limit", "1", "--before", cursor],
+    )
+    .await);
+    assert_ne!(first_page, second_page);
+    let page = json(&ok(wijk(url, wallet, &["--json", "history", &carol]).await));
+    let hash = page["entries"][0]["hash"].as_str().unwrap().to_string();
+    let shown = ok(wijk(url, wallet, &["tx", &hash]).await);
+    assert!(
+        shown.contains("coin.Redeemed"),
+        "the events are listed: {shown}"
+    );
+    let unknown = format!("0x{}", "ab".repeat(32));
+    refused(
+        wijk(url, wallet, &["tx", &unknown]).await,
+        "no final transaction",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proof_is_checked_against_the_pinned_chain() {
+    let Setup { url, wallet, .. } = &setup().await;
+    let bob = dev_address("Bob");
+    // First use: the wallet pins the chain and says it did.
+    let proof = wijk(url, wallet, &["proof", &bob]).await;
+    assert!(
+        stderr(&proof).contains("on first use"),
+        "{}",
+        stderr(&proof)
+    );
+    let text = ok(proof);
+    assert!(text.contains("balance 100.00"), "{text}");
+    assert!(text.contains("verified here"), "{text}");
+    let shown = ok(wijk(url, wallet, &["chain", "show"]).await);
+    assert!(shown.contains("Wijk Dev"), "{shown}");
+    assert!(shown.contains("trusted on first use"), "{shown}");
+
+    // Pinned from the chain spec instead: the genesis is built from the spec here.
+    let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/../../chain-specs/dev.json");
+    let pinned = ok(wijk(url, wallet, &["chain", "pin", "--spec", spec]).await);
+    assert!(pinned.contains("chain spec"), "{pinned}");
+    let proof = json(&ok(wijk(url, wallet, &["--json", "proof", &bob]).await));
+    assert_eq!(proof["verified"], true);
+    assert_eq!(proof["balance"], "100.00");
+    assert!(proof["trustedFrom"]
+        .as_str()
+        .unwrap()
+        .contains("chain spec"));
+
+    // A node of another chain is refused once a chain is pinned.
+    let other_spec = {
+        let mut spec = wijk_chain_spec::ChainSpec::dev();
+        spec.genesis.system.timestamp_ms = 1;
+        let path = wallet.join("other.json");
+        std::fs::write(&path, spec.to_json()).unwrap();
+        path
+    };
+    let other = tempfile::tempdir().unwrap();
+    let mut spec = wijk_chain_spec::ChainSpec::load_file(other_spec.to_str().unwrap()).unwrap();
+    spec.id = "wijk_other".into();
+    let node = wijk_tests::start_node_of(other.path(), spec).await;
+    let other_url = format!("http://{}", node.rpc_addr.unwrap());
+    refused(
+        wijk(&other_url, wallet, &["proof", &bob]).await,
+        "the node serves chain",
+    );
+
+    let show = json(&ok(wijk(url, wallet, &["--json", "chain", "show"]).await));
+    let pinned_genesis = show[0]["genesisHash"].as_str().unwrap().to_string();
+    ok(wijk(url, wallet, &["chain", "forget", &pinned_genesis]).await);
+    assert!(ok(wijk(url, wallet, &["chain", "show"]).await).contains("no chain pinned"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validators_offences_and_a_closed_output_pipe() {
+    let Setup { url, wallet, .. } = &setup().await;
+    let shown = ok(wijk(url, wallet, &["validators", "show"]).await);
+    assert!(shown.contains("epoch 0"), "{shown}");
+    assert!(shown.contains(&dev_address("Alice")), "{shown}");
+    assert!(shown.contains("board"), "{shown}");
+    refused(
+        wijk(
+            url,
+            wallet,
+            &[
+                "validators",
+                "schedule",
+                "--from",
+                "//Bob",
+                "--set",
+                &dev_address("Bob"),
+                "--at",
+                "100000",
+            ],
+        )
+        .await,
+        "only the board may do this",
+    );
+    assert!(ok(wijk(url, wallet, &["offences"]).await).contains("no offences recorded"));
+
+    // Two conflicting votes of the dev validator, reported by Bob, are recorded once.
+    let alice = Keypair::dev("Alice");
+    let genesis = wijk_client::Client::connect(url)
+        .await
+        .unwrap()
+        .chain()
+        .genesis_hash;
+    let vote = |byte: u8| {
+        let vote = wijk_primitives::Vote {
+            view: 1_000_000,
+            kind: wijk_primitives::VoteKind::Notarize {
+                block: wijk_primitives::BlockRef {
+                    hash: wijk_primitives::Hash([byte; 32]),
+                    height: 5,
+                    parent: wijk_primitives::Hash::ZERO,
+                },
+                parent_view: 999_999,
+            },
+        }
+        .sign(&alice, genesis);
+        format!(
+            "0x{}",
+            hex::encode(parity_scale_codec::Encode::encode(&vote))
+        )
+    };
+    let (first, second) = (vote(1), vote(2));
+    let reported = ok(wijk(
+        url,
+        wallet,
+        &[
+            "validators",
+            "report-equivocation",
+            "--from",
+            "//Bob",
+            "--first",
+            &first,
+            "--second",
+            &second,
+        ],
+    )
+    .await);
+    assert!(
+        reported.contains("validators.reportEquivocation"),
+        "{reported}"
+    );
+    let offences = ok(wijk(url, wallet, &["offences"]).await);
+    assert!(offences.contains("1 in all"), "{offences}");
+    assert!(offences.contains(&dev_address("Alice")), "{offences}");
+    refused(
+        wijk(
+            url,
+            wallet,
+            &[
+                "validators",
+                "report-equivocation",
+                "--from",
+                "//Bob",
+                "--first",
+                &first,
+                "--second",
+                &second,
+            ],
+        )
+        .await,
+        "already recorded",
+    );
+
+    // Whoever reads the output may stop early: the wallet ends quietly, no panic.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wijk"))
+        .args(["--rpc", url, "--wallet-dir"])
+        .arg(wallet)
+        .args(["validators", "show"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_node_is_a_clear_error() {
+    let wallet = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    refused(
+        wijk(&url, wallet.path(), &["supply"]).await,
+        "is wijk-node running?",
+    );
+}
