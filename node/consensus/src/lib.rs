@@ -27,6 +27,12 @@
 //! 5. **Finalize.** A quorum of finalize votes for a block finalizes it and, through the
 //!    parent links, every ancestor. The finalize votes sign exactly the
 //!    [`wijk_primitives::FinalityVote`], so they form the block's finality certificate.
+//! 6. **Abdicate.** A leader that cannot build its block (it is still syncing and lacks
+//!    its parent's state) votes nullify for its own view at once, and a validator that sees
+//!    the leader of its current view vote nullify does the same, instead of each waiting for
+//!    the timeout. A view whose leader cannot propose then costs a message round, not a
+//!    timeout: a validator catching up after a long absence does not stall the others every
+//!    time its turn to lead comes round.
 //!
 //! **Safety** (no two conflicting blocks are ever final, with at most `f` faulty):
 //! - *One block notarized per view.* Two notarizations of different blocks in view `v`
@@ -44,6 +50,12 @@
 //!   and if `w > v` the parent is itself a block notarized after `v`, which by induction
 //!   on the view extends `b`. A block finalized in a later view is notarized in it, so it
 //!   extends `b`: finalized blocks form one chain.
+//!
+//! Step 6 changes no safety argument: when an honest validator votes nullify is a matter
+//! of local timing (a timeout) in Simplex, and the arguments above hold whatever that
+//! timing is; what they need is only that an honest validator never finalizes a view it
+//! nullified, which the replica refuses to sign. A Byzantine leader can abdicate only its
+//! own view.
 //!
 //! **Liveness** (after the network heals): a view whose leader is honest and whose messages
 //! arrive within the timeout gets a notarization from the honest quorum; a view with a

@@ -64,6 +64,13 @@ pub enum Input {
     },
     /// Block references learned by sync, answering [`Effect::NeedAncestors`].
     Ancestors(Vec<BlockRef>),
+    /// The block asked for by [`Effect::BuildBlock`] cannot be built (this node lacks the
+    /// parent's state, say, because it is still syncing): the leader gives up its view at
+    /// once rather than letting it time out.
+    CannotPropose {
+        /// The view it was asked for.
+        view: View,
+    },
 }
 
 /// What the actor must do, in order.
@@ -309,8 +316,41 @@ impl Replica {
                     self.finalize(certificate);
                 }
             }
+            Input::CannotPropose { view } => self.on_cannot_propose(view),
         }
         std::mem::take(&mut self.effects)
+    }
+
+    /// The leader cannot build its block: it votes to skip its own view now (step 6,
+    /// "Abdicate", of the crate docs).
+    fn on_cannot_propose(&mut self, view: View) {
+        if !self.building.is_some_and(|(v, _, _)| v == view) || view != self.view {
+            return;
+        }
+        self.building = None;
+        self.sign_and_send(Vote {
+            view,
+            kind: VoteKind::Nullify,
+        });
+    }
+
+    /// The current view's leader voted to skip it (it cannot propose): follow at once
+    /// instead of waiting for the timeout. Safe at any time, as a timeout is: an honest
+    /// validator may nullify whenever it likes, it only never finalizes a view it nullified
+    /// (which [`Self::sign_and_send`] refuses).
+    fn follow_abdication(&mut self) {
+        let view = self.view;
+        let leader = self.leader(view);
+        let abdicated = self
+            .votes
+            .get(&view)
+            .is_some_and(|votes| votes.nullify.contains_key(&leader));
+        if abdicated && self.me().is_some_and(|me| me != leader) {
+            self.sign_and_send(Vote {
+                view,
+                kind: VoteKind::Nullify,
+            });
+        }
     }
 
     fn on_tick(&mut self) {
@@ -377,6 +417,7 @@ impl Replica {
             self.try_propose();
         }
         self.try_vote();
+        self.follow_abdication();
     }
 
     /// The block a proposal in `view` must extend: the block notarized in the latest
@@ -588,11 +629,15 @@ impl Replica {
         if let VoteKind::Notarize { block, .. } | VoteKind::Finalize { block } = signed.vote.kind {
             self.refs.insert(block.hash, block);
         }
+        let leader_skips = signed.vote.kind == VoteKind::Nullify && signed.signer == leader;
         match reached {
             Some(certificate) => self.on_quorum(certificate),
             None => {
                 if view == self.view {
                     self.try_vote();
+                    if leader_skips {
+                        self.follow_abdication();
+                    }
                 }
             }
         }
@@ -1029,6 +1074,70 @@ mod tests {
         // ... which ends a full timeout after it began.
         let effects = replica.on_input(1_900, Input::Tick);
         assert_eq!(nullified_views(&effects), vec![2]);
+    }
+
+    #[test]
+    fn a_leader_that_cannot_propose_gives_up_its_view_and_the_others_follow_at_once() {
+        let (keys, validators) = four_validators();
+        let config = |key: &Keypair| Config {
+            genesis_hash: GENESIS,
+            validators: validators.clone(),
+            key: Some(key.clone()),
+            view_timeout_ms: 1_000,
+        };
+        // Validator 1 leads view 1 and cannot build.
+        let mut leader = Replica::new(config(&keys[1]), base());
+        let effects = leader.on_input(0, Input::Tick);
+        assert!(effects
+            .iter()
+            .any(|e| matches!(e, Effect::BuildBlock { view: 1, .. })));
+        let effects = leader.on_input(10, Input::CannotPropose { view: 1 });
+        assert_eq!(nullified_views(&effects), vec![1]);
+        let abdication = effects
+            .iter()
+            .find_map(|e| match e {
+                Effect::Broadcast(Message::Vote(vote)) => Some(*vote),
+                _ => None,
+            })
+            .unwrap();
+        // Another validator skips view 1 on the leader's word, long before its timeout.
+        let mut other = Replica::new(config(&keys[2]), base());
+        let _ = other.on_input(0, Input::Tick);
+        let effects = other.on_input(20, Input::Message(Message::Vote(abdication)));
+        assert_eq!(nullified_views(&effects), vec![1]);
+        // A nullify from someone who does not lead the view changes nothing early.
+        let mut third = Replica::new(config(&keys[3]), base());
+        let _ = third.on_input(0, Input::Tick);
+        let bystander = Vote {
+            view: 1,
+            kind: VoteKind::Nullify,
+        }
+        .sign(&keys[2], GENESIS);
+        let effects = third.on_input(20, Input::Message(Message::Vote(bystander)));
+        assert!(nullified_views(&effects).is_empty());
+        // The leader's word arriving before this validator enters the view counts when it
+        // does.
+        let mut late = Replica::new(config(&keys[0]), base());
+        let ahead = Vote {
+            view: 2,
+            kind: VoteKind::Nullify,
+        }
+        .sign(&keys[2], GENESIS);
+        let _ = late.on_input(0, Input::Message(Message::Vote(ahead)));
+        let _ = late.on_input(0, Input::Tick);
+        for key in &keys[1..] {
+            let skip_1 = Vote {
+                view: 1,
+                kind: VoteKind::Nullify,
+            }
+            .sign(key, GENESIS);
+            let effects = late.on_input(30, Input::Message(Message::Vote(skip_1)));
+            if late.view() == 2 {
+                assert!(nullified_views(&effects).contains(&2), "{effects:?}");
+                return;
+            }
+        }
+        panic!("view 1 was never skipped");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Deterministic simulation of the BFT protocol: N replicas on a simulated network with
 //! seeded latency, loss and partitions, and Byzantine validators (equivocating leader,
-//! conflicting voter, silent validator, a twin running the same key twice).
+//! conflicting voter, silent validator, a twin running the same key twice, a leader whose
+//! blocks do not execute), and a leader that cannot build (it abdicates its views).
 //!
 //! Every run asserts safety (no two different blocks final at one height, across all
 //! honest replicas, ever) and liveness after the network heals; the same seed must give
@@ -27,6 +28,12 @@ enum Behaviour {
     EquivocatingLeader,
     /// Votes honestly, and also signs a conflicting vote for everything it votes.
     ConflictingVoter,
+    /// As leader, proposes blocks that do not execute (bad roots, bad transactions):
+    /// every honest verifier finds them invalid.
+    InvalidProposer,
+    /// Honest, but can never build its block (it lacks the parent's state): it abdicates
+    /// each view it leads.
+    CannotBuild,
 }
 
 struct Node {
@@ -63,6 +70,7 @@ enum ReplyInput {
     Built(View, BlockRef),
     Verified(View, BlockRef),
     Ancestors(Vec<BlockRef>),
+    CannotPropose(View),
 }
 
 struct Scenario {
@@ -91,6 +99,10 @@ struct Outcome {
     /// Highest finalized height of any node shortly after the partition began, and just
     /// before it healed.
     heights_during_partition: Option<(u64, u64)>,
+    /// The longest time no honest node finalized anything, after the first finalization.
+    longest_pause_ms: u64,
+    /// Blocks proposed that do not execute.
+    invalid_proposals: usize,
 }
 
 struct Sim {
@@ -104,6 +116,10 @@ struct Sim {
     all_blocks: BTreeMap<Hash, BlockRef>,
     /// Height -> the block finalized there by any honest node (the safety oracle).
     finalized: BTreeMap<u64, Hash>,
+    /// Blocks that do not execute (what an honest verifier answers for them).
+    invalid: BTreeSet<Hash>,
+    /// Times at which an honest node finalized something, for the longest pause.
+    finalized_at: Vec<u64>,
     scenario_loss: f64,
     partition: Option<(Vec<usize>, u64, u64)>,
 }
@@ -174,9 +190,19 @@ impl Sim {
                     self.equivocate(index, view, parent, parent_view);
                     return;
                 }
+                let delay = self.rng.gen_range(1..20);
+                if behaviour == Behaviour::CannotBuild {
+                    self.push(
+                        self.now + delay,
+                        Event::Reply(index, ReplyInput::CannotPropose(view)),
+                    );
+                    return;
+                }
                 let salt = self.nodes[index].restarts;
                 let block = self.make_block(index, view, parent, salt);
-                let delay = self.rng.gen_range(1..20);
+                if behaviour == Behaviour::InvalidProposer {
+                    self.invalid.insert(block.hash);
+                }
                 self.push(
                     self.now + delay,
                     Event::Reply(index, ReplyInput::Built(view, block)),
@@ -211,6 +237,12 @@ impl Sim {
                             "SAFETY VIOLATION: two blocks final at height {}",
                             block.height
                         );
+                        assert!(
+                            !self.invalid.contains(&block.hash),
+                            "SAFETY VIOLATION: a block that does not execute is final at height {}",
+                            block.height
+                        );
+                        self.finalized_at.push(self.now);
                     }
                 }
             }
@@ -379,7 +411,7 @@ fn run(scenario: &Scenario, seed: u64) -> Outcome {
             replica: Replica::new(config(key), genesis.clone()),
             key: key.clone(),
             behaviour: *behaviour,
-            honest: *behaviour == Behaviour::Honest,
+            honest: matches!(behaviour, Behaviour::Honest | Behaviour::CannotBuild),
             chain: Vec::new(),
             persisted: Vec::new(),
             finalized_view: 0,
@@ -415,6 +447,8 @@ fn run(scenario: &Scenario, seed: u64) -> Outcome {
         validators,
         all_blocks: BTreeMap::new(),
         finalized: BTreeMap::new(),
+        invalid: BTreeSet::new(),
+        finalized_at: Vec::new(),
         scenario_loss: scenario.loss,
         partition: scenario.partition.clone(),
     };
@@ -464,14 +498,13 @@ fn run(scenario: &Scenario, seed: u64) -> Outcome {
             Event::Reply(i, ReplyInput::Built(view, block)) => {
                 sim.input(i, Input::Built { view, block })
             }
-            Event::Reply(i, ReplyInput::Verified(view, block)) => sim.input(
-                i,
-                Input::Verified {
-                    view,
-                    block,
-                    valid: true,
-                },
-            ),
+            Event::Reply(i, ReplyInput::Verified(view, block)) => {
+                let valid = !sim.invalid.contains(&block.hash);
+                sim.input(i, Input::Verified { view, block, valid })
+            }
+            Event::Reply(i, ReplyInput::CannotPropose(view)) => {
+                sim.input(i, Input::CannotPropose { view })
+            }
             Event::Reply(i, ReplyInput::Ancestors(blocks)) => {
                 sim.input(i, Input::Ancestors(blocks))
             }
@@ -504,6 +537,12 @@ fn run(scenario: &Scenario, seed: u64) -> Outcome {
         height_at_heal: height_at_heal.unwrap_or_else(|| sim.min_honest_height()),
         height_at_end: sim.min_honest_height(),
         heights_during_partition: partition_start_height.zip(partition_end_height),
+        invalid_proposals: sim.invalid.len(),
+        longest_pause_ms: {
+            let mut times = sim.finalized_at.clone();
+            times.sort_unstable();
+            times.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0)
+        },
     }
 }
 
@@ -681,6 +720,79 @@ fn twins_with_one_key_cannot_fork() {
         },
         true,
     );
+}
+
+#[test]
+fn a_leader_proposing_blocks_that_do_not_execute_gets_none_final() {
+    let scenario = Scenario {
+        name: "invalid proposals",
+        honest: 3,
+        byzantine: vec![Behaviour::InvalidProposer],
+        twin: false,
+        loss: 0.05,
+        partition: None,
+        crash: None,
+        partition_halts: false,
+        duration_ms: 8_000,
+    };
+    // The oracle inside refuses any such block final; the test is not vacuous:
+    assert!(run(&scenario, 0).invalid_proposals > 3);
+    check(scenario, false);
+}
+
+#[test]
+fn a_leader_that_cannot_build_costs_no_timeout() {
+    let scenario = Scenario {
+        name: "abdicating leader",
+        honest: 4,
+        byzantine: vec![],
+        twin: false,
+        loss: 0.0,
+        partition: None,
+        crash: None,
+        partition_halts: false,
+        duration_ms: 6_000,
+    };
+    for seed in 0..seeds() {
+        let mut with_abdication = scenario_with(&scenario, 0, Behaviour::CannotBuild);
+        with_abdication.name = "abdicating leader";
+        let outcome = run(&with_abdication, seed);
+        eprintln!(
+            "abdicating leader seed {seed}: final height {}, longest pause {} ms",
+            outcome.height_at_end, outcome.longest_pause_ms
+        );
+        // Every fourth view's leader gives up at once: no view waits out its timeout.
+        assert!(
+            outcome.longest_pause_ms < VIEW_TIMEOUT_MS,
+            "seed {seed}: a pause of {} ms, a timeout is {VIEW_TIMEOUT_MS} ms",
+            outcome.longest_pause_ms
+        );
+        // A silent leader, by contrast, costs a timeout each time it leads.
+        let silent = run(&scenario_with(&scenario, 0, Behaviour::Silent), seed);
+        assert!(
+            silent.longest_pause_ms >= VIEW_TIMEOUT_MS,
+            "seed {seed}: the comparison proves nothing ({} ms)",
+            silent.longest_pause_ms
+        );
+        assert!(outcome.height_at_end > silent.height_at_end);
+    }
+}
+
+/// `scenario` with validator `index` behaving as `behaviour` (the others honest).
+fn scenario_with(scenario: &Scenario, index: usize, behaviour: Behaviour) -> Scenario {
+    let mut byzantine = vec![Behaviour::Honest; index];
+    byzantine.push(behaviour);
+    Scenario {
+        name: scenario.name,
+        honest: scenario.honest - byzantine.len(),
+        byzantine,
+        twin: scenario.twin,
+        loss: scenario.loss,
+        partition: scenario.partition.clone(),
+        crash: scenario.crash,
+        partition_halts: scenario.partition_halts,
+        duration_ms: scenario.duration_ms,
+    }
 }
 
 #[test]
