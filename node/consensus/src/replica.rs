@@ -324,7 +324,7 @@ impl Replica {
     /// The leader cannot build its block: it votes to skip its own view now (step 6,
     /// "Abdicate", of the crate docs).
     fn on_cannot_propose(&mut self, view: View) {
-        if !self.building.is_some_and(|(v, _, _)| v == view) || view != self.view {
+        if self.building.is_none_or(|(v, _, _)| v != view) || view != self.view {
             return;
         }
         self.building = None;
