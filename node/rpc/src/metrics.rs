@@ -146,6 +146,12 @@ impl Collector for NodeCollector {
             "Peers refused since start (not allowed by the chain spec, or over a limit)",
             status.refused_connections.load(Relaxed),
         )?;
+        counter(
+            e,
+            "wijk_consensus_messages_dropped",
+            "Consensus messages dropped since start because the consensus inbox was full (consensus repeats what matters)",
+            status.consensus_dropped.load(Relaxed),
+        )?;
         Ok(())
     }
 }

@@ -34,6 +34,8 @@ pub struct NodeStatus {
     pub equivocations: AtomicU64,
     /// Peers refused since start (not on the chain's allow-list, or over a limit).
     pub refused_connections: AtomicU64,
+    /// Consensus messages dropped since start because the consensus inbox was full.
+    pub consensus_dropped: AtomicU64,
 }
 
 impl NodeStatus {

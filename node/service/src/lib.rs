@@ -1,9 +1,9 @@
 //! The node service: wires storage, the transaction pool, consensus and the block author,
 //! and the RPC server into a running wijk node, and imports/exports blocks.
 //!
-//! Owns: the chain specification format ([`chain_spec`]), start-up and shutdown
+//! Owns: the chains a node knows by name ([`chain_spec`]), start-up and shutdown
 //! ([`node`]), the consensus actor that carries out consensus effects and catches up from
-//! peers ([`author`]), what nodes say to each other ([`protocol`]) and the routing of
+//! peers ([`consensus`]: voter, builder, resolver, executor, marshal), what nodes say to each other ([`protocol`]) and the routing of
 //! network events (`p2p`), node keys ([`node_key`]), block import with full re-execution
 //! and certificate checks ([`import`]), and the audit of a chain's certificates from its
 //! spec alone ([`audit`]).
@@ -11,8 +11,8 @@
 //! consensus crate does); it only performs their effects.
 
 pub mod audit;
-pub mod author;
 pub mod chain_spec;
+pub mod consensus;
 pub mod import;
 pub mod node;
 pub mod node_key;

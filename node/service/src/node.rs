@@ -1,7 +1,7 @@
 //! Starting and stopping a node.
 
-use crate::author::{self, AuthorContext, RecentBlocks};
 use crate::chain_spec::{BadPeerId, ChainSpec, ChainSpecError};
+use crate::consensus::{self, ConsensusContext, ConsensusError, RecentBlocks};
 use crate::NodeKey;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -99,12 +99,12 @@ pub enum ServiceError {
     /// The network did not start.
     #[error("network: {0}")]
     Network(#[from] wijk_network::NetworkError),
-    /// The block author hit an error it cannot recover from.
-    #[error("block author stopped: {reason}")]
-    Author {
-        /// Why.
-        reason: String,
-    },
+    /// The consensus actor hit an error it cannot recover from.
+    #[error("consensus stopped: {0}")]
+    Consensus(#[from] ConsensusError),
+    /// The consensus actor ended without an error while the node was to go on.
+    #[error("consensus stopped unexpectedly")]
+    ConsensusEnded,
 }
 
 /// A running node.
@@ -139,12 +139,8 @@ impl RunningNode {
         self.author = None;
         match outcome {
             Ok(Err(error)) => error,
-            Ok(Ok(())) => ServiceError::Author {
-                reason: "stopped".into(),
-            },
-            Err(join) => ServiceError::Author {
-                reason: join.to_string(),
-            },
+            Ok(Ok(())) => ServiceError::ConsensusEnded,
+            Err(join) => ConsensusError::Task(join).into(),
         }
     }
 
@@ -279,7 +275,7 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServiceError> {
 
     // A node with neither a key nor peers has nothing to follow.
     let author = (config.validator.is_some() || network.is_some()).then(|| {
-        tokio::spawn(author::run(AuthorContext {
+        tokio::spawn(consensus::run(ConsensusContext {
             storage: storage.clone(),
             pool: pool.clone(),
             committed: committed.clone(),

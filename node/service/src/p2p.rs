@@ -4,9 +4,10 @@
 //! RPC and metrics, and redials bootnodes that dropped.
 //!
 //! Every queue toward the node is bounded: when the consensus inbox is full a message is
-//! dropped (consensus tolerates loss and repeats itself), never buffered without limit.
+//! dropped and counted (`wijk_consensus_messages_dropped_total`; consensus tolerates loss
+//! and repeats itself, see [`crate::consensus`]), never buffered without limit.
 
-use crate::author::RecentBlocks;
+use crate::consensus::RecentBlocks;
 use crate::protocol::{
     ConsensusGossip, SyncRequest, SyncResponse, MAX_BLOCKS_PER_ANSWER, MAX_SYNC_ANSWER_BYTES,
     MAX_TRANSACTIONS_PER_BATCH,
@@ -90,6 +91,7 @@ async fn route(mut bridge: Bridge, transactions: mpsc::Sender<Vec<Vec<u8>>>) {
             ) {
                 Ok(gossip) => {
                     if bridge.consensus.try_send(gossip).is_err() {
+                        bridge.status.consensus_dropped.fetch_add(1, Relaxed);
                         tracing::debug!(target: "network", "consensus inbox full; message dropped");
                     }
                 }
