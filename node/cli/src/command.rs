@@ -386,9 +386,8 @@ fn verify_certificates(args: &ChainArgs, input: Option<PathBuf>) -> anyhow::Resu
             let (_, storage, _) = open_storage(args)?;
             let head = storage.finalized_height()?.unwrap_or(0);
             let blocks = (1..=head).map(|height| {
-                let missing = |what: &str| wijk_service::ImportError::File {
-                    reason: format!("{what} {height} missing from the database"),
-                };
+                let missing =
+                    |what: &'static str| wijk_service::ImportError::Missing { what, height };
                 let block = storage.block(height)?.ok_or_else(|| missing("block"))?;
                 let certificate = storage
                     .certificate(height)?

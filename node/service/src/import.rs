@@ -55,12 +55,34 @@ pub enum ImportError {
     /// The validator set could not be read.
     #[error("cannot read the validator set: {0}")]
     State(#[from] wijk_support::StateError),
-    /// The block file is unreadable.
-    #[error("block file: {reason}")]
-    File {
-        /// Why.
-        reason: String,
+    /// The block file could not be read or written.
+    #[error("block file: {0}")]
+    Io(#[from] std::io::Error),
+    /// The file does not start with the block-file magic.
+    #[error("not a wijk block file (bad magic)")]
+    NotABlockFile,
+    /// A record is larger than any block can be.
+    #[error("block file record of {len} bytes exceeds the limit of {max}")]
+    RecordTooLarge {
+        /// Its declared length.
+        len: usize,
+        /// The limit.
+        max: usize,
     },
+    /// A record does not decode as a block and its certificate.
+    #[error("malformed block file record: {0}")]
+    MalformedRecord(wijk_primitives::DecodeLimitError),
+    /// A block or certificate the database should hold is missing.
+    #[error("{what} {height} missing from the database")]
+    Missing {
+        /// Which record.
+        what: &'static str,
+        /// At what height.
+        height: u64,
+    },
+    /// The writer thread of the import pipeline stopped (after an error it reported).
+    #[error("the block writer stopped")]
+    WriterStopped,
     /// A block at a height we have differs from ours.
     #[error("block {height} differs from the block this node finalized at that height")]
     Conflict {
@@ -225,9 +247,7 @@ where
                                   summary: &mut ImportSummary|
          -> Result<(), ImportError> {
             if let Some(job) = in_flight.take() {
-                written.recv().map_err(|_| ImportError::File {
-                    reason: "the block writer stopped".into(),
-                })??;
+                written.recv().map_err(|_| ImportError::WriterStopped)??;
                 for (block, _) in &job.blocks {
                     summary.blocks += 1;
                     summary.transactions += block.transactions.len() as u64;
@@ -242,11 +262,11 @@ where
                 let height = block.header.height;
                 let head = match (awaiting.last(), &in_flight) {
                     (Some((last, _, _)), _) => last.header.clone(),
-                    (None, Some(job)) => job.blocks.last().map(|(b, _)| b.header.clone()).ok_or(
-                        ImportError::File {
-                            reason: "empty write".into(),
-                        },
-                    )?,
+                    // A write in flight holds at least one block (runs are never empty).
+                    (None, Some(job)) => match job.blocks.last() {
+                        Some((block, _)) => block.header.clone(),
+                        None => committed_head(storage)?,
+                    },
                     (None, None) => committed_head(storage)?,
                 };
                 if height <= head.height && awaiting.is_empty() {
@@ -330,9 +350,7 @@ where
                 });
                 write_sender
                     .send(Arc::clone(&job))
-                    .map_err(|_| ImportError::File {
-                        reason: "the block writer stopped".into(),
-                    })?;
+                    .map_err(|_| ImportError::WriterStopped)?;
                 in_flight = Some(job);
             }
             match awaiting.first() {
@@ -353,12 +371,6 @@ where
     })
 }
 
-fn io_error(error: std::io::Error) -> ImportError {
-    ImportError::File {
-        reason: error.to_string(),
-    }
-}
-
 /// Writes a block file.
 pub struct BlockFileWriter<W: Write> {
     out: W,
@@ -367,8 +379,8 @@ pub struct BlockFileWriter<W: Write> {
 impl<W: Write> BlockFileWriter<W> {
     /// Starts a file for the chain with `genesis_hash`.
     pub fn new(mut out: W, genesis_hash: Hash) -> Result<Self, ImportError> {
-        out.write_all(MAGIC).map_err(io_error)?;
-        out.write_all(&genesis_hash.0).map_err(io_error)?;
+        out.write_all(MAGIC)?;
+        out.write_all(&genesis_hash.0)?;
         Ok(BlockFileWriter { out })
     }
 
@@ -379,16 +391,17 @@ impl<W: Write> BlockFileWriter<W> {
         certificate: &FinalityCertificate,
     ) -> Result<(), ImportError> {
         let record = (block, certificate).encode();
-        let len = u32::try_from(record.len()).map_err(|_| ImportError::File {
-            reason: "block too large".into(),
+        let len = u32::try_from(record.len()).map_err(|_| ImportError::RecordTooLarge {
+            len: record.len(),
+            max: MAX_RECORD_BYTES,
         })?;
-        self.out.write_all(&len.to_le_bytes()).map_err(io_error)?;
-        self.out.write_all(&record).map_err(io_error)
+        self.out.write_all(&len.to_le_bytes())?;
+        Ok(self.out.write_all(&record)?)
     }
 
     /// Flushes and returns the writer.
     pub fn finish(mut self) -> Result<W, ImportError> {
-        self.out.flush().map_err(io_error)?;
+        self.out.flush()?;
         Ok(self.out)
     }
 }
@@ -404,14 +417,12 @@ impl<R: Read> BlockFileReader<R> {
     /// Reads the file header.
     pub fn new(mut input: R) -> Result<Self, ImportError> {
         let mut magic = [0u8; 8];
-        input.read_exact(&mut magic).map_err(io_error)?;
+        input.read_exact(&mut magic)?;
         if &magic != MAGIC {
-            return Err(ImportError::File {
-                reason: "not a wijk block file (bad magic)".into(),
-            });
+            return Err(ImportError::NotABlockFile);
         }
         let mut genesis = [0u8; 32];
-        input.read_exact(&mut genesis).map_err(io_error)?;
+        input.read_exact(&mut genesis)?;
         Ok(BlockFileReader {
             input,
             genesis_hash: Hash(genesis),
@@ -424,22 +435,19 @@ impl<R: Read> BlockFileReader<R> {
         match self.input.read_exact(&mut len) {
             Ok(()) => {}
             Err(error) if error.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
-            Err(error) => return Err(io_error(error)),
+            Err(error) => return Err(error.into()),
         }
         let len = u32::from_le_bytes(len) as usize;
         if len > MAX_RECORD_BYTES {
-            return Err(ImportError::File {
-                reason: format!("record of {len} bytes exceeds the limit of {MAX_RECORD_BYTES}"),
+            return Err(ImportError::RecordTooLarge {
+                len,
+                max: MAX_RECORD_BYTES,
             });
         }
         let mut record = vec![0u8; len];
-        self.input.read_exact(&mut record).map_err(io_error)?;
-        let decoded =
-            decode_bounded("block record", &record, MAX_RECORD_BYTES).map_err(|error| {
-                ImportError::File {
-                    reason: error.to_string(),
-                }
-            })?;
+        self.input.read_exact(&mut record)?;
+        let decoded = decode_bounded("block record", &record, MAX_RECORD_BYTES)
+            .map_err(ImportError::MalformedRecord)?;
         Ok(Some(decoded))
     }
 }

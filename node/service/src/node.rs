@@ -89,12 +89,12 @@ pub enum ServiceError {
     #[error(transparent)]
     AllowedNode(#[from] BadPeerId),
     /// A bootnode in the chain spec is not a network address.
-    #[error("chain spec bootnode `{text}`: {reason}")]
+    #[error("chain spec bootnode `{text}`: {source}")]
     Bootnode {
         /// What the spec says.
         text: String,
         /// Why it is not a multiaddress.
-        reason: String,
+        source: wijk_network::multiaddr::Error,
     },
     /// The network did not start.
     #[error("network: {0}")]
@@ -228,11 +228,9 @@ pub async fn start(config: NodeConfig) -> Result<RunningNode, ServiceError> {
         Some(settings) => {
             let mut bootnodes = settings.bootnodes;
             for text in &spec.bootnodes {
-                bootnodes.push(text.parse().map_err(|e: wijk_network::multiaddr::Error| {
-                    ServiceError::Bootnode {
-                        text: text.clone(),
-                        reason: e.to_string(),
-                    }
+                bootnodes.push(text.parse().map_err(|source| ServiceError::Bootnode {
+                    text: text.clone(),
+                    source,
                 })?);
             }
             let (handle, events) = wijk_network::start(wijk_network::NetworkConfig {

@@ -227,7 +227,7 @@ impl Storage {
             &mut batch,
             &genesis.header,
             &[],
-            &BlockReceipts::default(),
+            (&[], &HookEvents::default()),
             None,
         )?;
         self.put_state(&mut batch, &genesis.changes, &genesis.tree_batch)?;
@@ -268,10 +268,7 @@ impl Storage {
                 &mut batch,
                 &block.header,
                 &block.transactions,
-                &BlockReceipts {
-                    transactions: executed.receipts.clone(),
-                    hooks: executed.hook_events.clone(),
-                },
+                (&executed.receipts, &executed.hook_events),
                 Some(certificate),
             )?;
             self.put_state(&mut batch, &executed.changes, &executed.tree_batch)?;
@@ -322,7 +319,8 @@ impl Storage {
         batch: &mut SortedBatch,
         header: &Header,
         transactions: &[Transaction],
-        receipts: &BlockReceipts,
+        // A block's receipts and hook events, stored as one `BlockReceipts` record.
+        (receipts, hooks): (&[Receipt], &HookEvents),
         certificate: Option<&FinalityCertificate>,
     ) -> Result<(), StorageError> {
         let height = height_key(header.height);
@@ -330,11 +328,12 @@ impl Storage {
         batch.put(columns::HEADERS, height, header.encode());
         batch.put(columns::BLOCK_HASHES, hash.0, header.height.encode());
         batch.put(columns::BODIES, height, transactions.encode());
-        batch.put(columns::RECEIPTS, height, receipts.encode());
+        // The same bytes as `BlockReceipts { transactions, hooks }`, without copying them.
+        batch.put(columns::RECEIPTS, height, (receipts, hooks).encode());
         if let Some(certificate) = certificate {
             batch.put(columns::CERTIFICATES, height, certificate.encode());
         }
-        for (index, receipt) in receipts.transactions.iter().enumerate() {
+        for (index, receipt) in receipts.iter().enumerate() {
             let location = TxLocation {
                 height: header.height,
                 index: index as u32,

@@ -29,6 +29,11 @@ struct Args {
     /// Transfers per block.
     #[arg(long, default_value_t = 5_000)]
     txs_per_block: usize,
+    /// Also measure what each kind of call costs to execute, and the base every
+    /// transaction pays, beside the costs the pallets declare (a block is limited by
+    /// their sum).
+    #[arg(long)]
+    calibrate: bool,
 }
 
 /// The node's allocator, so the figures are the node's.
@@ -205,6 +210,139 @@ fn main() -> anyhow::Result<()> {
         per_tx(root_s),
         per_tx(commit_s)
     );
+    if args.calibrate {
+        // What every transaction pays whatever its call: its signature checked on one
+        // core, its share of the state root and of the synced commit.
+        let base_us = 1e6 / verify_one_core + per_tx(root_s) + per_tx(commit_s);
+        calibrate(&chain, args.accounts, base_us)?;
+    }
+    Ok(())
+}
+
+/// Times each kind of call executing on `chain`'s state (a fresh block each time, so
+/// every call takes its successful path) and prints it beside the declared cost.
+fn calibrate(chain: &MemoryChain, accounts: usize, base_us: f64) -> anyhow::Result<()> {
+    use wijk_primitives::{BlockRef, Hash, Vote, VoteKind};
+    use wijk_support::{BlockContext, StateOverlay};
+    const RUNS: usize = 2_000;
+    let signing = chain.signing();
+    let context = BlockContext {
+        height: chain.head().height + 1,
+        timestamp_ms: chain.head().timestamp_ms + 1_000,
+        genesis_hash: signing.genesis_hash,
+    };
+    let validator = Keypair::dev("Alice");
+    let key = |i: usize| Keypair::from_seed(blake3::hash(&(i as u64).to_le_bytes()).as_bytes());
+    let set: Vec<_> = (0..100).map(|i| key(i).account_id()).collect();
+    let vote = |byte: u8| {
+        Vote {
+            view: 5,
+            kind: VoteKind::Notarize {
+                block: BlockRef {
+                    hash: Hash([byte; 32]),
+                    height: 3,
+                    parent: Hash::ZERO,
+                },
+                parent_view: 4,
+            },
+        }
+        .sign(&validator, signing.genesis_hash)
+    };
+    // Each kind of call, and how to make its `i`th instance with its signer.
+    type MakeCall<'a> = Box<dyn Fn(usize) -> (Keypair, RuntimeCall) + 'a>;
+    let kinds: Vec<(&str, MakeCall<'_>)> = vec![
+        (
+            "coin.transfer",
+            Box::new(|i| {
+                let to = key((i * 7 + 1) % accounts).account_id();
+                (
+                    key(i % accounts),
+                    RuntimeCall::Coin(wijk_coin::Call::Transfer { to, amount: 1 }),
+                )
+            }),
+        ),
+        (
+            "coin.mint",
+            Box::new(|i| {
+                let call = RuntimeCall::Coin(wijk_coin::Call::Mint {
+                    to: key(i % accounts).account_id(),
+                    amount: 100,
+                    deposit_ref: format!("BANK-CALIBRATION-{i}").into_bytes(),
+                });
+                (Keypair::dev("Alice"), call)
+            }),
+        ),
+        (
+            "coin.redeem",
+            Box::new(|i| {
+                (
+                    key(i % accounts),
+                    RuntimeCall::Coin(wijk_coin::Call::Redeem { amount: 1 }),
+                )
+            }),
+        ),
+        (
+            "validators.scheduleChange (100 validators)",
+            Box::new(|_| {
+                let call = RuntimeCall::Validators(wijk_validators::Call::ScheduleChange {
+                    validators: set.clone(),
+                    activates_at: 1_000_000,
+                });
+                (Keypair::dev("Alice"), call)
+            }),
+        ),
+        (
+            "validators.reportEquivocation",
+            Box::new(|_| {
+                let call = RuntimeCall::Validators(wijk_validators::Call::ReportEquivocation {
+                    first: Box::new(vote(1)),
+                    second: Box::new(vote(2)),
+                });
+                (key(1), call)
+            }),
+        ),
+    ];
+    println!("calibration: base cost (signature on 1 core + state root + synced commit): measured {base_us:.1} us, declared {:.1} us", wijk_runtime::TRANSACTION_BASE_COST.0 as f64 / 1e3);
+    println!("calibration: call                                          measured    declared");
+    for (name, make) in &kinds {
+        let transactions: Vec<Transaction> = (0..RUNS)
+            .map(|i| {
+                let (signer, call) = make(i);
+                let nonce = wijk_system::nonce(chain.state(), &signer.account_id())?;
+                Ok(Transaction::sign(&signer, &signing, nonce, u64::MAX, call))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        let declared = wijk_runtime::transaction_cost(&transactions[0]).0 as f64 / 1e3
+            - wijk_runtime::TRANSACTION_BASE_COST.0 as f64 / 1e3;
+        let mut failed = 0;
+        let started = Instant::now();
+        for transaction in &transactions {
+            let mut state = StateOverlay::new(chain.state());
+            let receipt = wijk_runtime::execute::apply_transaction(
+                &mut state,
+                &context,
+                transaction,
+                Hash::ZERO,
+            )?
+            .map_err(|invalid| anyhow::anyhow!("{name}: {invalid}"))?;
+            if matches!(receipt.outcome, wijk_runtime::TxOutcome::Failed { .. }) {
+                failed += 1;
+            }
+        }
+        let measured = started.elapsed().as_secs_f64() * 1e6 / RUNS as f64;
+        anyhow::ensure!(
+            failed == 0,
+            "{name}: {failed} calls failed; the calibration measures successful calls"
+        );
+        println!(
+            "calibration: {name:<45} {measured:>8.1} us {declared:>8.1} us  {}",
+            if declared >= measured {
+                "ok"
+            } else {
+                "DECLARED TOO LOW"
+            }
+        );
+    }
     Ok(())
 }
 
