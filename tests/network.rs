@@ -8,26 +8,9 @@ use serde_json::{json, Value};
 use std::time::Duration;
 use wijk_primitives::Keypair;
 use wijk_tests::{
-    call, dev_address, finalized_height, submit_until_final, testnet_dir, transfer_hex,
+    call, dev_address, finalized_height, http_get, submit_until_final, testnet_dir, transfer_hex,
     wait_finalized, wait_peers, ws, ChainFacts, Testnet, WAIT,
 };
-
-/// A plain HTTP GET (the metrics endpoint), body as text.
-fn http_get(url: &str) -> String {
-    use std::io::{Read, Write};
-    let rest = url.trim_start_matches("http://");
-    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let mut stream = std::net::TcpStream::connect(host).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-    response
-}
 
 /// The block hash at `height` on a node.
 async fn hash_at(url: &str, height: u64) -> Value {

@@ -239,15 +239,41 @@ pub struct Testnet {
 }
 
 impl Testnet {
-    /// `scripts/local-testnet start VALIDATORS DIR --full-nodes FULL --binary <debug build>`.
+    /// `scripts/local-testnet start VALIDATORS DIR --full-nodes FULL --block-time-ms MS`
+    /// with this build's `wijk-node`.
     pub fn start(dir: &Path, validators: usize, full_nodes: usize, block_time_ms: u64) -> Testnet {
+        Testnet::launch(
+            dir,
+            validators,
+            full_nodes,
+            &["--block-time-ms".into(), block_time_ms.to_string()],
+        )
+    }
+
+    /// A testnet of `spec` (a `local` spec with changes, say funded accounts; its
+    /// validators and allowed nodes must be the dev names the script starts).
+    pub fn start_with_spec(dir: &Path, spec: &ChainSpec, full_nodes: usize) -> Testnet {
+        std::fs::create_dir_all(dir).expect("testnet folder");
+        let spec_path = dir.join("given-chain-spec.json");
+        std::fs::write(&spec_path, spec.to_json()).expect("chain spec written");
+        let validators = spec.genesis.validators.set.len();
+        let spec_arg = spec_path.to_string_lossy().to_string();
+        Testnet::launch(
+            dir,
+            validators,
+            full_nodes,
+            &["--chain-spec".into(), spec_arg],
+        )
+    }
+
+    fn launch(dir: &Path, validators: usize, full_nodes: usize, extra: &[String]) -> Testnet {
         let script = local_testnet_script();
         let status = Command::new(script)
             .arg("start")
             .arg(validators.to_string())
             .arg(dir)
             .args(["--full-nodes", &full_nodes.to_string()])
-            .args(["--block-time-ms", &block_time_ms.to_string()])
+            .args(extra)
             .arg("--binary")
             .arg(node_binary())
             .args(["--log", "info,sync=debug"])
@@ -261,6 +287,23 @@ impl Testnet {
             dir: dir.to_path_buf(),
             nodes: parsed["nodes"].as_array().expect("nodes").clone(),
         }
+    }
+
+    /// One Prometheus counter or gauge of the node called `name`.
+    pub fn metric(&self, name: &str, metric: &str) -> u64 {
+        let url = self.node(name)["metrics_url"]
+            .as_str()
+            .expect("metrics_url")
+            .to_string();
+        let text = http_get(&url);
+        text.lines()
+            .filter(|line| !line.starts_with('#'))
+            .find_map(|line| {
+                let (key, value) = line.split_once(' ')?;
+                (key == metric || key == format!("{metric}_total"))
+                    .then(|| value.trim().parse().ok())?
+            })
+            .unwrap_or_else(|| panic!("{name} reports no {metric}:\n{text}"))
     }
 
     /// The node called `name`.
@@ -443,6 +486,23 @@ impl Drop for Testnet {
             }
         }
     }
+}
+
+/// A plain HTTP GET (a metrics endpoint), the whole response as text.
+pub fn http_get(url: &str) -> String {
+    use std::io::{Read, Write};
+    let rest = url.trim_start_matches("http://");
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut stream = std::net::TcpStream::connect(host).expect("the endpoint accepts");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("request sent");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response read");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    response
 }
 
 /// A `wijk-client` connection to the node at `url`.

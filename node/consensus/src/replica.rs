@@ -116,6 +116,12 @@ pub enum Effect {
         /// Our finalized height.
         finalized_height: Height,
     },
+    /// The current view ran out of time: this replica votes to skip it. Only for the
+    /// record (metrics, logs); the nullify vote follows as its own effects.
+    ViewTimedOut {
+        /// The view.
+        view: View,
+    },
     /// Call back with [`Input::Tick`] at this time.
     ScheduleTick {
         /// When.
@@ -364,6 +370,7 @@ impl Replica {
         }
         // The view took too long: vote to skip it, and repeat what this replica knows so
         // that peers who lost messages catch up (the network may drop anything).
+        self.effects.push(Effect::ViewTimedOut { view: self.view });
         self.sign_and_send(Vote {
             view: self.view,
             kind: VoteKind::Nullify,

@@ -103,6 +103,8 @@ struct Outcome {
     longest_pause_ms: u64,
     /// Blocks proposed that do not execute.
     invalid_proposals: usize,
+    /// Views honest nodes voted to skip because they ran out of time.
+    timeouts: usize,
 }
 
 struct Sim {
@@ -120,6 +122,8 @@ struct Sim {
     invalid: BTreeSet<Hash>,
     /// Times at which an honest node finalized something, for the longest pause.
     finalized_at: Vec<u64>,
+    /// Views honest nodes voted to skip because they ran out of time.
+    timeouts: usize,
     scenario_loss: f64,
     partition: Option<(Vec<usize>, u64, u64)>,
 }
@@ -266,6 +270,11 @@ impl Sim {
                 );
             }
             Effect::ScheduleTick { at_ms } => self.push(at_ms, Event::Tick(index)),
+            Effect::ViewTimedOut { .. } => {
+                if self.nodes[index].honest {
+                    self.timeouts += 1;
+                }
+            }
             Effect::Evidence { first, second } => {
                 assert!(first.vote.conflicts_with(&second.vote));
                 assert_eq!(first.signer, second.signer);
@@ -449,6 +458,7 @@ fn run(scenario: &Scenario, seed: u64) -> Outcome {
         finalized: BTreeMap::new(),
         invalid: BTreeSet::new(),
         finalized_at: Vec::new(),
+        timeouts: 0,
         scenario_loss: scenario.loss,
         partition: scenario.partition.clone(),
     };
@@ -538,6 +548,7 @@ fn run(scenario: &Scenario, seed: u64) -> Outcome {
         height_at_end: sim.min_honest_height(),
         heights_during_partition: partition_start_height.zip(partition_end_height),
         invalid_proposals: sim.invalid.len(),
+        timeouts: sim.timeouts,
         longest_pause_ms: {
             let mut times = sim.finalized_at.clone();
             times.sort_unstable();
@@ -767,12 +778,14 @@ fn a_leader_that_cannot_build_costs_no_timeout() {
             "seed {seed}: a pause of {} ms, a timeout is {VIEW_TIMEOUT_MS} ms",
             outcome.longest_pause_ms
         );
+        assert_eq!(outcome.timeouts, 0, "seed {seed}: views timed out");
         // A silent leader, by contrast, costs a timeout each time it leads.
         let silent = run(&scenario_with(&scenario, 0, Behaviour::Silent), seed);
         assert!(
-            silent.longest_pause_ms >= VIEW_TIMEOUT_MS,
-            "seed {seed}: the comparison proves nothing ({} ms)",
-            silent.longest_pause_ms
+            silent.longest_pause_ms >= VIEW_TIMEOUT_MS && silent.timeouts > 0,
+            "seed {seed}: the comparison proves nothing ({} ms, {} timeouts)",
+            silent.longest_pause_ms,
+            silent.timeouts
         );
         assert!(outcome.height_at_end > silent.height_at_end);
     }

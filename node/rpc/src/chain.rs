@@ -428,7 +428,7 @@ async fn watch_transaction(
                                 send_json(&sink, &update(types::TransactionUpdate::Finalized(block_hash))).await;
                             }
                             None => {
-                                send_json(&sink, &update(types::TransactionUpdate::Dropped(reason))).await;
+                                send_json(&sink, &update(types::TransactionUpdate::Dropped(reason.to_string()))).await;
                             }
                         }
                         return Ok(());

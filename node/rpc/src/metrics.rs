@@ -152,6 +152,12 @@ impl Collector for NodeCollector {
             "Consensus messages dropped since start because the consensus inbox was full (consensus repeats what matters)",
             status.consensus_dropped.load(Relaxed),
         )?;
+        counter(
+            e,
+            "wijk_consensus_view_timeouts",
+            "Views this node voted to skip since start because they ran out of time (a leader that was down, slow or cut off)",
+            status.view_timeouts.load(Relaxed),
+        )?;
         Ok(())
     }
 }

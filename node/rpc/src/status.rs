@@ -36,6 +36,9 @@ pub struct NodeStatus {
     pub refused_connections: AtomicU64,
     /// Consensus messages dropped since start because the consensus inbox was full.
     pub consensus_dropped: AtomicU64,
+    /// Views this node voted to skip because they ran out of time (not those it skipped
+    /// on a leader's abdication or with a quorum).
+    pub view_timeouts: AtomicU64,
 }
 
 impl NodeStatus {

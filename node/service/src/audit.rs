@@ -3,7 +3,7 @@
 //! every body against its certified header. No state, no re-execution (`import-blocks`
 //! does that): this is what an auditor runs on a block file from a cooperative.
 
-use wijk_light_client::{LightClient, LightClientError, TrustedState};
+use wijk_light_client::{LightClient, LightClientError, TrustedState, Unproven};
 use wijk_primitives::{AccountId, FinalityCertificate, Hash, Header};
 use wijk_runtime::{execute::transactions_root, Block};
 
@@ -41,12 +41,12 @@ pub enum AuditError {
     },
     /// A block is final only through a later block's certificate, and the blocks up to that
     /// one do not come with that same certificate (or end before it).
-    #[error("block {height} is not proven final: {reason}")]
+    #[error("block {height} is not proven final: {why}")]
     Unjustified {
         /// The block's height.
         height: u64,
         /// Why.
-        reason: String,
+        why: Unproven,
     },
     /// A block's transactions are not the ones its certified header commits to.
     #[error("block {height}: its transactions do not match the certified header")]
@@ -111,10 +111,9 @@ pub fn verify_certificates(
             if *waiting_for != certificate {
                 return Err(AuditError::Unjustified {
                     height: run.first().map_or(height, |h| h.height),
-                    reason: format!(
-                        "it is final through block {}, but block {height} came with another certificate",
-                        waiting_for.height
-                    ),
+                    why: Unproven::CertificateChanged {
+                        certified: waiting_for.height,
+                    },
                 });
             }
         }
@@ -125,10 +124,9 @@ pub fn verify_certificates(
         if certificate.height < height {
             return Err(AuditError::Unjustified {
                 height,
-                reason: format!(
-                    "its certificate is for the earlier block {}",
-                    certificate.height
-                ),
+                why: Unproven::EarlierCertificate {
+                    certified: certificate.height,
+                },
             });
         }
         run.push(header.clone());
@@ -149,10 +147,9 @@ pub fn verify_certificates(
     if let (Some(first), Some(waiting_for)) = (run.first(), run_certificate) {
         return Err(AuditError::Unjustified {
             height: first.height,
-            reason: format!(
-                "it is final only through block {}, which is missing",
-                waiting_for.height
-            ),
+            why: Unproven::CertifiedBlockMissing {
+                certified: waiting_for.height,
+            },
         });
     }
     Ok(AuditSummary {

@@ -7,7 +7,7 @@
 use parity_scale_codec::Encode;
 use std::io::{Read, Write};
 use std::sync::Arc;
-use wijk_light_client::{LightClient, LightClientError, TrustedState};
+use wijk_light_client::{LightClient, LightClientError, TrustedState, Unproven};
 use wijk_primitives::{
     decode_bounded, FinalityCertificate, Hash, Header, KeyCache, SigningContext,
 };
@@ -91,12 +91,12 @@ pub enum ImportError {
     },
     /// A block is not proven final: its certificate is for an earlier block, or names a
     /// later block that does not follow.
-    #[error("block {height} is not proven final: {reason}")]
+    #[error("block {height} is not proven final: {why}")]
     Unjustified {
         /// The block's height.
         height: u64,
         /// Why.
-        reason: String,
+        why: Unproven,
     },
     /// The block file belongs to another chain.
     #[error("block file is for chain {found}, this node runs {expected}")]
@@ -284,10 +284,9 @@ where
                 if certificate.height < height {
                     return Err(ImportError::Unjustified {
                         height,
-                        reason: format!(
-                            "its certificate is for the earlier block {}",
-                            certificate.height
-                        ),
+                        why: Unproven::EarlierCertificate {
+                            certified: certificate.height,
+                        },
                     });
                 }
                 if awaiting
@@ -296,10 +295,9 @@ where
                 {
                     return Err(ImportError::Unjustified {
                         height: awaiting[0].0.header.height,
-                        reason: format!(
-                            "its certificate names block {}, but block {height} came with another",
-                            awaiting[0].2.height
-                        ),
+                        why: Unproven::CertificateChanged {
+                            certified: awaiting[0].2.height,
+                        },
                     });
                 }
                 let mut state = StagedState::new(storage);
@@ -329,9 +327,9 @@ where
                     if awaiting.len() >= MAX_BLOCKS_PER_CERTIFICATE {
                         return Err(ImportError::Unjustified {
                             height: awaiting[0].0.header.height,
-                            reason: format!(
-                                "no certificate within {MAX_BLOCKS_PER_CERTIFICATE} blocks"
-                            ),
+                            why: Unproven::NoCertificateWithin {
+                                blocks: MAX_BLOCKS_PER_CERTIFICATE,
+                            },
                         });
                     }
                     awaiting.push((block, executed, certificate));
@@ -356,10 +354,9 @@ where
             match awaiting.first() {
                 Some((block, _, certificate)) => Err(ImportError::Unjustified {
                     height: block.header.height,
-                    reason: format!(
-                        "it is final only through block {}, which never came",
-                        certificate.height
-                    ),
+                    why: Unproven::CertifiedBlockMissing {
+                        certified: certificate.height,
+                    },
                 }),
                 None => Ok(()),
             }

@@ -157,10 +157,7 @@ fn serve(
             match pool.prune(&included, &signers, state, *next_height) {
                 Ok(dropped) => {
                     for (hash, reason) in dropped {
-                        let _ = events.send(PoolEvent::Dropped {
-                            hash,
-                            reason: reason.to_string(),
-                        });
+                        let _ = events.send(PoolEvent::Dropped { hash, reason });
                     }
                 }
                 Err(error) => {

@@ -54,8 +54,8 @@ pub enum PoolEvent {
     Dropped {
         /// Which.
         hash: Hash,
-        /// Why, in words.
-        reason: String,
+        /// Why: it can never be included any more.
+        reason: wijk_runtime::InvalidTransaction,
     },
 }
 

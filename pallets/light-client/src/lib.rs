@@ -257,6 +257,39 @@ pub enum LightClientError {
     Quorum(#[from] QuorumError),
 }
 
+/// Why a block that came with a certificate is not proven final by it: blocks are final
+/// through the certificate of the block that ends their run, which must come with every
+/// block of the run, and come.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unproven {
+    /// The block's certificate is for a block below it.
+    #[error("its certificate is for the earlier block {certified}")]
+    EarlierCertificate {
+        /// The height the certificate names.
+        certified: Height,
+    },
+    /// A later block of the run came with another certificate than this one.
+    #[error(
+        "it is final through block {certified}, but a later block came with another certificate"
+    )]
+    CertificateChanged {
+        /// The height its certificate names.
+        certified: Height,
+    },
+    /// The run grew past the most blocks one certificate may justify.
+    #[error("no certificate within {blocks} blocks")]
+    NoCertificateWithin {
+        /// The most blocks one certificate may justify.
+        blocks: usize,
+    },
+    /// The blocks ended before the block the certificate names.
+    #[error("it is final only through block {certified}, which never came")]
+    CertifiedBlockMissing {
+        /// The height the certificate names.
+        certified: Height,
+    },
+}
+
 /// A run of headers as the client follows it.
 struct Followed<'r> {
     last: &'r Header,

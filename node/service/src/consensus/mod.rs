@@ -15,6 +15,14 @@
 //!   runs of blocks in order, downloads and imports finalized blocks when this node is
 //!   behind, and announces what it committed (to RPC subscribers, then to the pool).
 //!
+//! **A node that is behind** never holds up the others. Missing blocks up to 64 above the
+//! head are fetched by hash; a block further ahead (known from its height) goes straight
+//! to the marshal's download by height. Asked to lead a view whose parent it has not
+//! executed, the validator gives the view up at once (the replica's abdication) instead
+//! of letting it run out; views that do run out are counted in
+//! `wijk_consensus_view_timeouts_total`. `tests/sync_under_load.rs` shows it with real
+//! processes: a validator downloading 80 blocks under load costs the other three no view.
+//!
 //! Each part answers the voter through one bounded channel. The voter starts at most one
 //! build, one fetch per missing block, one execution per block and a bounded number of
 //! commits at a time, so the channel never fills with answers.

@@ -80,6 +80,9 @@ enum Resolution {
     Waiting,
     /// No peer has it (or an ancestor), or too much is missing: a case for sync.
     Unavailable,
+    /// It is more than [`MAX_FETCH_BY_HASH`] blocks above the head: a case for sync, known
+    /// from its height alone, before any block is fetched.
+    FarAhead,
     /// It (or an ancestor) is not a block to vote for.
     Invalid(Rejection),
 }
@@ -341,6 +344,10 @@ impl Voter {
         tracing::trace!(target: "consensus", view = self.replica.view(), ?effect);
         match effect {
             Effect::ScheduleTick { at_ms } => self.next_tick_ms = Some(at_ms),
+            Effect::ViewTimedOut { view } => {
+                self.shared.status.view_timeouts.fetch_add(1, Relaxed);
+                tracing::debug!(target: "consensus", view, "view timed out: voting to skip it");
+            }
             Effect::PersistVote(vote) => {
                 // The one slow thing the voter does itself: a vote is durable before it
                 // is sent (the double-sign protection across restarts).
@@ -528,9 +535,16 @@ impl Voter {
         chain
     }
 
-    /// Where `target` stands, starting what it needs (a fetch, an execution).
-    fn resolve(&mut self, target: Hash) -> Result<Resolution, ConsensusError> {
+    /// Where `target` (at `height`) stands, starting what it needs (a fetch, an execution).
+    fn resolve(&mut self, target: Hash, height: u64) -> Result<Resolution, ConsensusError> {
         let head_hash = self.head.hash();
+        // Walking back one fetch at a time would take a round trip per block, only to
+        // give up at the limit: a node this far behind downloads by height at once.
+        if height > self.head.height + MAX_FETCH_BY_HASH as u64
+            && !self.pending.contains_key(&target)
+        {
+            return Ok(Resolution::FarAhead);
+        }
         let mut missing: Vec<Arc<Block>> = Vec::new();
         let mut cursor = target;
         while cursor != head_hash && !self.pending.contains_key(&cursor) {
@@ -637,10 +651,10 @@ impl Voter {
             return Ok(());
         }
         if !self.closing.contains_key(&parent.hash) {
-            match self.resolve(parent.hash)? {
+            match self.resolve(parent.hash, parent.height)? {
                 Resolution::Ready => {}
                 Resolution::Waiting => return Ok(()),
-                Resolution::Unavailable | Resolution::Invalid(_) => {
+                Resolution::Unavailable | Resolution::FarAhead | Resolution::Invalid(_) => {
                     // Still catching up: give the view up now rather than let it time out.
                     tracing::info!(target: "consensus", view, parent = %parent.hash, "cannot build: the parent is not executed here; giving up the view");
                     self.building = None;
@@ -702,9 +716,10 @@ impl Voter {
         if self.closing.contains_key(&block.hash) {
             return Ok(Some(true));
         }
-        match self.resolve(block.parent)? {
+        match self.resolve(block.parent, block.height.saturating_sub(1))? {
             Resolution::Ready => {}
-            Resolution::Waiting => return Ok(None),
+            // Syncing is the way forward (the finalized blocks start it); no verdict.
+            Resolution::Waiting | Resolution::FarAhead => return Ok(None),
             Resolution::Unavailable => {
                 tracing::warn!(target: "consensus", hash = %block.hash, "cannot check the proposal: its parent is not to be had");
                 return Ok(None);
@@ -722,9 +737,9 @@ impl Voter {
             tracing::warn!(target: "consensus", hash = %block.hash, rejection = %Rejection::NotClosing { height: block.height }, "invalid proposal");
             return Ok(Some(false));
         }
-        Ok(match self.resolve(block.hash)? {
+        Ok(match self.resolve(block.hash, block.height)? {
             Resolution::Ready => Some(true),
-            Resolution::Waiting => None,
+            Resolution::Waiting | Resolution::FarAhead => None,
             Resolution::Unavailable => {
                 tracing::warn!(target: "consensus", hash = %block.hash, "cannot check the proposal: no peer has it");
                 None
@@ -802,7 +817,7 @@ impl Voter {
                 self.finalizing.pop_front();
                 continue;
             };
-            match self.resolve(tip.hash)? {
+            match self.resolve(tip.hash, tip.height)? {
                 Resolution::Ready => {
                     let blocks = run
                         .iter()
@@ -830,7 +845,7 @@ impl Voter {
                         rejection: Box::new(rejection),
                     })
                 }
-                Resolution::Unavailable => {
+                Resolution::Unavailable | Resolution::FarAhead => {
                     tracing::info!(target: "sync", height = tip.height, "final block not to be had by hash; downloading");
                     self.finalizing.pop_front();
                     self.sync_to(tip.height);
@@ -846,7 +861,7 @@ impl Voter {
         let Some((tip, finalized_height)) = self.wanted_ancestors else {
             return Ok(());
         };
-        match self.resolve(tip.hash)? {
+        match self.resolve(tip.hash, tip.height)? {
             Resolution::Ready => {
                 self.wanted_ancestors = None;
                 let mut links = Vec::new();
@@ -865,7 +880,7 @@ impl Voter {
                 }
             }
             Resolution::Waiting => {}
-            Resolution::Unavailable | Resolution::Invalid(_) => {
+            Resolution::Unavailable | Resolution::FarAhead | Resolution::Invalid(_) => {
                 // Far behind: download the final chain; the replica restarts at its head.
                 self.wanted_ancestors = None;
                 self.sync_to(tip.height);
