@@ -61,13 +61,13 @@ pub const MAX_BLOCK_TRANSACTIONS: usize = 20_000;
 /// Largest encoded block accepted from a peer or an import file; blocks are built within it.
 pub const MAX_BLOCK_BYTES: usize = 16 * 1024 * 1024;
 /// What every transaction costs besides its call: its strict signature check, nonce, state
-/// root share and synced commit (`scripts/bench-import --calibrate` measured 30.7 µs on the
-/// reference machine, 2026-12-01).
-pub const TRANSACTION_BASE_COST: Cost = Cost::micros(32);
+/// root share and synced commit. `scripts/bench-import --calibrate` measured 30.7-33.0 µs
+/// on the reference machine (2026-12-01); the rest is headroom for its noisy phases.
+pub const TRANSACTION_BASE_COST: Cost = Cost::micros(36);
 /// The most a block's transactions and hooks may cost together: 20,000 payments
-/// (32 + 4 µs each), which a validator of the reference machine checks, executes and
+/// (36 + 4 µs each), which a validator of the reference machine checks, executes and
 /// commits in well under a view.
-pub const MAX_BLOCK_COST: Cost = Cost::micros(720_000);
+pub const MAX_BLOCK_COST: Cost = Cost::micros(800_000);
 
 /// A transaction of this runtime.
 pub type Transaction = wijk_primitives::SignedTransaction<RuntimeCall>;

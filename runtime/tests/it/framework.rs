@@ -107,12 +107,12 @@ fn report(signer: &Keypair, nonce: u64, chain: &MemoryChain) -> VerifiedTransact
 fn a_block_holds_calls_up_to_its_cost_and_a_costlier_block_is_refused() {
     let mut chain = chain();
     let alice = alice();
-    let candidates: Vec<VerifiedTransaction> = (0..5_000)
+    let candidates: Vec<VerifiedTransaction> = (0..6_000)
         .map(|nonce| report(&alice, nonce, &chain))
         .collect();
     let each = transaction_cost(candidates[0].transaction());
     let fits = (MAX_BLOCK_COST.0 - wijk_runtime::HOOKS_COST.0) / each.0;
-    assert!(fits < 5_000, "the test needs more candidates than fit");
+    assert!(fits < 6_000, "the test needs more candidates than fit");
     let before = chain.head().clone();
     let state = chain.state().clone();
     let built = chain

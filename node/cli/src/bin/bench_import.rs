@@ -219,6 +219,15 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether a declared cost covers the measured one.
+fn verdict(declared_us: f64, measured_us: f64) -> &'static str {
+    if declared_us >= measured_us {
+        "ok"
+    } else {
+        "DECLARED TOO LOW"
+    }
+}
+
 /// Times each kind of call executing on `chain`'s state (a fresh block each time, so
 /// every call takes its successful path) and prints it beside the declared cost.
 fn calibrate(chain: &MemoryChain, accounts: usize, base_us: f64) -> anyhow::Result<()> {
@@ -302,7 +311,11 @@ fn calibrate(chain: &MemoryChain, accounts: usize, base_us: f64) -> anyhow::Resu
             }),
         ),
     ];
-    println!("calibration: base cost (signature on 1 core + state root + synced commit): measured {base_us:.1} us, declared {:.1} us", wijk_runtime::TRANSACTION_BASE_COST.0 as f64 / 1e3);
+    let declared_base = wijk_runtime::TRANSACTION_BASE_COST.0 as f64 / 1e3;
+    println!(
+        "calibration: base cost (signature on 1 core + state root + synced commit): measured {base_us:.1} us, declared {declared_base:.1} us  {}",
+        verdict(declared_base, base_us)
+    );
     println!("calibration: call                                          measured    declared");
     for (name, make) in &kinds {
         let transactions: Vec<Transaction> = (0..RUNS)
@@ -336,11 +349,7 @@ fn calibrate(chain: &MemoryChain, accounts: usize, base_us: f64) -> anyhow::Resu
         );
         println!(
             "calibration: {name:<45} {measured:>8.1} us {declared:>8.1} us  {}",
-            if declared >= measured {
-                "ok"
-            } else {
-                "DECLARED TOO LOW"
-            }
+            verdict(declared, measured)
         );
     }
     Ok(())
