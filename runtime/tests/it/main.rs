@@ -11,6 +11,7 @@ use wijk_runtime::{
     StagedBlock, StagedState, Transaction, TxOutcome, VerifiedTransaction, SPEC_VERSION,
 };
 
+mod compose;
 mod framework;
 mod supply;
 
