@@ -433,3 +433,50 @@ pub struct Methods {
     /// Every method name, sorted.
     pub methods: Vec<String>,
 }
+
+impl From<&wijk_primitives::Header> for Header {
+    fn from(header: &wijk_primitives::Header) -> Header {
+        use parity_scale_codec::Encode;
+        Header {
+            hash: header.hash(),
+            parent_hash: header.parent_hash,
+            number: header.height,
+            timestamp: header.timestamp_ms,
+            state_root: header.state_root,
+            transactions_root: header.transactions_root,
+            receipts_root: header.receipts_root,
+            proposer: header.proposer,
+            validator_set_change: header.validator_set_change.as_ref().map(SetChange::from),
+            encoded: header.encode().into(),
+        }
+    }
+}
+
+impl From<&wijk_primitives::ValidatorSetChange> for SetChange {
+    fn from(change: &wijk_primitives::ValidatorSetChange) -> SetChange {
+        SetChange {
+            activates_at: change.activates_at,
+            validators: change.validators.clone(),
+        }
+    }
+}
+
+impl From<&wijk_primitives::FinalityCertificate> for FinalityCertificate {
+    fn from(certificate: &wijk_primitives::FinalityCertificate) -> FinalityCertificate {
+        use parity_scale_codec::Encode;
+        FinalityCertificate {
+            height: certificate.height,
+            view: certificate.view,
+            block_hash: certificate.block_hash,
+            signatures: certificate
+                .signatures
+                .iter()
+                .map(|(validator, signature)| CertificateSignature {
+                    validator: *validator,
+                    signature: signature.0.to_vec().into(),
+                })
+                .collect(),
+            encoded: certificate.encode().into(),
+        }
+    }
+}

@@ -141,7 +141,7 @@ pub(crate) fn register(
             return Ok(Value::Null);
         };
         match ctx.storage.header(height).map_err(internal)? {
-            Some(header) => render::json(ctx.chain.address_prefix, &render::header(&header)),
+            Some(header) => render::json(ctx.chain.address_prefix, &types::Header::from(&header)),
             None => Ok(Value::Null),
         }
     })?;
@@ -157,7 +157,7 @@ pub(crate) fn register(
             prefix,
             &types::SignedBlock {
                 block: types::Block {
-                    header: render::header(&block.header),
+                    header: types::Header::from(&block.header),
                     transactions: block
                         .transactions
                         .iter()
@@ -187,9 +187,10 @@ pub(crate) fn register(
                 return Ok(Value::Null);
             };
             match ctx.storage.certificate(height).map_err(internal)? {
-                Some(certificate) => {
-                    render::json(ctx.chain.address_prefix, &render::certificate(&certificate))
-                }
+                Some(certificate) => render::json(
+                    ctx.chain.address_prefix,
+                    &types::FinalityCertificate::from(&certificate),
+                ),
                 None => Ok(Value::Null),
             }
         },
@@ -345,7 +346,7 @@ async fn heads_subscription(
             _ = sink.closed() => return Ok(()),
             block = committed.recv() => match block {
                 Ok(block) => {
-                    let header = render::json(ctx.chain.address_prefix, &render::header(&block.header));
+                    let header = render::json(ctx.chain.address_prefix, &types::Header::from(&block.header));
                     match header {
                         Ok(header) if send_json(&sink, &header).await => {}
                         _ => return Ok(()),

@@ -7,37 +7,13 @@ use parity_scale_codec::Encode;
 use serde::Serialize;
 use serde_json::Value;
 use wijk_primitives::json::with_address_prefix;
-use wijk_primitives::{FinalityCertificate, Height};
+use wijk_primitives::Height;
 use wijk_rpc_types as types;
 use wijk_runtime::{Receipt, Transaction, TxOutcome};
 
 /// `value` as JSON, accounts as addresses of the chain with `prefix`.
 pub(crate) fn json<T: Serialize>(prefix: u16, value: &T) -> Result<Value, ErrorObjectOwned> {
     with_address_prefix(prefix, || serde_json::to_value(value)).map_err(internal)
-}
-
-/// A header.
-pub(crate) fn header(header: &wijk_primitives::Header) -> types::Header {
-    types::Header {
-        hash: header.hash(),
-        parent_hash: header.parent_hash,
-        number: header.height,
-        timestamp: header.timestamp_ms,
-        state_root: header.state_root,
-        transactions_root: header.transactions_root,
-        receipts_root: header.receipts_root,
-        proposer: header.proposer,
-        validator_set_change: header.validator_set_change.as_ref().map(set_change),
-        encoded: header.encode().into(),
-    }
-}
-
-/// A validator-set change.
-pub(crate) fn set_change(change: &wijk_primitives::ValidatorSetChange) -> types::SetChange {
-    types::SetChange {
-        activates_at: change.activates_at,
-        validators: change.validators.clone(),
-    }
 }
 
 /// A transaction (its call rendered in the chain's address scope).
@@ -84,24 +60,6 @@ pub(crate) fn final_transaction(
         timestamp: block.header.timestamp_ms,
         finalized: true,
         outcome: outcome(receipt, prefix),
-    }
-}
-
-/// A finality certificate.
-pub(crate) fn certificate(certificate: &FinalityCertificate) -> types::FinalityCertificate {
-    types::FinalityCertificate {
-        height: certificate.height,
-        view: certificate.view,
-        block_hash: certificate.block_hash,
-        signatures: certificate
-            .signatures
-            .iter()
-            .map(|(validator, signature)| types::CertificateSignature {
-                validator: *validator,
-                signature: signature.0.to_vec().into(),
-            })
-            .collect(),
-        encoded: certificate.encode().into(),
     }
 }
 

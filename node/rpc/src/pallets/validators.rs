@@ -24,7 +24,7 @@ pub(crate) fn register(
         let (epoch, validators) = wijk_validators::current(state).map_err(internal)?;
         let scheduled = wijk_validators::pending(state)
             .map_err(internal)?
-            .map(|scheduled| render::set_change(&scheduled.change));
+            .map(|scheduled| types::SetChange::from(&scheduled.change));
         let (_, offences) = wijk_validators::offences(state, 0, 0).map_err(internal)?;
         render::json(
             ctx.chain.address_prefix,

@@ -5,7 +5,6 @@
 use super::*;
 use jsonrpsee::server::{Server, ServerHandle};
 use jsonrpsee::RpcModule;
-use parity_scale_codec::Encode;
 use serde_json::json;
 use std::collections::HashMap;
 use wijk_primitives::json::with_address_prefix;
@@ -88,44 +87,6 @@ fn forge(real_genesis: &Header, blocks: u64, announce_takeover: bool) -> Forgery
     }
 }
 
-fn header_json(header: &Header) -> types::Header {
-    types::Header {
-        hash: header.hash(),
-        parent_hash: header.parent_hash,
-        number: header.height,
-        timestamp: header.timestamp_ms,
-        state_root: header.state_root,
-        transactions_root: header.transactions_root,
-        receipts_root: header.receipts_root,
-        proposer: header.proposer,
-        validator_set_change: header
-            .validator_set_change
-            .as_ref()
-            .map(|change| types::SetChange {
-                activates_at: change.activates_at,
-                validators: change.validators.clone(),
-            }),
-        encoded: header.encode().into(),
-    }
-}
-
-fn certificate_json(certificate: &FinalityCertificate) -> types::FinalityCertificate {
-    types::FinalityCertificate {
-        height: certificate.height,
-        view: certificate.view,
-        block_hash: certificate.block_hash,
-        signatures: certificate
-            .signatures
-            .iter()
-            .map(|(validator, signature)| types::CertificateSignature {
-                validator: *validator,
-                signature: signature.0.to_vec().into(),
-            })
-            .collect(),
-        encoded: certificate.encode().into(),
-    }
-}
-
 /// Serves `forgery` as the dev chain (its genesis hash, name and prefix).
 async fn lying_node(forgery: Forgery, real: types::ChainInfo) -> (ServerHandle, String) {
     let prefix = real.address_prefix;
@@ -139,12 +100,12 @@ async fn lying_node(forgery: Forgery, real: types::ChainInfo) -> (ServerHandle, 
     let headers: Vec<serde_json::Value> = forgery
         .headers
         .iter()
-        .map(|h| render(&header_json(h)))
+        .map(|h| render(&types::Header::from(h)))
         .collect();
     let certificates: Vec<serde_json::Value> = forgery
         .certificates
         .iter()
-        .map(|c| render(&certificate_json(c)))
+        .map(|c| render(&types::FinalityCertificate::from(c)))
         .collect();
     let hashes: Vec<Hash> = forgery.headers.iter().map(Header::hash).collect();
     let head = *hashes.last().unwrap();

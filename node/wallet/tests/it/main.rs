@@ -180,61 +180,34 @@ async fn accounts_balances_payments_and_their_history() {
     );
 
     // Minting against a deposit, once per reference; redeeming from the keystore.
-    let minted = ok(wijk(
-        url,
-        wallet,
-        &[
-            "mint",
-            "--from",
-            "//Alice",
-            "--to",
-            &carol,
-            "--amount",
-            "100",
-            "--deposit-ref",
-            "BANK-1",
-        ],
-    )
-    .await);
+    let mint = |from: &'static str, amount: &'static str, deposit_ref: &'static str| {
+        let carol = carol.clone();
+        async move {
+            wijk(
+                url,
+                wallet,
+                &[
+                    "mint",
+                    "--from",
+                    from,
+                    "--to",
+                    &carol,
+                    "--amount",
+                    amount,
+                    "--deposit-ref",
+                    deposit_ref,
+                ],
+            )
+            .await
+        }
+    };
+    let minted = ok(mint("//Alice", "100", "BANK-1").await);
     assert!(minted.contains("coin.mint"), "{minted}");
     refused(
-        wijk(
-            url,
-            wallet,
-            &[
-                "mint",
-                "--from",
-                "//Alice",
-                "--to",
-                &carol,
-                "--amount",
-                "100",
-                "--deposit-ref",
-                "BANK-1",
-            ],
-        )
-        .await,
+        mint("//Alice", "100", "BANK-1").await,
         "deposit reference was already used",
     );
-    refused(
-        wijk(
-            url,
-            wallet,
-            &[
-                "mint",
-                "--from",
-                "//Bob",
-                "--to",
-                &carol,
-                "--amount",
-                "1",
-                "--deposit-ref",
-                "BANK-2",
-            ],
-        )
-        .await,
-        "not the issuer",
-    );
+    refused(mint("//Bob", "1", "BANK-2").await, "not the issuer");
     ok(wijk(
         url,
         wallet,
