@@ -100,6 +100,10 @@ async fn watch_finality(client: &Client) -> Arc<Mutex<Vec<(Instant, u64, String)
 async fn a_validator_syncing_a_long_gap_under_load_costs_the_others_no_view() {
     let mut spec = wijk_service::chain_spec::local(4, 0);
     spec.block_time_ms = BLOCK_TIME_MS;
+    wijk_runtime::register_residents(
+        &mut spec.genesis,
+        (0..SENDERS).map(|i| sender(i).account_id()),
+    );
     for i in 0..SENDERS {
         spec.genesis
             .coin

@@ -24,6 +24,17 @@ macro_rules! construct_runtime {
                 #[codec(index = $index)]
                 $variant(<$pallet as wijk_support::Pallet>::Call),
             )+
+            /// A guardian's transaction for a member (the runtime's envelope, not a pallet's
+            /// call): the guardian signs, `call` runs with the origin
+            /// [`wijk_support::Origin::Guardian`], so the member's coins and rights are used
+            /// within what the membership rules allow the guardian.
+            #[codec(index = 255)]
+            OnBehalfOf {
+                /// The member acted for.
+                member: wijk_primitives::AccountId,
+                /// What the guardian does for them (never another envelope).
+                call: Box<RuntimeCall>,
+            },
         }
 
         /// Every event the runtime emits, by pallet.
@@ -88,6 +99,7 @@ macro_rules! construct_runtime {
             pub fn pallet_name(&self) -> &'static str {
                 match self {
                     $(RuntimeCall::$variant(_) => <$pallet as wijk_support::Pallet>::NAME,)+
+                    RuntimeCall::OnBehalfOf { call, .. } => call.pallet_name(),
                 }
             }
 
@@ -95,6 +107,17 @@ macro_rules! construct_runtime {
             pub fn cost(&self) -> wijk_support::Cost {
                 match self {
                     $(RuntimeCall::$variant(call) => <$pallet as wijk_support::Pallet>::cost(call),)+
+                    RuntimeCall::OnBehalfOf { call, .. } => {
+                        call.cost().plus($crate::GUARDIAN_CHECK_COST)
+                    }
+                }
+            }
+
+            /// The call inside any envelope, and the member a guardian acts for.
+            pub fn inner(&self) -> (&RuntimeCall, Option<wijk_primitives::AccountId>) {
+                match self {
+                    RuntimeCall::OnBehalfOf { member, call } => (call, Some(*member)),
+                    call => (call, None),
                 }
             }
 
@@ -108,6 +131,10 @@ macro_rules! construct_runtime {
                         <$pallet as wijk_support::Pallet>::NAME,
                         call,
                     ),)+
+                    RuntimeCall::OnBehalfOf { member, call } => serde_json::json!({
+                        "onBehalfOf": member,
+                        "call": call.to_json(),
+                    }),
                 }
             }
 
@@ -121,6 +148,18 @@ macro_rules! construct_runtime {
                         <$pallet as wijk_support::Pallet>::dispatch(ctx, origin, call)?
                             .map_err(DispatchError::$variant)
                     })+
+                    // The runtime checked, before dispatch, that the signer is the member's
+                    // guardian and that `call` is no envelope itself.
+                    RuntimeCall::OnBehalfOf { member, call } => match origin {
+                        wijk_support::Origin::Signed(guardian) => call.dispatch(
+                            ctx,
+                            &wijk_support::Origin::Guardian {
+                                guardian: *guardian,
+                                member: *member,
+                            },
+                        )?,
+                        other => call.dispatch(ctx, other)?,
+                    },
                 })
             }
         }
@@ -141,6 +180,7 @@ macro_rules! construct_runtime {
                         <$pallet as wijk_support::Pallet>::NAME,
                     ));
                 )+
+                variants.push($crate::compose::on_behalf_of_schema());
                 $crate::compose::one_of("A call, by pallet; its SCALE bytes are the transaction's `encoded`", variants)
             }
         }
@@ -321,6 +361,19 @@ pub fn prefixed_event_variants(schema: schemars::Schema, pallet: &str) -> Vec<se
         }
     }
     out
+}
+
+/// The schema of the guardian envelope: `{"onBehalfOf": address, "call": call}`.
+pub fn on_behalf_of_schema() -> serde_json::Value {
+    serde_json::json!({
+        "type": "object",
+        "description": "A guardian's call for a member: the guardian signs, the call runs for the member",
+        "properties": {
+            "onBehalfOf": { "type": "string", "description": "The member's address" },
+            "call": { "description": "The call, as any other (never another envelope)" }
+        },
+        "required": ["onBehalfOf", "call"]
+    })
 }
 
 /// A schema matching exactly one of `variants`.

@@ -166,6 +166,13 @@ pub enum InvalidTransaction {
     /// The signature does not verify strictly.
     #[error(transparent)]
     Signature(#[from] SignatureError),
+    /// The signer may not transact (not a member, suspended), or is not the guardian of the
+    /// member they sign for.
+    #[error(transparent)]
+    Membership(Box<wijk_support::MembershipError>),
+    /// A guardian's envelope holds another envelope.
+    #[error("a guardian's call for a member cannot hold another guardian's call")]
+    NestedEnvelope,
     /// The call costs more than a whole block may: no block can ever hold it.
     #[error("the call costs {cost:?}, more than a block may hold ({limit:?})")]
     TooCostly {
@@ -174,6 +181,13 @@ pub enum InvalidTransaction {
         /// What a block may hold.
         limit: Cost,
     },
+}
+
+impl From<wijk_support::MembershipError> for InvalidTransaction {
+    fn from(refused: wijk_support::MembershipError) -> Self {
+        // Boxed: a refusal names accounts and amounts, and the common path stays small.
+        InvalidTransaction::Membership(Box::new(refused))
+    }
 }
 
 /// Why a block was rejected.
@@ -381,6 +395,30 @@ fn runtime_events(
         .collect()
 }
 
+/// The membership rules every transaction meets before its call runs: its signer may
+/// transact, and a guardian's envelope is signed by the member's guardian and holds a plain
+/// call. Failing them makes the transaction invalid: the pool refuses it and no block may
+/// hold it.
+fn check_origin(
+    state: &dyn StateRead,
+    tx: &Transaction,
+) -> Result<Result<(), InvalidTransaction>, StateError> {
+    let membership = INTERFACES.membership;
+    if let Err(refused) = membership.check_signer(state, &tx.signer)? {
+        return Ok(Err(refused.into()));
+    }
+    let (inner, member) = tx.call.inner();
+    if let Some(member) = member {
+        if inner.inner().1.is_some() {
+            return Ok(Err(InvalidTransaction::NestedEnvelope));
+        }
+        if let Err(refused) = membership.check_guardian(state, &tx.signer, &member)? {
+            return Ok(Err(refused.into()));
+        }
+    }
+    Ok(Ok(()))
+}
+
 /// Applies one signature-checked transaction on `state`.
 pub fn apply_transaction(
     state: &mut StateOverlay<'_>,
@@ -396,6 +434,9 @@ pub fn apply_transaction(
         context.height,
     )? {
         return Ok(Err(invalid.into()));
+    }
+    if let Err(invalid) = check_origin(&*state, tx)? {
+        return Ok(Err(invalid));
     }
     let mut events = EventBuffer::default();
     let dispatched = {
@@ -415,6 +456,7 @@ pub fn apply_transaction(
         }
     };
     wijk_system::increment_nonce(state, &tx.signer)?;
+    wijk_system::record_sent(state, &tx.signer, context.height)?;
     state.commit_transaction();
     Ok(Ok(Receipt {
         tx_hash,

@@ -9,7 +9,7 @@ use crate::state_tree::apply_changes;
 use crate::{DispatchError, RuntimeGenesis, SPEC_VERSION};
 use jmt::storage::{TreeReader, TreeUpdateBatch};
 use wijk_primitives::{AccountId, Cents, Hash, Header};
-use wijk_support::{StateChanges, StateError, StateOverlay};
+use wijk_support::{Role, RoleSet, StateChanges, StateError, StateOverlay};
 
 /// The genesis block's header, state and tree nodes.
 pub struct Genesis {
@@ -26,7 +26,7 @@ pub struct Genesis {
 pub enum GenesisError {
     /// A pallet refused its section (e.g. no validators, balances that overflow).
     #[error("genesis of {0}")]
-    Pallet(DispatchError),
+    Pallet(Box<DispatchError>),
     /// The empty state could not be read (it is in memory: a bug).
     #[error(transparent)]
     State(#[from] StateError),
@@ -44,7 +44,7 @@ pub fn build_genesis<R: TreeReader>(
     let mut state = StateOverlay::new(&empty);
     genesis
         .build_pallets(&mut state)?
-        .map_err(GenesisError::Pallet)?;
+        .map_err(|refused| GenesisError::Pallet(Box::new(refused)))?;
     wijk_system::set_spec_version(&mut state, SPEC_VERSION)?;
     state.commit_transaction();
     let changes = state.into_changes();
@@ -66,18 +66,52 @@ pub fn build_genesis<R: TreeReader>(
     })
 }
 
-/// A genesis for tools, tests and benchmarks: `validators` finalize blocks, the first of
-/// them is the coin's issuer and the board, and `balances` are funded. Every other section
-/// is its default, so adding a pallet changes no caller.
+/// A genesis for tools, tests and benchmarks: `validators` finalize blocks; the first of
+/// them is the board, an exchange office (it mints) and an intermediary; the chain is open
+/// to every account, every holder may redeem, and `balances` are funded. Every other
+/// section is its default, so adding a pallet changes no caller.
 pub fn simple_genesis(validators: &[AccountId], balances: &[(AccountId, Cents)]) -> RuntimeGenesis {
     let first = validators.first().copied().unwrap_or_default();
     let mut genesis = RuntimeGenesis::default();
     genesis.system.board = vec![first];
-    genesis.coin.issuer = first;
+    genesis.membership.open_accounts = true;
+    genesis.membership.members = vec![wijk_membership::GenesisMember {
+        account: first,
+        roles: RoleSet::of(&[
+            Role::Board,
+            Role::ExchangeOffice,
+            Role::Intermediary,
+            Role::Organisation,
+        ]),
+        tag: None,
+        place: None,
+    }];
+    genesis.coin.redemption.any_holder = true;
     genesis.coin.balances = balances
         .iter()
         .map(|(account, cents)| wijk_coin::GenesisBalance(*account, *cents))
         .collect();
     genesis.validators.set = validators.to_vec();
     genesis
+}
+
+/// Registers `accounts` as residents in `genesis` (for test and benchmark chains whose
+/// senders must be members), each under the tag derived from its account.
+pub fn register_residents(
+    genesis: &mut RuntimeGenesis,
+    accounts: impl IntoIterator<Item = AccountId>,
+) {
+    genesis
+        .membership
+        .members
+        .extend(
+            accounts
+                .into_iter()
+                .map(|account| wijk_membership::GenesisMember {
+                    account,
+                    roles: RoleSet::of(&[Role::Resident]),
+                    tag: None,
+                    place: None,
+                }),
+        );
 }

@@ -23,14 +23,14 @@ pub mod staged;
 pub mod state_tree;
 
 use wijk_primitives::SpecVersion;
-use wijk_support::{Cost, Interfaces, OpenMembership};
+use wijk_support::{Cost, Interfaces};
 
 pub use execute::{
     build_block, check_signatures, check_signatures_skipping, execute_block, execute_checked_block,
     receipts_root, transaction_cost, BlockError, BuiltBlock, CheckedSignatures, ExecutedBlock,
     HookEvents, InvalidTransaction, Receipt, SignaturesChecked, TxOutcome, VerifiedTransaction,
 };
-pub use genesis::{build_genesis, simple_genesis, Genesis, GenesisError};
+pub use genesis::{build_genesis, register_residents, simple_genesis, Genesis, GenesisError};
 pub use memory_chain::MemoryChain;
 pub use staged::{StagedBlock, StagedState};
 
@@ -38,21 +38,30 @@ construct_runtime! {
     0 => system: System(wijk_system::Pallet),
     1 => coin: Coin(wijk_coin::Pallet),
     2 => validators: Validators(wijk_validators::Pallet),
+    3 => geo: Geo(wijk_geo::Pallet),
+    4 => membership: Membership(wijk_membership::Pallet),
 }
 
-/// The pallets behind the interfaces: the coin is the currency; every account is a member
-/// (no membership pallet yet); the chain spec's board decides for the board.
+/// The pallets behind the interfaces: the coin is the currency, the membership pallet says
+/// who belongs, the geo pallet where the wijk is; the chain spec's board decides for the
+/// board (until governance).
 pub const INTERFACES: Interfaces = Interfaces {
     currency: &wijk_coin::Pallet,
-    membership: &OpenMembership,
+    membership: &wijk_membership::Pallet,
     collectives: &wijk_system::SpecBoard,
+    geography: &wijk_geo::Pallet,
 };
+
+/// What checking a guardian's envelope costs on top of the call inside: one record read.
+pub const GUARDIAN_CHECK_COST: Cost = Cost::micros(2);
 
 /// Version of the state-transition rules; part of every signed payload and recorded in
 /// state (`system/spec_version`). 3: the pallet framework (calls and events by pallet index,
 /// storage keys big-endian, genesis deposits and redemptions recorded, hook events in the
-/// receipts root, block cost limits).
-pub const SPEC_VERSION: SpecVersion = 3;
+/// receipts root, block cost limits). 4: the wijk's money rules (members only, roles,
+/// guardians and their envelope, redemption owed then paid, gifts and pools, earmarks, the
+/// region, the rate limit).
+pub const SPEC_VERSION: SpecVersion = 4;
 
 /// Largest encoded transaction accepted anywhere (pool, block, RPC).
 pub const MAX_TRANSACTION_BYTES: usize = 16 * 1024;

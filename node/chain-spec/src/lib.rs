@@ -23,6 +23,7 @@ use wijk_primitives::json::with_address_prefix;
 use wijk_primitives::{AccountId, Keypair};
 use wijk_runtime::state_tree::MemoryTree;
 use wijk_runtime::{Genesis, GenesisError, RuntimeGenesis};
+use wijk_support::{Role, RoleSet};
 
 /// Address prefix of the dev and local chains.
 pub const DEV_ADDRESS_PREFIX: u16 = 42;
@@ -99,15 +100,27 @@ pub enum ChainSpecError {
     },
 }
 
+/// The well-known development accounts, registered as members of the dev and local chains.
+pub const DEV_NAMES: [&str; 6] = ["Alice", "Bob", "Charlie", "Dave", "Eve", "Ferdie"];
+
+fn member(account: AccountId, roles: &[Role]) -> wijk_membership::GenesisMember {
+    wijk_membership::GenesisMember {
+        account,
+        roles: RoleSet::of(roles),
+        tag: None,
+        place: None,
+    }
+}
+
 impl ChainSpec {
-    /// The development chain: one validator (//Alice, also the issuer and the board), and
+    /// The development chain: one validator (//Alice, also the exchange office and the board), and
     /// //Alice, //Bob and //Charlie pre-funded. No other node is expected.
     pub fn dev() -> ChainSpec {
         Self::with_validators("Wijk Dev", "wijk_dev", "Development", &["Alice"])
     }
 
-    /// A spec of dev keys: `validators` (dev names) finalize blocks, //Alice is the issuer
-    /// and the board, //Alice, //Bob and //Charlie are funded. Allows no nodes (add them).
+    /// A spec of dev keys: `validators` (dev names) finalize blocks, //Alice is the exchange
+    /// office and the board, //Alice, //Bob and //Charlie are funded. Allows no nodes (add them).
     pub fn with_validators(
         name: &str,
         id: &str,
@@ -123,7 +136,41 @@ impl ChainSpec {
                 .collect();
         let mut genesis = wijk_runtime::simple_genesis(&validators, &funded);
         genesis.system.board = vec![dev("Alice")];
-        genesis.coin.issuer = dev("Alice");
+        // The well-known accounts are members: //Alice runs the cooperative (board,
+        // exchange office, intermediary), //Bob to //Ferdie are residents, and every
+        // validator is also a partner organisation. Only the dev chain is open to every
+        // account.
+        genesis.membership.open_accounts = chain_type == "Development";
+        let mut members: Vec<(AccountId, Vec<Role>)> = DEV_NAMES
+            .iter()
+            .map(|name| {
+                let roles = if *name == "Alice" {
+                    vec![
+                        Role::Board,
+                        Role::ExchangeOffice,
+                        Role::Intermediary,
+                        Role::Organisation,
+                        Role::Resident,
+                    ]
+                } else {
+                    vec![Role::Resident]
+                };
+                (dev(name), roles)
+            })
+            .collect();
+        for validator in &validators {
+            match members.iter_mut().find(|(account, _)| account == validator) {
+                Some((_, roles)) if !roles.contains(&Role::Organisation) => {
+                    roles.push(Role::Organisation)
+                }
+                Some(_) => {}
+                None => members.push((*validator, vec![Role::Organisation])),
+            }
+        }
+        genesis.membership.members = members
+            .iter()
+            .map(|(account, roles)| member(*account, roles))
+            .collect();
         ChainSpec {
             name: name.into(),
             id: id.into(),
@@ -225,8 +272,11 @@ mod tests {
         );
         assert!(error.to_string().contains("decimals"), "{error}");
         let error =
-            with_change(|v| v["genesis"]["coin"]["issuer"] = "nonsense".into()).unwrap_err();
-        assert!(error.to_string().contains("genesis.coin.issuer"), "{error}");
+            with_change(|v| v["genesis"]["system"]["board"][0] = "nonsense".into()).unwrap_err();
+        assert!(
+            error.to_string().contains("genesis.system.board[0]"),
+            "{error}"
+        );
         let error = with_change(|v| v["genesis"]["coin"]["issur"] = "x".into()).unwrap_err();
         assert!(
             error.to_string().contains("unknown field `issur`"),
@@ -239,7 +289,7 @@ mod tests {
         );
         // An address of another chain is refused, and says whose it is.
         let other = Keypair::dev("Bob").account_id().address(7).to_string();
-        let error = with_change(|v| v["genesis"]["coin"]["issuer"] = other.into()).unwrap_err();
+        let error = with_change(|v| v["genesis"]["system"]["board"][0] = other.into()).unwrap_err();
         assert!(error.to_string().contains("prefix 7"), "{error}");
         let error =
             with_change(|v| v["genesis"]["validators"]["set"] = serde_json::json!([])).unwrap_err();

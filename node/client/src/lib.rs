@@ -221,6 +221,61 @@ impl Client {
         self.request("wijk_supply", Vec::new()).await
     }
 
+    /// `wijk_member` (`None` if not a member).
+    pub async fn member(&self, account: &AccountId) -> Result<Option<types::Member>, ClientError> {
+        self.request("wijk_member", vec![json!(self.address(account))])
+            .await
+    }
+
+    /// `wijk_members`: a page of members, optionally holding `role` (its name).
+    pub async fn members(
+        &self,
+        role: Option<&str>,
+        after: Option<&AccountId>,
+        limit: usize,
+    ) -> Result<types::MembersPage, ClientError> {
+        let after = after.map(|account| self.address(account));
+        self.request(
+            "wijk_members",
+            vec![json!(role), json!(after), json!(limit)],
+        )
+        .await
+    }
+
+    /// `wijk_merchants`, optionally of one category, nearest first from `near`
+    /// (`LAT,LON`), within `radius_m`.
+    pub async fn merchants(
+        &self,
+        category: Option<&str>,
+        near: Option<&str>,
+        radius_m: Option<u64>,
+    ) -> Result<Vec<types::Merchant>, ClientError> {
+        self.request(
+            "wijk_merchants",
+            vec![json!(category), json!(near), json!(radius_m)],
+        )
+        .await
+    }
+
+    /// `wijk_region`.
+    pub async fn region(&self) -> Result<types::Region, ClientError> {
+        self.request("wijk_region", Vec::new()).await
+    }
+
+    /// `wijk_redemptions`.
+    pub async fn redemptions(
+        &self,
+        owed_only: bool,
+        from: u64,
+        limit: usize,
+    ) -> Result<types::RedemptionsPage, ClientError> {
+        self.request(
+            "wijk_redemptions",
+            vec![json!(owed_only), json!(from), json!(limit)],
+        )
+        .await
+    }
+
     /// `wijk_history`.
     pub async fn history(
         &self,

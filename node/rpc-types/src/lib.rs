@@ -331,8 +331,183 @@ pub struct Account {
     pub balance_cents: String,
     /// The nonce its next transaction must carry.
     pub nonce: u64,
+    /// Coins held under earmarks (apart from the free balance), each with its rule.
+    pub earmarked: Vec<EarmarkHolding>,
+    /// Free and earmarked coins together, euros.
+    pub total: String,
+    /// Its membership, if it is a member.
+    pub member: Option<Member>,
     /// The final block this is read at.
     pub at_block: Option<Height>,
+}
+
+/// Coins an account holds under one earmark.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EarmarkHolding {
+    /// The earmark's id.
+    pub earmark: Hash,
+    /// Its rule in words (`food; Rabot-Blaisantvest only; until block 90000`).
+    pub rule: String,
+    /// The funder, to whom what is left returns at the expiry.
+    pub funder: AccountId,
+    /// The categories it may pay (empty: any).
+    pub categories: Vec<String>,
+    /// Only merchants inside the region.
+    pub region_only: bool,
+    /// When what is left returns to the funder.
+    pub expires_at: Option<Height>,
+    /// Euros held.
+    pub amount: String,
+    /// The same in cents.
+    pub amount_cents: String,
+}
+
+/// `wijk_member`: what the chain keeps of a member (no personal data: the tag is a keyed
+/// hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Member {
+    /// The member's address.
+    pub address: AccountId,
+    /// Their roles (`resident`, `merchant`, `exchangeOffice` ...).
+    pub roles: Vec<String>,
+    /// `active` or `suspended`.
+    pub status: String,
+    /// Why they are suspended, if they are.
+    pub suspension_reason: Option<String>,
+    /// Their registration tag.
+    pub tag: Hash,
+    /// The intermediary who registered them (none for genesis members and the board's).
+    pub registered_by: Option<AccountId>,
+    /// When they were registered.
+    pub since: Height,
+    /// A merchant's place.
+    pub place: Option<MerchantPlace>,
+    /// Their guardian, if they have one.
+    pub guardian: Option<Guardian>,
+    /// A move to a new key waiting for its delay.
+    pub pending_rekey: Option<PendingRekey>,
+}
+
+/// Where a merchant trades.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MerchantPlace {
+    /// `[latitude, longitude]` in microdegrees.
+    pub location: (i32, i32),
+    /// The same in decimal degrees, `51.062100,3.716500`.
+    pub degrees: String,
+    /// What they sell.
+    pub category: String,
+    /// Whether the shop lies in the wijk's region (on its boundary counts as inside).
+    pub inside_region: bool,
+}
+
+/// A member's guardian.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Guardian {
+    /// The intermediary who may sign for the member.
+    pub guardian: AccountId,
+    /// Most they may move for the member in a day, euros.
+    pub daily_cap: String,
+    /// Moved today, euros.
+    pub spent_today: String,
+}
+
+/// A rekey waiting for its delay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingRekey {
+    /// The new key.
+    pub new: AccountId,
+    /// When it takes effect, unless the old key cancels it first.
+    pub due: Height,
+    /// The intermediary who asked (none for the board).
+    pub requested_by: Option<AccountId>,
+}
+
+/// `wijk_members`: a page of members in address order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MembersPage {
+    /// The members.
+    pub entries: Vec<Member>,
+    /// Pass as `after` for the next page; null at the end.
+    pub next: Option<AccountId>,
+}
+
+/// One merchant of `wijk_merchants`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Merchant {
+    /// The merchant's address.
+    pub address: AccountId,
+    /// Where they trade.
+    pub place: MerchantPlace,
+    /// Metres from the point asked about, if one was (great-circle, rounded).
+    pub distance_m: Option<u64>,
+}
+
+/// `wijk_region`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Region {
+    /// The wijk's name.
+    pub name: String,
+    /// Each polygon's corners, `[latitude, longitude]` in microdegrees.
+    pub polygons: Vec<Vec<(i32, i32)>>,
+    /// No region: every place is inside.
+    pub borderless: bool,
+    /// Whether every payment must stay in the wijk (the coin is local-only).
+    pub local_only: bool,
+}
+
+/// One redemption of `wijk_redemptions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Redemption {
+    /// Its id (to pay it).
+    pub id: u64,
+    /// The holder owed.
+    pub who: AccountId,
+    /// Burned and owed, euros.
+    pub amount: String,
+    /// The same in cents.
+    pub amount_cents: String,
+    /// Paid to the fund, euros.
+    pub fee: String,
+    /// blake3 of the bank reference the euros go to.
+    pub payout_to: Hash,
+    /// When it was asked for.
+    pub requested_at: Height,
+    /// The payout, once made.
+    pub paid: Option<RedemptionPayout>,
+}
+
+/// An exchange office's payout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RedemptionPayout {
+    /// The exchange office.
+    pub by: AccountId,
+    /// blake3 of the bank transfer's reference.
+    pub bank_ref: Hash,
+    /// When.
+    pub at: Height,
+}
+
+/// `wijk_redemptions`: a page of redemptions, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RedemptionsPage {
+    /// The redemptions.
+    pub entries: Vec<Redemption>,
+    /// Pass as `from` for the next page; null at the end.
+    pub next: Option<u64>,
+    /// Euros owed in all.
+    pub owed: String,
 }
 
 /// `wijk_supply`.
@@ -346,7 +521,11 @@ pub struct Supply {
     pub total_supply_cents: String,
     /// Euros in reserve, cents.
     pub euro_reserve_cents: String,
-    /// Whether they are equal (they always must be).
+    /// Euros owed for redemptions not yet paid out.
+    pub redemptions_owed: String,
+    /// The same in cents.
+    pub redemptions_owed_cents: String,
+    /// Whether total supply == euro reserve - redemptions owed (it always must).
     pub balanced: bool,
     /// The final block this is read at.
     #[serde(rename = "atBlock")]

@@ -247,9 +247,51 @@ pub fn methods() -> Vec<Method> {
         ),
         method::<Account>(
             "wijk_account",
-            "An account's balance and nonce at the last final block.",
+            "An account's free balance, earmarked coins by rule, nonce and membership at the last final block.",
             vec![param::<AccountId>("address", "The account.", true)],
             "account",
+        ),
+        method::<Option<Member>>(
+            "wijk_member",
+            "A member's roles, status, place, guardian and pending rekey (null if not a member).",
+            vec![param::<AccountId>("address", "The account.", true)],
+            "member",
+        ),
+        method::<MembersPage>(
+            "wijk_members",
+            "Members in address order, a page at a time, optionally only those holding a role.",
+            vec![
+                param::<String>("role", "Only members with this role (resident, merchant, exchangeOffice, ...).", false),
+                param::<AccountId>("after", "The `next` of the previous page.", false),
+                param::<u64>("limit", "Entries per page (1 to 100; 20 when left out).", false),
+            ],
+            "page",
+        ),
+        method::<Vec<Merchant>>(
+            "wijk_merchants",
+            "Merchants with their places, nearest first when a point is given.",
+            vec![
+                param::<String>("category", "Only this category.", false),
+                param::<String>("near", "LAT,LON in decimal degrees: sort by distance from it.", false),
+                param::<u64>("radiusM", "With `near`: only merchants within this many metres.", false),
+            ],
+            "merchants",
+        ),
+        method::<Region>(
+            "wijk_region",
+            "The wijk's region (polygons in microdegrees) and whether the coin is local-only.",
+            vec![],
+            "region",
+        ),
+        method::<RedemptionsPage>(
+            "wijk_redemptions",
+            "Redemptions oldest first with their payouts, optionally only those still owed.",
+            vec![
+                param::<bool>("owed", "Only redemptions not yet paid out.", false),
+                param::<u64>("from", "The first id (0 when left out).", false),
+                param::<u64>("limit", "Entries per page (1 to 100; 20 when left out).", false),
+            ],
+            "page",
         ),
         method::<HistoryPage>(
             "wijk_history",
@@ -273,7 +315,7 @@ pub fn methods() -> Vec<Method> {
         ),
         method::<Supply>(
             "wijk_supply",
-            "Total supply and euro reserve, which are always equal.",
+            "Total supply, euro reserve and redemptions owed: supply always equals reserve minus owed.",
             vec![],
             "supply",
         ),

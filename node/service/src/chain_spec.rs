@@ -35,11 +35,146 @@ pub fn local(validators: usize, full_nodes: usize) -> ChainSpec {
     spec
 }
 
-/// `dev`, `local`, or a path to a JSON file.
+/// The region of the Rabot-Blaisantvest demo chain: hand-placed along the ramparts, the
+/// Brugse Vaart and the Verbindingskanaal (`../shared/examples/rabot.md`), about a hundred
+/// metres accurate, counter-clockwise, in microdegrees.
+pub const RABOT_REGION: [(i32, i32); 10] = [
+    (51_056_600, 3_708_500), // Brugse Poort (south-west corner)
+    (51_058_500, 3_713_000), // Begijnhoflaan
+    (51_060_300, 3_716_500), // Rabot (Opgeëistenlaan)
+    (51_062_000, 3_721_000), // Blaisantvest
+    (51_063_300, 3_725_000), // Tolhuis (south-east corner)
+    (51_065_500, 3_722_500), // Verbindingskanaal, east
+    (51_067_200, 3_716_000), // Verbindingskanaal, middle
+    (51_068_800, 3_709_000), // Verbindingskanaal meets Brugse Vaart (north-west corner)
+    (51_066_000, 3_706_000), // Brugse Vaart, north
+    (51_061_000, 3_706_500), // Brugse Vaart, south
+];
+
+/// The Rabot demo chain's merchants: dev name, category, and shop location in
+/// microdegrees. The first five are inside the region (checked by a test, not by eye); the
+/// supermarket is about 90 m outside its southern edge (Begijnhoflaan).
+pub const RABOT_MERCHANTS: [(&str, &str, (i32, i32)); 6] = [
+    ("Kruidenier", "food", (51_063_000, 3_712_000)),
+    ("Bakker", "food", (51_064_500, 3_715_000)),
+    ("Fietsherstel", "mobility", (51_062_000, 3_710_000)),
+    ("Volkstuin", "garden", (51_065_500, 3_718_000)),
+    ("Kringwinkel", "second-hand", (51_060_500, 3_709_000)),
+    ("Supermarkt", "food", (51_057_000, 3_711_500)),
+];
+
+/// The Rabot-Blaisantvest demo chain (Ghent, where the Torekes community currency runs):
+/// four validators run by the wijk cooperative (//Alice, also the board), the city's social
+/// services (//Bob), the social housing company (//Charlie) and the community health
+/// centre (//Dave); an exchange office (//Wisselkantoor); two intermediaries
+/// (//Buurtcentrum, //Welzijnsschakel); two funders with budgets (//StadGent,
+/// //Ziekenfonds); the cooperative's fund (//Fonds), which receives the 2 % redemption fee;
+/// five merchants inside the region and a supermarket just outside it; three residents
+/// (//Anna, //Mohammed, //Lotte); a gift pool for care. Dev keys throughout: a demo, not a
+/// live chain (which takes its keys, polygon and members from the cooperative).
+pub fn rabot() -> ChainSpec {
+    use wijk_membership::GenesisMember;
+    use wijk_primitives::{GeoPoint, Keypair};
+    use wijk_support::{Place, Role, RoleSet};
+    let validators = ["Alice", "Bob", "Charlie", "Dave"];
+    let mut spec = ChainSpec::with_validators("Wijk Rabot", "wijk_rabot", "Local", &validators);
+    spec.coin_name = "Rabotmunt".into();
+    spec.coin_symbol = "RBM".into();
+    spec.allowed_nodes = validators
+        .iter()
+        .map(|name| AllowedNode {
+            name: name.to_string(),
+            peer_id: crate::NodeKey::dev(name).peer_id().to_string(),
+        })
+        .collect();
+    let dev = |name: &str| Keypair::dev(name).account_id();
+    let member = |name: &str, roles: &[Role], place: Option<Place>| GenesisMember {
+        account: dev(name),
+        roles: RoleSet::of(roles),
+        tag: None,
+        place,
+    };
+    let genesis = &mut spec.genesis;
+    genesis.geo.region = wijk_geo::Region {
+        name: "Rabot-Blaisantvest".into(),
+        polygons: vec![RABOT_REGION
+            .iter()
+            .map(|(lat, lon)| GeoPoint {
+                lat: *lat,
+                lon: *lon,
+            })
+            .collect()],
+    };
+    genesis.membership.open_accounts = false;
+    genesis.membership.members = vec![
+        member(
+            "Alice",
+            &[Role::Board, Role::Organisation, Role::Resident],
+            None,
+        ),
+        member("Bob", &[Role::Organisation], None),
+        member("Charlie", &[Role::Organisation], None),
+        member("Dave", &[Role::Organisation, Role::Verifier], None),
+        member("Wisselkantoor", &[Role::ExchangeOffice], None),
+        member("Buurtcentrum", &[Role::Intermediary], None),
+        member("Welzijnsschakel", &[Role::Intermediary], None),
+        member("StadGent", &[Role::Organisation], None),
+        member("Ziekenfonds", &[Role::Organisation], None),
+        member("Fonds", &[Role::Organisation], None),
+        member("Anna", &[Role::Resident], None),
+        member("Mohammed", &[Role::Resident], None),
+        member("Lotte", &[Role::Resident], None),
+    ];
+    genesis
+        .membership
+        .members
+        .extend(RABOT_MERCHANTS.iter().map(|(name, category, (lat, lon))| {
+            member(
+                name,
+                &[Role::Merchant, Role::RedemptionPartner],
+                Some(Place {
+                    location: GeoPoint {
+                        lat: *lat,
+                        lon: *lon,
+                    },
+                    category: category.to_string(),
+                }),
+            )
+        }));
+    genesis.coin.balances = [
+        ("Alice", 100_000),
+        ("StadGent", 5_000_000),
+        ("Ziekenfonds", 2_000_000),
+        ("Anna", 2_500),
+        ("Mohammed", 2_500),
+        ("Lotte", 2_500),
+    ]
+    .iter()
+    .map(|(name, cents)| wijk_coin::GenesisBalance(dev(name), *cents))
+    .collect();
+    genesis.coin.redemption = wijk_coin::RedemptionPolicy {
+        any_holder: false,
+        allowed_roles: RoleSet::of(&[Role::Merchant, Role::RedemptionPartner, Role::Organisation]),
+        fee_per_mille: 20,
+        fund: Some(dev("Fonds")),
+    };
+    genesis.coin.gift_pools = vec![wijk_coin::GenesisPool {
+        name: "zorg".into(),
+        monthly_cap: 5_000,
+    }];
+    genesis.system.rate_limit = wijk_system::RateLimit {
+        transactions: 100,
+        window_blocks: 600,
+    };
+    spec
+}
+
+/// `dev`, `local`, `rabot`, or a path to a JSON file.
 pub fn load(name: &str) -> Result<ChainSpec, ChainSpecError> {
     match name {
         "dev" => Ok(ChainSpec::dev()),
         "local" => Ok(local(4, 0)),
+        "rabot" => Ok(rabot()),
         path if Path::new(path).exists() => ChainSpec::load_file(path),
         other => Err(ChainSpecError::Unknown { name: other.into() }),
     }
@@ -90,6 +225,40 @@ mod tests {
             "chain-specs/dev.json drifted; regenerate with WIJK_WRITE_CHAIN_SPECS=1"
         );
         assert_eq!(ChainSpec::from_json(checked_in).unwrap(), ChainSpec::dev());
+    }
+
+    /// `chain-specs/rabot.json` is generated too; regenerate the same way.
+    #[test]
+    fn checked_in_rabot_spec_matches_the_generated_one() {
+        let generated = rabot().to_json();
+        if std::env::var_os("WIJK_WRITE_CHAIN_SPECS").is_some() {
+            let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").expect("run by cargo test");
+            let path = Path::new(&manifest_dir).join("../../chain-specs/rabot.json");
+            std::fs::write(&path, &generated).unwrap();
+            return;
+        }
+        let checked_in = include_str!("../../../chain-specs/rabot.json");
+        assert_eq!(
+            checked_in, generated,
+            "chain-specs/rabot.json drifted; regenerate with WIJK_WRITE_CHAIN_SPECS=1"
+        );
+        assert_eq!(ChainSpec::from_json(checked_in).unwrap(), rabot());
+    }
+
+    #[test]
+    fn rabot_merchants_are_inside_the_region_except_the_supermarket() {
+        let spec = rabot();
+        let region = &spec.genesis.geo.region;
+        assert_eq!(region.check(), Ok(()));
+        for (name, _, (lat, lon)) in RABOT_MERCHANTS {
+            let inside = region.contains(&wijk_primitives::GeoPoint { lat, lon });
+            assert_eq!(inside, name != "Supermarkt", "{name}");
+        }
+        // Korenmarkt, the city centre, is outside.
+        assert!(!region.contains(&wijk_primitives::GeoPoint {
+            lat: 51_054_300,
+            lon: 3_721_700
+        }));
     }
 
     #[test]

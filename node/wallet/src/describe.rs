@@ -51,11 +51,15 @@ fn value(value: &Value) -> String {
     }
 }
 
-/// `pallet.name  field value  field value` for a call or an event.
+/// `pallet.name  field value  field value` for a call or an event; a guardian's envelope
+/// reads as its call `for` the member.
 pub(crate) fn tagged(object: &Value, tag: &str) -> String {
     let Some(fields) = object.as_object() else {
         return object.to_string();
     };
+    if let (Some(member), Some(call)) = (fields.get("onBehalfOf"), fields.get("call")) {
+        return format!("{}  (for {})", tagged(call, tag), value(member));
+    }
     let name = match (fields.get("pallet"), fields.get(tag)) {
         (Some(pallet), Some(name)) => format!(
             "{}.{}",

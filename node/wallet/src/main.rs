@@ -53,6 +53,35 @@ enum Command {
     System(commands::system::SystemCommand),
     #[command(flatten)]
     Coin(commands::coin::CoinCommand),
+    /// Members: register, rekey a lost phone, guardians, suspension, show, registration tags.
+    #[command(subcommand)]
+    Member(commands::membership::MemberCommand),
+    /// Members a page at a time, optionally only those holding a role.
+    Members {
+        /// Only members with this role (resident, merchant, exchange-office, ...).
+        #[arg(long)]
+        role: Option<String>,
+        /// Continue after this address (the `more:` line of the previous page).
+        #[arg(long)]
+        after: Option<String>,
+        /// How many to show.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Merchants and where they trade; "offers near me" with --near.
+    Merchants {
+        /// LAT,LON in decimal degrees: nearest first.
+        #[arg(long)]
+        near: Option<String>,
+        /// With --near: only merchants within this many metres.
+        #[arg(long)]
+        radius_m: Option<u64>,
+        /// Only this category.
+        #[arg(long)]
+        category: Option<String>,
+    },
+    /// The wijk's region and whether the coin is local-only.
+    Region,
     /// The validator set: who finalizes blocks now, and any scheduled change.
     #[command(subcommand)]
     Validators(commands::validators::ValidatorsCommand),
@@ -128,6 +157,16 @@ fn main() -> std::process::ExitCode {
             Command::System(command) => commands::system::run(&context, command).await,
             Command::Coin(command) => commands::coin::run(&context, command).await,
             Command::Validators(command) => commands::validators::run(&context, command).await,
+            Command::Member(command) => commands::membership::run(&context, command).await,
+            Command::Members { role, after, limit } => {
+                commands::membership::list(&context, role, after, limit).await
+            }
+            Command::Merchants {
+                near,
+                radius_m,
+                category,
+            } => commands::geo::merchants(&context, near, radius_m, category).await,
+            Command::Region => commands::geo::region(&context).await,
             Command::Offences { from, limit } => {
                 commands::validators::offences(&context, from, limit).await
             }

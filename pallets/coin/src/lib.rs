@@ -1,32 +1,49 @@
 //! The coin pallet: the wijk's euro-pegged coin (1 coin = 1 euro, amounts in cents).
 //!
 //! Rules:
-//! - **Mint** only by the issuer (the cooperative's treasury account), only against a euro
-//!   deposit that is recorded once under its reference: the same bank transfer can never
-//!   mint twice. Minting raises total supply and the euro reserve by the same amount.
+//! - **Mint** only by an exchange office (*wisselkantoor*, a member holding that role), only
+//!   against a euro deposit recorded once under its reference: the same bank transfer can
+//!   never mint twice. Minting raises total supply and the euro reserve by the same amount.
 //!   Balances funded at genesis are recorded as deposits too, under the reference
 //!   `genesis/` followed by the account's 32 public-key bytes ([`genesis_deposit_ref`]).
-//! - **Redeem** burns the holder's coins and lowers supply and reserve together; each
-//!   redemption is recorded ([`REDEMPTIONS`]), and the event is the holder's receipt for the
-//!   euro payout.
-//! - **Transfer** (also used for gifts) moves coins; it never changes supply. So do
-//!   **reserve**, **unreserve** and **repatriate** (escrow for other pallets, through the
-//!   [`Currency`] trait this pallet implements).
-//! - Invariants: `total_supply == euro_reserve` after every block ([`Pallet`]'s
-//!   `check_invariants`), and, checked by [`audit`] in tests after every block and by
-//!   auditors on any state: the free and reserved balances sum to `total_supply`, and
-//!   `euro_reserve` equals the recorded deposits minus the recorded redemptions.
+//! - **Redemption is a flow.** A holder the spec's policy allows (by default merchants,
+//!   redemption partners and organisations) asks for a payout to a bank reference (its
+//!   hash): the coins are burned at once and a *redemption owed* is recorded; an optional
+//!   fee (per mille) is not burned but paid to the cooperative's fund, so coins stay local.
+//!   An exchange office then marks it paid with the bank transfer's reference hash, which
+//!   lowers the euro reserve. So `total supply == euro reserve - redemptions owed` always.
+//! - **Payments** (transfers and gifts) move coins; they never change supply. The
+//!   recipient must be able to receive ([`wijk_support::Membership::check_recipient`]:
+//!   members only on a closed chain), except a gift pool. A guardian's payment for a member
+//!   counts against the guardian's daily cap. **Gift pools** receive gifts, and an
+//!   intermediary pays from them to members within a per-member cap per month.
+//! - **Earmarks** ([`earmark`]): a funder's coins that only merchants may take, inside the
+//!   region and in some categories if the funder says so, until an expiry after which what
+//!   is left returns to the funder. A payment to a merchant uses matching earmarked coins
+//!   first. **Local-only** (a spec switch): every payment to a non-member or to a merchant
+//!   outside the region fails.
+//! - Escrow for other pallets: **reserve**, **unreserve**, **repatriate** (through the
+//!   [`Currency`] trait this pallet implements) move free coins to and from a held balance.
+//! - Invariants: `total_supply + redemptions_owed == euro_reserve` after every block
+//!   ([`Pallet`]'s `check_invariants`), and, checked by [`audit`] in tests after every block
+//!   and by auditors on any state: free, reserved and earmarked balances sum to
+//!   `total_supply`; `euro_reserve` equals the recorded deposits minus the redemptions paid;
+//!   `redemptions_owed` equals the recorded redemptions not yet paid.
 //!
 //! Owns: the balance in each account's record (`system/account/<account>`, which the
 //! system pallet keeps so that a payment touches one state key per account; the coin
-//! changes it only through `wijk_system::set_balance`), and `coin/total_supply`,
-//! `coin/euro_reserve`, `coin/issuer`, `coin/deposit/<blake3(deposit_ref)>`,
-//! `coin/reserved/<account>`, `coin/redemption/<n>`, `coin/redemption_count`.
+//! changes it only through `wijk_system::set_balance`), and every key under `coin/`.
 //! Must never: touch nonces or any other pallet's storage, or use floating point.
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
+// A call's error is built only when the call fails, and then goes into its receipt: its size
+// (named accounts and amounts, so a resident reads why) costs nothing on the success path.
+#![allow(clippy::result_large_err)]
+
+pub mod earmark;
+mod redemption;
 
 use parity_scale_codec::{Decode, Encode};
 use serde::{Deserialize, Serialize};
@@ -34,40 +51,57 @@ use std::collections::BTreeMap;
 use wijk_primitives::json::{euro, text_bytes};
 use wijk_primitives::{format_cents, AccountId, Cents, Hash, Height};
 use wijk_support::{
-    check, tri, BadOrigin, CallContext, Cost, Currency, CurrencyError, DispatchResult,
-    InvariantViolation, Involves, Origin, StateError, StateOverlay, StateRead, StorageLog,
-    StorageMap, StorageValue,
+    check, tri, BadOrigin, CallContext, Collective, Cost, Currency, CurrencyError, DispatchResult,
+    InvariantViolation, Involves, MembershipError, Origin, Role, RoleSet, StateError, StateOverlay,
+    StateRead, StorageLog, StorageMap, StorageValue,
 };
+
+pub use earmark::{Earmark, EarmarkError, EarmarkId};
+pub use redemption::{Payout, RedemptionPolicy, RedemptionRecord};
 
 /// Coins in existence.
 pub const TOTAL_SUPPLY: StorageValue<Cents> = StorageValue::new(b"coin/total_supply");
-/// Euros held in reserve against the coins (recorded deposits minus redemptions).
+/// Euros held in reserve against the coins and the redemptions owed (recorded deposits
+/// minus redemptions paid).
 pub const EURO_RESERVE: StorageValue<Cents> = StorageValue::new(b"coin/euro_reserve");
-/// The only account allowed to mint.
-pub const ISSUER: StorageValue<AccountId> = StorageValue::new(b"coin/issuer");
+/// Euros owed to holders whose coins were burned for a payout not yet made.
+pub const REDEMPTIONS_OWED: StorageValue<Cents> = StorageValue::new(b"coin/redemptions_owed");
+/// The coin's rules from the chain spec.
+pub const CONFIG: StorageValue<Config> = StorageValue::new(b"coin/config");
 /// Every euro deposit that has been minted against, by hash of its reference.
 pub const DEPOSITS: StorageMap<Hash, DepositRecord> = StorageMap::new(b"coin/deposit/");
 /// Coins held in reserve (escrow) per account; absent means none.
 pub const RESERVED: StorageMap<AccountId, Cents> = StorageMap::new(b"coin/reserved/");
-/// Every redemption, oldest first.
+/// Every redemption, oldest first; its index is its id.
 pub const REDEMPTIONS: StorageLog<RedemptionRecord> =
     StorageLog::new(b"coin/redemption/", b"coin/redemption_count");
+/// Gift pools, by their account.
+pub const POOLS: StorageMap<AccountId, Pool> = StorageMap::new(b"coin/pool/");
+/// What each pool paid each member in the current month.
+pub const POOL_PAID: StorageMap<(AccountId, AccountId), MonthPaid> =
+    StorageMap::new(b"coin/pool_paid/");
 
 /// Longest deposit reference (a bank transfer id or receipt number), in bytes.
 pub const MAX_DEPOSIT_REF_BYTES: usize = 64;
+/// Longest gift pool name, in bytes.
+pub const MAX_POOL_NAME_BYTES: usize = 64;
 
 /// What executing a call costs. `scripts/bench-import --calibrate` measured 1.5 µs for a
 /// transfer, 2.1 for a mint and 1.5 for a redemption on the reference machine within a
 /// 10,000-account state (2026-12-01); the declared costs keep 2-4x headroom because reads
-/// slow down as the state outgrows the caches.
+/// slow down as the state outgrows the caches. A payment to a merchant may read every
+/// earmark of the payer (at most [`earmark::MAX_EARMARKS_PER_ACCOUNT`]).
 pub mod costs {
     use wijk_support::Cost;
-    /// A transfer: two account records read and written.
-    pub const TRANSFER: Cost = Cost::nanos(4_000);
-    /// A mint: a deposit record, supply, reserve and one account.
-    pub const MINT: Cost = Cost::nanos(6_000);
-    /// A redemption: supply, reserve, one account and a redemption record.
-    pub const REDEEM: Cost = Cost::nanos(6_000);
+    /// A transfer or gift: two account records and the recipient's membership read and
+    /// written; to a merchant, the payer's earmarks too.
+    pub const TRANSFER: Cost = Cost::nanos(12_000);
+    /// A mint: a deposit record, supply, reserve and one account (and an earmark).
+    pub const MINT: Cost = Cost::nanos(10_000);
+    /// A redemption request or payment: supply, reserve, owed, one account and a record.
+    pub const REDEEM: Cost = Cost::nanos(10_000);
+    /// Pool payments, pool creation, earmarked transfers.
+    pub const MANAGE: Cost = Cost::nanos(12_000);
 }
 
 /// A recorded euro deposit.
@@ -81,16 +115,50 @@ pub struct DepositRecord {
     pub height: Height,
 }
 
-/// A recorded redemption: coins burned for a euro payout.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
-pub struct RedemptionRecord {
-    /// The holder paid out.
-    pub who: AccountId,
-    /// How much was burned (and is owed in euros).
-    pub amount: Cents,
-    /// When.
-    pub height: Height,
+/// A gift pool: an account nobody holds a key to, which receives gifts and from which
+/// intermediaries pay members.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Pool {
+    /// Its name ("care", "school trips").
+    pub name: String,
+    /// Most it pays one member in a month (euros in JSON).
+    #[serde(with = "euro")]
+    #[schemars(with = "wijk_primitives::json::EuroAmount")]
+    pub monthly_cap: Cents,
 }
+
+/// What a pool paid a member in one month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
+pub struct MonthPaid {
+    /// The month (height / month length).
+    pub month: u64,
+    /// Paid in it.
+    pub paid: Cents,
+}
+
+/// The account of the gift pool named `name`: a hash, not a public key anybody derived, so
+/// nobody can sign for it; only the pool rules move its coins.
+pub fn pool_account(name: &str) -> AccountId {
+    let mut input = b"wijk gift pool ".to_vec();
+    input.extend_from_slice(name.as_bytes());
+    AccountId(*blake3::hash(&input).as_bytes())
+}
+
+/// The coin's rules, from the chain spec.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+pub struct Config {
+    /// Who may ask for a payout, and the fee.
+    pub redemption: RedemptionPolicy,
+    /// Whether every payment must stay in the wijk (to members, and to merchants inside
+    /// the region).
+    pub local_only: bool,
+    /// Blocks in a gift pool's month.
+    pub pool_month_blocks: Height,
+}
+
+/// 30 days of one-second blocks.
+pub const MONTH_OF_BLOCKS: Height = 30 * 86_400;
 
 /// The calls of this pallet.
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, schemars::JsonSchema)]
@@ -100,7 +168,8 @@ pub struct RedemptionRecord {
     rename_all_fields = "camelCase"
 )]
 pub enum Call {
-    /// Moves `amount` from the signer to `to`. A gift is a transfer.
+    /// Pays `amount` from the signer (or the member a guardian acts for) to `to`; to a
+    /// merchant, matching earmarked coins go first.
     #[codec(index = 0)]
     Transfer {
         /// Recipient.
@@ -110,7 +179,8 @@ pub enum Call {
         #[schemars(with = "wijk_primitives::json::EuroAmount")]
         amount: Cents,
     },
-    /// Issuer only: mints `amount` to `to` against the euro deposit `deposit_ref`.
+    /// An exchange office mints `amount` to `to` against the euro deposit `deposit_ref`,
+    /// as free coins or under an earmark.
     #[codec(index = 1)]
     Mint {
         /// Beneficiary.
@@ -123,14 +193,74 @@ pub enum Call {
         #[serde(with = "text_bytes")]
         #[schemars(with = "wijk_primitives::json::TextBytes")]
         deposit_ref: Vec<u8>,
+        /// The funder's earmark on the coins, if any.
+        earmark: Option<Earmark>,
     },
-    /// Burns `amount` of the signer's coins for a euro payout.
+    /// Burns `amount` of the signer's free coins for a euro payout to the bank account
+    /// whose reference hashes to `payout_to`; the redemption is owed until paid.
     #[codec(index = 2)]
-    Redeem {
+    RequestRedemption {
+        /// Amount (cents in SCALE, euros in JSON), the fee included.
+        #[serde(with = "euro")]
+        #[schemars(with = "wijk_primitives::json::EuroAmount")]
+        amount: Cents,
+        /// blake3 of the bank account reference the euros go to (no bank details on chain).
+        payout_to: Hash,
+    },
+    /// An exchange office records that redemption `id` was paid out.
+    #[codec(index = 3)]
+    PayRedemption {
+        /// The redemption.
+        id: u64,
+        /// blake3 of the bank transfer's reference.
+        bank_ref: Hash,
+    },
+    /// Gives `amount` to a member or a gift pool (a payment that is a gift, not a purchase:
+    /// statistics do not count it as production).
+    #[codec(index = 4)]
+    Gift {
+        /// Recipient: a member or a pool.
+        to: AccountId,
         /// Amount (cents in SCALE, euros in JSON).
         #[serde(with = "euro")]
         #[schemars(with = "wijk_primitives::json::EuroAmount")]
         amount: Cents,
+    },
+    /// An intermediary pays `amount` from a gift pool to a member, within the pool's cap
+    /// per member per month.
+    #[codec(index = 5)]
+    PoolPay {
+        /// The pool's account.
+        pool: AccountId,
+        /// The member.
+        to: AccountId,
+        /// Amount (cents in SCALE, euros in JSON).
+        #[serde(with = "euro")]
+        #[schemars(with = "wijk_primitives::json::EuroAmount")]
+        amount: Cents,
+    },
+    /// The board opens a gift pool.
+    #[codec(index = 6)]
+    CreatePool {
+        /// Its name; its account is [`pool_account`] of it.
+        name: String,
+        /// Most it pays one member in a month (euros in JSON).
+        #[serde(with = "euro")]
+        #[schemars(with = "wijk_primitives::json::EuroAmount")]
+        monthly_cap: Cents,
+    },
+    /// A funder (an organisation) gives `amount` of their free coins to `to` under an
+    /// earmark of theirs.
+    #[codec(index = 7)]
+    EarmarkedTransfer {
+        /// Recipient.
+        to: AccountId,
+        /// Amount (cents in SCALE, euros in JSON).
+        #[serde(with = "euro")]
+        #[schemars(with = "wijk_primitives::json::EuroAmount")]
+        amount: Cents,
+        /// The earmark; its funder must be the signer.
+        earmark: Earmark,
     },
 }
 
@@ -138,7 +268,7 @@ pub enum Call {
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, schemars::JsonSchema)]
 #[serde(tag = "event", rename_all_fields = "camelCase")]
 pub enum Event {
-    /// Coins moved.
+    /// Free coins moved.
     #[codec(index = 0)]
     Transferred {
         /// Sender.
@@ -163,16 +293,26 @@ pub enum Event {
         #[serde(with = "text_bytes")]
         #[schemars(with = "wijk_primitives::json::TextBytes")]
         deposit_ref: Vec<u8>,
+        /// The exchange office that minted.
+        by: AccountId,
+        /// The earmark the coins carry, if any.
+        earmark: Option<EarmarkId>,
     },
-    /// Coins were burned; the holder is owed `amount` euros.
+    /// Coins were burned for a payout; the holder is owed `amount` euros.
     #[codec(index = 2)]
-    Redeemed {
+    RedemptionRequested {
+        /// The redemption's id.
+        id: u64,
         /// The holder.
         who: AccountId,
-        /// Amount (cents in SCALE, euros in JSON).
+        /// Burned and owed (cents in SCALE, euros in JSON).
         #[serde(with = "euro")]
         #[schemars(with = "wijk_primitives::json::EuroAmount")]
         amount: Cents,
+        /// Paid to the fund instead of burned (cents in SCALE, euros in JSON).
+        #[serde(with = "euro")]
+        #[schemars(with = "wijk_primitives::json::EuroAmount")]
+        fee: Cents,
     },
     /// Coins of `who` were put in reserve (escrow).
     #[codec(index = 3)]
@@ -206,18 +346,139 @@ pub enum Event {
         #[schemars(with = "wijk_primitives::json::EuroAmount")]
         amount: Cents,
     },
+    /// A redemption was paid out in euros.
+    #[codec(index = 6)]
+    RedemptionPaid {
+        /// The redemption's id.
+        id: u64,
+        /// The holder paid.
+        who: AccountId,
+        /// Euros paid (cents in SCALE, euros in JSON).
+        #[serde(with = "euro")]
+        #[schemars(with = "wijk_primitives::json::EuroAmount")]
+        amount: Cents,
+        /// The exchange office that paid.
+        by: AccountId,
+    },
+    /// A gift was given (the coins moved in the `Transferred` beside it).
+    #[codec(index = 7)]
+    Gifted {
+        /// The giver.
+        from: AccountId,
+        /// The member or pool.
+        to: AccountId,
+        /// Amount (cents in SCALE, euros in JSON).
+        #[serde(with = "euro")]
+        #[schemars(with = "wijk_primitives::json::EuroAmount")]
+        amount: Cents,
+    },
+    /// A gift pool paid a member.
+    #[codec(index = 8)]
+    PoolPaid {
+        /// The pool.
+        pool: AccountId,
+        /// The member.
+        to: AccountId,
+        /// Amount (cents in SCALE, euros in JSON).
+        #[serde(with = "euro")]
+        #[schemars(with = "wijk_primitives::json::EuroAmount")]
+        amount: Cents,
+        /// The intermediary who paid.
+        by: AccountId,
+        /// Paid to this member this month, this included (euros in JSON).
+        #[serde(with = "euro")]
+        #[schemars(with = "wijk_primitives::json::EuroAmount")]
+        paid_this_month: Cents,
+    },
+    /// A gift pool was opened.
+    #[codec(index = 9)]
+    PoolCreated {
+        /// Its account.
+        pool: AccountId,
+        /// Its name.
+        name: String,
+        /// Its cap per member per month (euros in JSON).
+        #[serde(with = "euro")]
+        #[schemars(with = "wijk_primitives::json::EuroAmount")]
+        monthly_cap: Cents,
+    },
+    /// Coins were put under an earmark for `to` (by a mint or a funder's transfer).
+    #[codec(index = 10)]
+    Earmarked {
+        /// Where they came from: the funder, or the beneficiary of a mint.
+        from: AccountId,
+        /// Who holds them.
+        to: AccountId,
+        /// Amount (cents in SCALE, euros in JSON).
+        #[serde(with = "euro")]
+        #[schemars(with = "wijk_primitives::json::EuroAmount")]
+        amount: Cents,
+        /// The earmark.
+        earmark: EarmarkId,
+        /// Its rule in words.
+        rule: String,
+    },
+    /// Earmarked coins paid a merchant (they are free coins of the merchant now).
+    #[codec(index = 11)]
+    EarmarkSpent {
+        /// The payer.
+        who: AccountId,
+        /// The merchant.
+        merchant: AccountId,
+        /// The earmark.
+        earmark: EarmarkId,
+        /// Amount (cents in SCALE, euros in JSON).
+        #[serde(with = "euro")]
+        #[schemars(with = "wijk_primitives::json::EuroAmount")]
+        amount: Cents,
+    },
+    /// Earmarked coins left at the expiry went back to their funder.
+    #[codec(index = 12)]
+    EarmarkExpired {
+        /// Who held them.
+        who: AccountId,
+        /// The funder they returned to.
+        funder: AccountId,
+        /// The earmark.
+        earmark: EarmarkId,
+        /// Amount (cents in SCALE, euros in JSON).
+        #[serde(with = "euro")]
+        #[schemars(with = "wijk_primitives::json::EuroAmount")]
+        amount: Cents,
+    },
+    /// Earmarked coins moved with their holder to a new key.
+    #[codec(index = 13)]
+    EarmarkMoved {
+        /// The old key.
+        from: AccountId,
+        /// The new key.
+        to: AccountId,
+        /// The earmark.
+        earmark: EarmarkId,
+        /// Amount (cents in SCALE, euros in JSON).
+        #[serde(with = "euro")]
+        #[schemars(with = "wijk_primitives::json::EuroAmount")]
+        amount: Cents,
+    },
 }
 
 impl Involves for Event {
     fn involved_accounts(&self, accounts: &mut Vec<AccountId>) {
         match self {
-            Event::Transferred { from, to, .. } | Event::ReservePaid { from, to, .. } => {
-                accounts.extend([*from, *to])
-            }
-            Event::Minted { to, .. } => accounts.push(*to),
-            Event::Redeemed { who, .. }
+            Event::Transferred { from, to, .. }
+            | Event::ReservePaid { from, to, .. }
+            | Event::Gifted { from, to, .. }
+            | Event::Earmarked { from, to, .. }
+            | Event::EarmarkMoved { from, to, .. } => accounts.extend([*from, *to]),
+            Event::Minted { to, by, .. } => accounts.extend([*to, *by]),
+            Event::RedemptionPaid { who, by, .. } => accounts.extend([*who, *by]),
+            Event::RedemptionRequested { who, .. }
             | Event::Reserved { who, .. }
             | Event::Unreserved { who, .. } => accounts.push(*who),
+            Event::PoolPaid { pool, to, by, .. } => accounts.extend([*pool, *to, *by]),
+            Event::PoolCreated { pool, .. } => accounts.push(*pool),
+            Event::EarmarkSpent { who, merchant, .. } => accounts.extend([*who, *merchant]),
+            Event::EarmarkExpired { who, funder, .. } => accounts.extend([*who, *funder]),
         }
     }
 }
@@ -229,31 +490,154 @@ pub enum Error {
     #[error(transparent)]
     #[codec(index = 0)]
     Currency(#[from] CurrencyError),
-    /// Only the issuer may mint.
-    #[error("{caller:?} is not the issuer and may not mint")]
+    /// The caller lacks the role the call needs.
+    #[error("{caller:?} is not {what}: {role} only")]
     #[codec(index = 1)]
-    NotIssuer {
+    MissingRole {
         /// Who tried.
         caller: AccountId,
+        /// The role needed.
+        role: Role,
+        /// What the call does, for the message ("allowed to mint").
+        what: String,
     },
     /// The call came from an origin that may not make it.
     #[error(transparent)]
     #[codec(index = 2)]
     BadOrigin(#[from] BadOrigin),
+    /// The recipient may not receive (not a member, suspended), or a guardian's cap is spent.
+    #[error(transparent)]
+    #[codec(index = 3)]
+    Membership(#[from] MembershipError),
+    /// An earmark rule forbids the payment, or an earmark is malformed.
+    #[error(transparent)]
+    #[codec(index = 4)]
+    Earmark(#[from] EarmarkError),
+    /// The redemption policy does not let this holder redeem.
+    #[error("{who:?} may not redeem: the wijk's policy lets {allowed} redeem")]
+    #[codec(index = 5)]
+    MayNotRedeem {
+        /// The holder.
+        who: AccountId,
+        /// Who may, in words.
+        allowed: String,
+    },
+    /// No such redemption.
+    #[error("no redemption has id {id}")]
+    #[codec(index = 6)]
+    NoSuchRedemption {
+        /// The id given.
+        id: u64,
+    },
+    /// The redemption was paid already.
+    #[error("redemption {id} was paid already at height {height}")]
+    #[codec(index = 7)]
+    AlreadyPaid {
+        /// The redemption.
+        id: u64,
+        /// When it was paid.
+        height: Height,
+    },
+    /// No gift pool at this account.
+    #[error("{pool:?} is not a gift pool")]
+    #[codec(index = 8)]
+    NoSuchPool {
+        /// The account given.
+        pool: AccountId,
+    },
+    /// The pool's monthly cap for this member would be exceeded.
+    #[error(transparent)]
+    #[codec(index = 9)]
+    OverPoolCap(Box<PoolCapExceeded>),
+    /// A pool with this name exists.
+    #[error("a gift pool named '{name}' exists already")]
+    #[codec(index = 10)]
+    PoolExists {
+        /// The name.
+        name: String,
+    },
+    /// The pool name is empty or too long.
+    #[error("a pool's name must be 1 to {max} bytes")]
+    #[codec(index = 11)]
+    BadPoolName {
+        /// The limit.
+        max: u32,
+    },
+    /// The chain spec's coin rules are inconsistent.
+    #[error("the coin's rules in the chain spec: {why}")]
+    #[codec(index = 13)]
+    BadPolicy {
+        /// What is wrong.
+        why: String,
+    },
+    /// The coin is local-only and the payment would leave the wijk.
+    #[error("this coin stays in {region}: {why}")]
+    #[codec(index = 12)]
+    NotLocal {
+        /// The region's name.
+        region: String,
+        /// What is outside.
+        why: String,
+    },
+}
+
+/// A pool payment over the member's monthly cap (boxed in [`Error`], the largest refusal).
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, thiserror::Error)]
+#[error("pool '{pool}' pays a member at most {} a month; {member:?} had {} this month, so {} more is refused", format_cents(*monthly_cap), format_cents(*paid), format_cents(*asked))]
+pub struct PoolCapExceeded {
+    /// The pool's name.
+    pub pool: String,
+    /// The member.
+    pub member: AccountId,
+    /// The cap.
+    pub monthly_cap: Cents,
+    /// Paid this month.
+    pub paid: Cents,
+    /// Asked now.
+    pub asked: Cents,
 }
 
 /// A balance funded at genesis: an address and a euro amount (`["K...", "100.00"]`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GenesisBalance(pub AccountId, #[serde(with = "euro")] pub Cents);
 
+/// A gift pool at genesis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GenesisPool {
+    /// Its name.
+    pub name: String,
+    /// Most it pays one member a month (euros).
+    #[serde(with = "euro")]
+    pub monthly_cap: Cents,
+}
+
 /// The coin's section of a chain spec's genesis.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct Genesis {
-    /// The only account that may mint.
-    pub issuer: AccountId,
     /// Initial balances; each is recorded as a euro deposit (see [`genesis_deposit_ref`]).
     pub balances: Vec<GenesisBalance>,
+    /// Who may redeem, and the fee.
+    pub redemption: RedemptionPolicy,
+    /// Whether every payment must stay in the wijk.
+    pub local_only: bool,
+    /// Gift pools.
+    pub gift_pools: Vec<GenesisPool>,
+    /// Blocks in a gift pool's month (default 30 days of one-second blocks).
+    pub pool_month_blocks: Height,
+}
+
+impl Default for Genesis {
+    fn default() -> Self {
+        Genesis {
+            balances: Vec::new(),
+            redemption: RedemptionPolicy::default(),
+            local_only: false,
+            gift_pools: Vec::new(),
+            pool_month_blocks: MONTH_OF_BLOCKS,
+        }
+    }
 }
 
 /// The deposit reference under which a genesis balance of `account` is recorded.
@@ -261,6 +645,15 @@ pub fn genesis_deposit_ref(account: &AccountId) -> Vec<u8> {
     let mut reference = b"genesis/".to_vec();
     reference.extend_from_slice(account.as_bytes());
     reference
+}
+
+/// The rules in force.
+pub fn config(state: &dyn StateRead) -> Result<Config, StateError> {
+    Ok(CONFIG.get(state)?.unwrap_or(Config {
+        redemption: RedemptionPolicy::default(),
+        local_only: false,
+        pool_month_blocks: MONTH_OF_BLOCKS,
+    }))
 }
 
 /// The coin pallet (and, as [`Currency`], the money every other pallet uses).
@@ -273,8 +666,18 @@ impl wijk_support::Pallet for Pallet {
     type Error = Error;
     type Genesis = Genesis;
 
+    const HOOKS_COST: Cost = earmark::costs::EXPIRE.times(earmark::MAX_EXPIRIES_PER_BLOCK as u64);
+
     fn build_genesis(state: &mut StateOverlay<'_>, config: &Genesis) -> DispatchResult<Error> {
-        ISSUER.put(state, &config.issuer);
+        check!(config.redemption.check());
+        CONFIG.put(
+            state,
+            &Config {
+                redemption: config.redemption.clone(),
+                local_only: config.local_only,
+                pool_month_blocks: config.pool_month_blocks.max(1),
+            },
+        );
         let mut supply: Cents = 0;
         // An account listed twice holds the sum: supply counts every entry, so keeping only
         // one would break supply == sum of balances from the first block.
@@ -307,6 +710,9 @@ impl wijk_support::Pallet for Pallet {
         }
         TOTAL_SUPPLY.put(state, &supply);
         EURO_RESERVE.put(state, &supply);
+        for pool in &config.gift_pools {
+            check!(open_pool(state, &pool.name, pool.monthly_cap)?);
+        }
         Ok(Ok(()))
     }
 
@@ -316,58 +722,305 @@ impl wijk_support::Pallet for Pallet {
         call: &Call,
     ) -> DispatchResult<Error> {
         match call {
-            Call::Transfer { to, amount } => {
+            Call::Transfer { to, amount } => pay(ctx, origin, to, *amount),
+            Call::Gift { to, amount } => {
                 let from = check!(origin.ensure_signed_or_guardian()).member;
-                Ok(Pallet
-                    .transfer(ctx, &from, to, *amount)?
-                    .map_err(Error::from))
+                tri!(pay(ctx, origin, to, *amount));
+                ctx.deposit_event(Event::Gifted {
+                    from,
+                    to: *to,
+                    amount: *amount,
+                });
+                Ok(Ok(()))
             }
             Call::Mint {
                 to,
                 amount,
                 deposit_ref,
+                earmark,
             } => {
-                let caller = check!(origin.ensure_signed());
-                if ISSUER.get(&*ctx.state)? != Some(caller) {
-                    return Ok(Err(Error::NotIssuer { caller }));
+                let office = check!(origin.ensure_signed());
+                check!(require_role(
+                    ctx,
+                    &office,
+                    Role::ExchangeOffice,
+                    "allowed to mint"
+                )?);
+                check!(ctx.membership().check_recipient(&*ctx.state, to)?);
+                if let Some(earmark) = earmark {
+                    check!(earmark.check(ctx.block().height));
                 }
-                Ok(Pallet
-                    .mint(ctx, to, *amount, deposit_ref)?
-                    .map_err(Error::from))
+                tri!(Pallet.mint(ctx, to, *amount, deposit_ref));
+                // Minted first, then (for earmarked coins) Earmarked: the history reads in
+                // the order the coins moved.
+                ctx.deposit_event(Event::Minted {
+                    to: *to,
+                    amount: *amount,
+                    deposit_ref: deposit_ref.clone(),
+                    by: office,
+                    earmark: earmark.as_ref().map(Earmark::id),
+                });
+                if let Some(earmark) = earmark {
+                    // Minted as free coins, then put under the earmark at once.
+                    let free = tri!(take_free(&*ctx.state, to, *amount));
+                    wijk_system::set_balance(ctx.state, to, free)?;
+                    tri!(earmark::put_under(ctx, to, to, *amount, earmark));
+                }
+                Ok(Ok(()))
             }
-            Call::Redeem { amount } => {
-                let who = check!(origin.ensure_signed_or_guardian()).member;
-                Ok(Pallet.burn(ctx, &who, *amount)?.map_err(Error::from))
+            Call::RequestRedemption { amount, payout_to } => {
+                redemption::request(ctx, origin, *amount, *payout_to)
+            }
+            Call::PayRedemption { id, bank_ref } => redemption::pay(ctx, origin, *id, *bank_ref),
+            Call::PoolPay { pool, to, amount } => pool_pay(ctx, origin, pool, to, *amount),
+            Call::CreatePool { name, monthly_cap } => {
+                check!(ctx.ensure_decided_by(origin, Collective::Board)?);
+                let pool = tri!(open_pool(ctx.state, name, *monthly_cap));
+                ctx.deposit_event(Event::PoolCreated {
+                    pool,
+                    name: name.clone(),
+                    monthly_cap: *monthly_cap,
+                });
+                Ok(Ok(()))
+            }
+            Call::EarmarkedTransfer {
+                to,
+                amount,
+                earmark,
+            } => {
+                let funder = check!(origin.ensure_signed());
+                check!(require_role(ctx, &funder, Role::Organisation, "a funder")?);
+                if earmark.funder != funder {
+                    return Ok(Err(EarmarkError::NotYourEarmark {
+                        funder: earmark.funder,
+                        signer: funder,
+                    }
+                    .into()));
+                }
+                check!(earmark.check(ctx.block().height));
+                check!(ctx.membership().check_recipient(&*ctx.state, to)?);
+                check!(positive(*amount));
+                if funder == *to {
+                    return Ok(Err(CurrencyError::SelfTransfer.into()));
+                }
+                let remaining = tri!(take_free(&*ctx.state, &funder, *amount));
+                wijk_system::set_balance(ctx.state, &funder, remaining)?;
+                tri!(earmark::put_under(ctx, &funder, to, *amount, earmark));
+                Ok(Ok(()))
             }
         }
     }
 
     fn cost(call: &Call) -> Cost {
         match call {
-            Call::Transfer { .. } => costs::TRANSFER,
+            Call::Transfer { .. } | Call::Gift { .. } => costs::TRANSFER,
             Call::Mint { .. } => costs::MINT,
-            Call::Redeem { .. } => costs::REDEEM,
+            Call::RequestRedemption { .. } | Call::PayRedemption { .. } => costs::REDEEM,
+            Call::PoolPay { .. } | Call::CreatePool { .. } | Call::EarmarkedTransfer { .. } => {
+                costs::MANAGE
+            }
         }
+    }
+
+    /// Returns to their funders the earmarked coins whose expiry has come, oldest first, at
+    /// most [`earmark::MAX_EXPIRIES_PER_BLOCK`] a block.
+    fn end_block(ctx: &mut CallContext<'_, '_>) -> Result<(), StateError> {
+        earmark::expire_due(ctx)
     }
 
     fn check_invariants(
         state: &dyn StateRead,
     ) -> Result<Result<(), InvariantViolation>, StateError> {
-        let (total_supply, euro_reserve) = supply(state)?;
-        Ok(if total_supply == euro_reserve {
-            Ok(())
-        } else {
-            Err(InvariantViolation {
-                pallet: "coin",
-                rule: "total supply == euro reserve",
-                detail: format!(
-                    "total supply {}, euro reserve {}",
-                    format_cents(total_supply),
-                    format_cents(euro_reserve)
-                ),
-            })
-        })
+        let figures = supply(state)?;
+        Ok(
+            if figures.total_supply.checked_add(figures.owed) == Some(figures.euro_reserve) {
+                Ok(())
+            } else {
+                Err(InvariantViolation {
+                    pallet: "coin",
+                    rule: "total supply == euro reserve - redemptions owed",
+                    detail: format!(
+                        "total supply {}, euro reserve {}, owed {}",
+                        format_cents(figures.total_supply),
+                        format_cents(figures.euro_reserve),
+                        format_cents(figures.owed)
+                    ),
+                })
+            },
+        )
     }
+}
+
+fn require_role(
+    ctx: &CallContext<'_, '_>,
+    caller: &AccountId,
+    role: Role,
+    what: &str,
+) -> Result<Result<(), Error>, StateError> {
+    Ok(if ctx.membership().has_role(&*ctx.state, caller, role)? {
+        Ok(())
+    } else {
+        Err(Error::MissingRole {
+            caller: *caller,
+            role,
+            what: what.to_string(),
+        })
+    })
+}
+
+fn open_pool(
+    state: &mut StateOverlay<'_>,
+    name: &str,
+    monthly_cap: Cents,
+) -> Result<Result<AccountId, Error>, StateError> {
+    if name.is_empty() || name.len() > MAX_POOL_NAME_BYTES {
+        return Ok(Err(Error::BadPoolName {
+            max: MAX_POOL_NAME_BYTES as u32,
+        }));
+    }
+    if monthly_cap == 0 {
+        return Ok(Err(CurrencyError::ZeroAmount.into()));
+    }
+    let account = pool_account(name);
+    if POOLS.contains(&*state, &account)? {
+        return Ok(Err(Error::PoolExists {
+            name: name.to_string(),
+        }));
+    }
+    POOLS.insert(
+        state,
+        &account,
+        &Pool {
+            name: name.to_string(),
+            monthly_cap,
+        },
+    );
+    Ok(Ok(account))
+}
+
+/// A payment from the signer (or the member their guardian acts for) to `to`: the rules of
+/// who may receive, a guardian's cap, local-only, and earmarks first at a merchant.
+fn pay(
+    ctx: &mut CallContext<'_, '_>,
+    origin: &Origin,
+    to: &AccountId,
+    amount: Cents,
+) -> DispatchResult<Error> {
+    let acting = check!(origin.ensure_signed_or_guardian());
+    let from = acting.member;
+    check!(positive(amount));
+    if from == *to {
+        return Ok(Err(CurrencyError::SelfTransfer.into()));
+    }
+    let to_pool = POOLS.contains(&*ctx.state, to)?;
+    let place = if to_pool {
+        None
+    } else {
+        check!(ctx.membership().check_recipient(&*ctx.state, to)?)
+    };
+    if config(&*ctx.state)?.local_only {
+        check!(check_local(ctx, to, to_pool, place.as_ref())?);
+    }
+    if let Some(guardian) = acting.guardian {
+        tri!(ctx
+            .membership()
+            .charge_guardian(ctx, &guardian, &from, amount));
+    }
+    let from_earmarks = match &place {
+        Some(place) => tri!(earmark::spend_at_merchant(ctx, &from, to, place, amount)),
+        None => 0,
+    };
+    let from_free = amount - from_earmarks;
+    if from_free > 0 {
+        let available = balance(&*ctx.state, &from)?;
+        if available < from_free {
+            // Say why earmarked coins the payer holds could not help.
+            let refusal = earmark::why_not_usable(ctx, &from, to, place.as_ref())?;
+            return Ok(Err(match refusal {
+                Some(refused) => refused.into(),
+                None => CurrencyError::InsufficientBalance {
+                    account: from,
+                    available,
+                    needed: from_free,
+                }
+                .into(),
+            }));
+        }
+        tri!(Pallet.transfer(ctx, &from, to, from_free));
+    }
+    Ok(Ok(()))
+}
+
+fn check_local(
+    ctx: &CallContext<'_, '_>,
+    to: &AccountId,
+    to_pool: bool,
+    place: Option<&wijk_support::Place>,
+) -> Result<Result<(), Error>, StateError> {
+    let region = || ctx.geography().region_name(&*ctx.state);
+    if !to_pool && !ctx.membership().is_member(&*ctx.state, to)? {
+        return Ok(Err(Error::NotLocal {
+            region: region()?,
+            why: format!("{to:?} is not a member"),
+        }));
+    }
+    if let Some(place) = place {
+        if !ctx.geography().in_region(&*ctx.state, &place.location)? {
+            return Ok(Err(Error::NotLocal {
+                region: region()?,
+                why: format!("merchant {to:?} trades outside it, at {}", place.location),
+            }));
+        }
+    }
+    Ok(Ok(()))
+}
+
+fn pool_pay(
+    ctx: &mut CallContext<'_, '_>,
+    origin: &Origin,
+    pool: &AccountId,
+    to: &AccountId,
+    amount: Cents,
+) -> DispatchResult<Error> {
+    let by = check!(origin.ensure_signed());
+    check!(require_role(
+        ctx,
+        &by,
+        Role::Intermediary,
+        "allowed to pay from a gift pool"
+    )?);
+    let Some(record) = POOLS.get(&*ctx.state, pool)? else {
+        return Ok(Err(Error::NoSuchPool { pool: *pool }));
+    };
+    check!(positive(amount));
+    if !ctx.membership().is_member(&*ctx.state, to)? {
+        check!(ctx.membership().check_recipient(&*ctx.state, to)?);
+    }
+    let month = ctx.block().height / config(&*ctx.state)?.pool_month_blocks.max(1);
+    let paid = POOL_PAID
+        .get(&*ctx.state, &(*pool, *to))?
+        .filter(|entry| entry.month == month)
+        .map_or(0, |entry| entry.paid);
+    let total = paid.checked_add(amount);
+    let Some(total) = total.filter(|total| *total <= record.monthly_cap) else {
+        return Ok(Err(Error::OverPoolCap(Box::new(PoolCapExceeded {
+            pool: record.name,
+            member: *to,
+            monthly_cap: record.monthly_cap,
+            paid,
+            asked: amount,
+        }))));
+    };
+    tri!(Pallet.transfer(ctx, pool, to, amount));
+    POOL_PAID.insert(ctx.state, &(*pool, *to), &MonthPaid { month, paid: total });
+    ctx.deposit_event(Event::PoolPaid {
+        pool: *pool,
+        to: *to,
+        amount,
+        by,
+        paid_this_month: total,
+    });
+    Ok(Ok(()))
 }
 
 /// The free balance of `account`.
@@ -380,12 +1033,24 @@ pub fn reserved(state: &dyn StateRead, account: &AccountId) -> Result<Cents, Sta
     Ok(RESERVED.get(state, account)?.unwrap_or(0))
 }
 
-/// Supply and reserve.
-pub fn supply(state: &dyn StateRead) -> Result<(Cents, Cents), StateError> {
-    Ok((
-        TOTAL_SUPPLY.get(state)?.unwrap_or(0),
-        EURO_RESERVE.get(state)?.unwrap_or(0),
-    ))
+/// The coin's chain-wide figures.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Supply {
+    /// Coins in existence.
+    pub total_supply: Cents,
+    /// Euros held.
+    pub euro_reserve: Cents,
+    /// Euros owed for redemptions not yet paid.
+    pub owed: Cents,
+}
+
+/// Supply, reserve and redemptions owed.
+pub fn supply(state: &dyn StateRead) -> Result<Supply, StateError> {
+    Ok(Supply {
+        total_supply: TOTAL_SUPPLY.get(state)?.unwrap_or(0),
+        euro_reserve: EURO_RESERVE.get(state)?.unwrap_or(0),
+        owed: REDEMPTIONS_OWED.get(state)?.unwrap_or(0),
+    })
 }
 
 /// Hash under which a deposit reference is recorded.
@@ -459,7 +1124,7 @@ impl Currency for Pallet {
     }
 
     fn total_supply(&self, state: &dyn StateRead) -> Result<Cents, StateError> {
-        Ok(supply(state)?.0)
+        Ok(supply(state)?.total_supply)
     }
 
     fn transfer(
@@ -503,10 +1168,11 @@ impl Currency for Pallet {
         if DEPOSITS.contains(&*ctx.state, &deposit_hash)? {
             return Ok(Err(CurrencyError::DepositAlreadyRecorded { deposit_hash }));
         }
-        let (supply, reserve) = supply(&*ctx.state)?;
-        let (Some(supply), Some(reserve)) =
-            (supply.checked_add(amount), reserve.checked_add(amount))
-        else {
+        let figures = supply(&*ctx.state)?;
+        let (Some(total), Some(reserve)) = (
+            figures.total_supply.checked_add(amount),
+            figures.euro_reserve.checked_add(amount),
+        ) else {
             return Ok(Err(CurrencyError::Overflow));
         };
         let received = tri!(add_free(&*ctx.state, to, amount));
@@ -520,14 +1186,9 @@ impl Currency for Pallet {
                 height,
             },
         );
-        TOTAL_SUPPLY.put(ctx.state, &supply);
+        TOTAL_SUPPLY.put(ctx.state, &total);
         EURO_RESERVE.put(ctx.state, &reserve);
         wijk_system::set_balance(ctx.state, to, received)?;
-        ctx.deposit_event(Event::Minted {
-            to: *to,
-            amount,
-            deposit_ref: deposit_ref.to_vec(),
-        });
         Ok(Ok(()))
     }
 
@@ -536,31 +1197,9 @@ impl Currency for Pallet {
         ctx: &mut CallContext<'_, '_>,
         from: &AccountId,
         amount: Cents,
+        payout_to: Hash,
     ) -> DispatchResult<CurrencyError> {
-        check!(positive(amount));
-        let remaining = tri!(take_free(&*ctx.state, from, amount));
-        // Supply and reserve are at least any single balance while the invariant holds, so
-        // these cannot underflow; if they would, the state is corrupt and we refuse.
-        let (supply, reserve) = supply(&*ctx.state)?;
-        let (Some(supply), Some(reserve)) =
-            (supply.checked_sub(amount), reserve.checked_sub(amount))
-        else {
-            return Ok(Err(CurrencyError::Overflow));
-        };
-        TOTAL_SUPPLY.put(ctx.state, &supply);
-        EURO_RESERVE.put(ctx.state, &reserve);
-        wijk_system::set_balance(ctx.state, from, remaining)?;
-        let height = ctx.block().height;
-        REDEMPTIONS.push(
-            ctx.state,
-            &RedemptionRecord {
-                who: *from,
-                amount,
-                height,
-            },
-        )?;
-        ctx.deposit_event(Event::Redeemed { who: *from, amount });
-        Ok(Ok(()))
+        redemption::burn(ctx, from, amount, 0, payout_to).map(|result| result.map(|_| ()))
     }
 
     fn reserve(
@@ -595,6 +1234,23 @@ impl Currency for Pallet {
         Ok(Ok(()))
     }
 
+    fn move_holdings(
+        &self,
+        ctx: &mut CallContext<'_, '_>,
+        from: &AccountId,
+        to: &AccountId,
+    ) -> Result<Result<Cents, CurrencyError>, StateError> {
+        if from == to {
+            return Ok(Err(CurrencyError::SelfTransfer));
+        }
+        let free = balance(&*ctx.state, from)?;
+        if free > 0 {
+            tri!(self.transfer(ctx, from, to, free));
+        }
+        let earmarked = tri!(earmark::move_all(ctx, from, to));
+        Ok(free.checked_add(earmarked).ok_or(CurrencyError::Overflow))
+    }
+
     fn repatriate_reserved(
         &self,
         ctx: &mut CallContext<'_, '_>,
@@ -619,18 +1275,20 @@ impl Currency for Pallet {
 /// What an audit of the coin's state found: every figure recomputed from the records.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CoinAudit {
-    /// The recorded total supply.
-    pub total_supply: Cents,
-    /// The recorded euro reserve.
-    pub euro_reserve: Cents,
+    /// The recorded figures.
+    pub supply: Supply,
     /// Sum of every account's free balance.
     pub free_balances: Cents,
     /// Sum of every account's reserved balance.
     pub reserved_balances: Cents,
+    /// Sum of every earmarked holding.
+    pub earmarked_balances: Cents,
     /// Sum of every recorded deposit (genesis balances included).
     pub deposits: Cents,
-    /// Sum of every recorded redemption.
-    pub redemptions: Cents,
+    /// Sum of every redemption paid out.
+    pub redemptions_paid: Cents,
+    /// Sum of every redemption not yet paid.
+    pub redemptions_unpaid: Cents,
     /// Accounts with a record.
     pub accounts: u64,
 }
@@ -645,21 +1303,23 @@ pub enum AuditError {
     #[error("a sum of the coin's records overflows")]
     Overflow,
     /// The balances do not add up to the supply.
-    #[error("free {} + reserved {} balances != total supply {}", format_cents(.0.free_balances), format_cents(.0.reserved_balances), format_cents(.0.total_supply))]
-    BalancesDoNotSum(CoinAudit),
-    /// The reserve is not what the deposits and redemptions say.
-    #[error("deposits {} - redemptions {} != euro reserve {}", format_cents(.0.deposits), format_cents(.0.redemptions), format_cents(.0.euro_reserve))]
-    ReserveDoesNotMatch(CoinAudit),
+    #[error("free {} + reserved {} + earmarked {} balances != total supply {}", format_cents(.0.free_balances), format_cents(.0.reserved_balances), format_cents(.0.earmarked_balances), format_cents(.0.supply.total_supply))]
+    BalancesDoNotSum(Box<CoinAudit>),
+    /// The reserve is not what the deposits and payouts say.
+    #[error("deposits {} - redemptions paid {} != euro reserve {}", format_cents(.0.deposits), format_cents(.0.redemptions_paid), format_cents(.0.supply.euro_reserve))]
+    ReserveDoesNotMatch(Box<CoinAudit>),
+    /// The owed figure is not what the unpaid redemptions say.
+    #[error("redemptions not yet paid {} != redemptions owed {}", format_cents(.0.redemptions_unpaid), format_cents(.0.supply.owed))]
+    OwedDoesNotMatch(Box<CoinAudit>),
 }
 
 /// Recomputes the coin's figures from every record in `state` and checks that the balances
-/// sum to the supply and that the reserve equals deposits minus redemptions. Its work grows
-/// with the number of accounts: for tests and auditors, never for block execution.
+/// sum to the supply, that the reserve equals deposits minus redemptions paid, and that the
+/// owed figure equals the redemptions not yet paid. Its work grows with the number of
+/// accounts: for tests and auditors, never for block execution.
 pub fn audit(state: &dyn StateRead) -> Result<CoinAudit, AuditError> {
-    let (total_supply, euro_reserve) = supply(state)?;
     let mut audit = CoinAudit {
-        total_supply,
-        euro_reserve,
+        supply: supply(state)?,
         ..CoinAudit::default()
     };
     let mut overflow = false;
@@ -667,33 +1327,54 @@ pub fn audit(state: &dyn StateRead) -> Result<CoinAudit, AuditError> {
         Some(total) => *sum = total,
         None => overflow = true,
     };
-    let mut free = 0;
-    let mut accounts = 0;
+    let (mut free, mut accounts) = (0, 0);
     wijk_system::ACCOUNTS.for_each(state, |_, info| {
         accounts += 1;
         add(&mut free, info.balance_cents);
     })?;
     let mut held = 0;
     RESERVED.for_each(state, |_, amount| add(&mut held, amount))?;
+    let mut earmarked = 0;
+    earmark::HOLDINGS.for_each(state, |_, amount| add(&mut earmarked, amount))?;
     let mut deposits = 0;
     DEPOSITS.for_each(state, |_, record| add(&mut deposits, record.amount))?;
-    let mut redemptions = 0;
-    REDEMPTIONS.for_each(state, |_, record| add(&mut redemptions, record.amount))?;
+    let (mut paid, mut unpaid) = (0, 0);
+    REDEMPTIONS.for_each(state, |_, record| match record.paid {
+        Some(_) => add(&mut paid, record.amount),
+        None => add(&mut unpaid, record.amount),
+    })?;
     if overflow {
         return Err(AuditError::Overflow);
     }
     audit.free_balances = free;
     audit.reserved_balances = held;
+    audit.earmarked_balances = earmarked;
     audit.deposits = deposits;
-    audit.redemptions = redemptions;
+    audit.redemptions_paid = paid;
+    audit.redemptions_unpaid = unpaid;
     audit.accounts = accounts;
-    if free.checked_add(held) != Some(total_supply) {
-        return Err(AuditError::BalancesDoNotSum(audit));
+    let balances = free
+        .checked_add(held)
+        .and_then(|sum| sum.checked_add(earmarked));
+    if balances != Some(audit.supply.total_supply) {
+        return Err(AuditError::BalancesDoNotSum(Box::new(audit)));
     }
-    if deposits.checked_sub(redemptions) != Some(euro_reserve) {
-        return Err(AuditError::ReserveDoesNotMatch(audit));
+    if deposits.checked_sub(paid) != Some(audit.supply.euro_reserve) {
+        return Err(AuditError::ReserveDoesNotMatch(Box::new(audit)));
+    }
+    if unpaid != audit.supply.owed {
+        return Err(AuditError::OwedDoesNotMatch(Box::new(audit)));
     }
     Ok(audit)
+}
+
+/// Who a role set names, in words, for messages.
+pub(crate) fn roles_in_words(roles: RoleSet) -> String {
+    if roles.is_empty() {
+        "nobody".to_string()
+    } else {
+        roles.to_string()
+    }
 }
 
 #[cfg(test)]

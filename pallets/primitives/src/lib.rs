@@ -12,6 +12,7 @@ pub mod address;
 pub mod amount;
 pub mod block;
 pub mod codec;
+pub mod geo;
 pub mod hash;
 pub mod json;
 pub mod keys;
@@ -26,6 +27,7 @@ pub use block::{
     ValidatorSetChange,
 };
 pub use codec::{decode_bounded, DecodeLimitError, MAX_DECODE_DEPTH};
+pub use geo::{GeoError, GeoPoint};
 pub use hash::{blake3_hash, Hash};
 pub use keys::{AccountId, KeyError, Keypair, Signature, DEV_PHRASE};
 pub use transaction::{SignedTransaction, SigningContext, SpecVersion};

@@ -5,7 +5,7 @@
 
 use crate::origin::{BadOrigin, Collective, Collectives, Origin, Requirement};
 use crate::state::{StateError, StateOverlay, StateRead};
-use crate::traits::{Currency, Membership};
+use crate::traits::{Currency, Geography, Membership};
 use core::fmt::Debug;
 use parity_scale_codec::{Decode, Encode};
 use serde::de::DeserializeOwned;
@@ -72,6 +72,8 @@ pub struct Interfaces {
     pub membership: &'static dyn Membership,
     /// Which origins count as a collective's decision ([`Collectives`]).
     pub collectives: &'static dyn Collectives,
+    /// Where the wijk is ([`Geography`]), implemented by the geo pallet.
+    pub geography: &'static dyn Geography,
 }
 
 /// Events deposited while a call (or hook) runs, in order; the runtime turns each into its
@@ -136,6 +138,11 @@ impl<'c, 's> CallContext<'c, 's> {
     /// Who is a member.
     pub fn membership(&self) -> &'static dyn Membership {
         self.interfaces.membership
+    }
+
+    /// Where the wijk is.
+    pub fn geography(&self) -> &'static dyn Geography {
+        self.interfaces.geography
     }
 
     /// Succeeds if `origin` counts as a decision of `collective` under this runtime's rules

@@ -235,6 +235,32 @@ impl<K: StorageKey + Clone, V: Encode + Decode> StorageMap<K, V> {
         Ok(Page { entries, next })
     }
 
+    /// Up to `limit` entries whose key starts with `first` (the leading part of a tuple
+    /// key: every `(account, _)` of one account), in key order.
+    pub fn page_under<P: StorageKey>(
+        &self,
+        state: &dyn StateRead,
+        first: &P,
+        limit: usize,
+    ) -> Result<Vec<(K, V)>, StateError> {
+        let mut prefix = self.prefix.to_vec();
+        first.encode_key(&mut prefix);
+        let mut cursor: Option<Vec<u8>> = None;
+        let mut entries = Vec::new();
+        while entries.len() < limit {
+            let Some((raw_key, bytes)) = state.next_entry(&prefix, cursor.as_deref())? else {
+                break;
+            };
+            let mut rest = &raw_key[self.prefix.len()..];
+            let key = K::decode_key(&mut rest)
+                .filter(|_| rest.is_empty())
+                .ok_or_else(|| corrupt(&raw_key, "key does not decode as the map's key type"))?;
+            entries.push((key, decode_stored(&raw_key, &bytes)?));
+            cursor = Some(raw_key);
+        }
+        Ok(entries)
+    }
+
     /// Visits every entry in key order, a page at a time (for audits and tests: the work
     /// grows with the map, so block execution must bound what it visits itself).
     pub fn for_each(
@@ -299,6 +325,21 @@ impl<V: Encode + Decode> StorageLog<V> {
     /// Entry `index`.
     pub fn get(&self, state: &dyn StateRead, index: u64) -> Result<Option<V>, StateError> {
         self.entries.get(state, &index)
+    }
+
+    /// Rewrites entry `index`, which must exist (a record whose status changes, such as a
+    /// redemption paid); the log's order and length stay.
+    pub fn replace(
+        &self,
+        state: &mut StateOverlay<'_>,
+        index: u64,
+        value: &V,
+    ) -> Result<bool, StateError> {
+        if index >= self.len(&*state)? {
+            return Ok(false);
+        }
+        self.entries.insert(state, &index, value);
+        Ok(true)
     }
 
     /// The raw key of entry `index`.

@@ -131,6 +131,14 @@ impl TestChain {
         }
     }
 
+    /// Runs `P`'s end-block hook in the current block.
+    pub fn end_block<P: Pallet>(&mut self) -> Events {
+        match self.transact(|ctx| P::end_block(ctx).map(Ok::<(), StateError>)) {
+            Ok(Ok(events)) => events,
+            Ok(Err(error)) | Err(error) => panic!("end_block failed in a test: {error}"),
+        }
+    }
+
     /// The committed state, for a pallet's read functions.
     pub fn reader(&self) -> &dyn StateRead {
         &self.state

@@ -5,7 +5,7 @@
 use crate::pallet::{CallContext, DispatchResult};
 use crate::state::{StateError, StateRead};
 use parity_scale_codec::{Decode, Encode};
-use wijk_primitives::{format_cents, AccountId, Cents, Hash};
+use wijk_primitives::{format_cents, AccountId, Cents, GeoPoint, Hash};
 
 /// Why the currency refused to move coins.
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, thiserror::Error)]
@@ -94,12 +94,15 @@ pub trait Currency: Sync {
         deposit_ref: &[u8],
     ) -> DispatchResult<CurrencyError>;
 
-    /// Destroys `amount` of the free coins of `from` for a euro payout.
+    /// Destroys `amount` of the free coins of `from` for a euro payout to the bank account
+    /// whose reference hashes to `payout_to`; the payout is owed until an exchange office
+    /// pays it.
     fn burn(
         &self,
         ctx: &mut CallContext<'_, '_>,
         from: &AccountId,
         amount: Cents,
+        payout_to: Hash,
     ) -> DispatchResult<CurrencyError>;
 
     /// Moves `amount` of `who`'s free coins into reserve (they stay theirs, but cannot be
@@ -119,6 +122,16 @@ pub trait Currency: Sync {
         amount: Cents,
     ) -> DispatchResult<CurrencyError>;
 
+    /// Moves all that `from` holds and may move (its free coins, including earmarked ones)
+    /// to `to`: a member moved to a new key. Returns how much moved. Reserved coins stay
+    /// with the escrow that holds them.
+    fn move_holdings(
+        &self,
+        ctx: &mut CallContext<'_, '_>,
+        from: &AccountId,
+        to: &AccountId,
+    ) -> Result<Result<Cents, CurrencyError>, StateError>;
+
     /// Pays `amount` of `from`'s reserved coins to `to`'s free balance (an escrow settled).
     fn repatriate_reserved(
         &self,
@@ -130,12 +143,27 @@ pub trait Currency: Sync {
 }
 
 /// What a member may do in the wijk; an account can hold several.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Encode,
+    Decode,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "camelCase")]
 pub enum Role {
     /// Lives in the wijk: earns, spends, gives, votes.
     #[codec(index = 0)]
     Resident,
-    /// Accepts the coin.
+    /// Accepts the coin, at a registered place.
     #[codec(index = 1)]
     Merchant,
     /// Funds valued activities (municipality, insurer, housing corporation).
@@ -161,7 +189,222 @@ pub enum Role {
     Board,
 }
 
-/// Who belongs to the wijk, as other pallets may ask.
+impl Role {
+    /// Every role, in code order.
+    pub const ALL: [Role; 9] = [
+        Role::Resident,
+        Role::Merchant,
+        Role::Organisation,
+        Role::ExchangeOffice,
+        Role::RedemptionPartner,
+        Role::Intermediary,
+        Role::Verifier,
+        Role::Auditor,
+        Role::Board,
+    ];
+
+    /// The role's name as JSON and the CLI write it (`exchangeOffice`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Role::Resident => "resident",
+            Role::Merchant => "merchant",
+            Role::Organisation => "organisation",
+            Role::ExchangeOffice => "exchangeOffice",
+            Role::RedemptionPartner => "redemptionPartner",
+            Role::Intermediary => "intermediary",
+            Role::Verifier => "verifier",
+            Role::Auditor => "auditor",
+            Role::Board => "board",
+        }
+    }
+
+    /// The role named `name` (as [`Self::name`] writes it, or with dashes:
+    /// `exchange-office`).
+    pub fn parse(name: &str) -> Option<Role> {
+        let wanted: String = name.chars().filter(|c| *c != '-' && *c != '_').collect();
+        Role::ALL
+            .into_iter()
+            .find(|role| role.name().eq_ignore_ascii_case(&wanted))
+    }
+
+    fn bit(self) -> u16 {
+        1 << (self as u16)
+    }
+}
+
+impl core::fmt::Display for Role {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A set of roles (SCALE: a bit per role; JSON: the list of role names).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Encode, Decode)]
+pub struct RoleSet(pub u16);
+
+impl RoleSet {
+    /// No role.
+    pub const EMPTY: RoleSet = RoleSet(0);
+
+    /// The set of `roles`.
+    pub fn of(roles: &[Role]) -> RoleSet {
+        RoleSet(roles.iter().fold(0, |bits, role| bits | role.bit()))
+    }
+
+    /// Whether `role` is in the set.
+    pub fn contains(&self, role: Role) -> bool {
+        self.0 & role.bit() != 0
+    }
+
+    /// The roles, in code order.
+    pub fn roles(&self) -> Vec<Role> {
+        Role::ALL
+            .into_iter()
+            .filter(|role| self.contains(*role))
+            .collect()
+    }
+
+    /// Whether the set holds no role.
+    pub fn is_empty(&self) -> bool {
+        self.roles().is_empty()
+    }
+
+    /// Whether every role of `self` is in `other`.
+    pub fn is_subset_of(&self, other: RoleSet) -> bool {
+        self.roles().iter().all(|role| other.contains(*role))
+    }
+}
+
+impl core::fmt::Display for RoleSet {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let names: Vec<&str> = self.roles().iter().map(Role::name).collect();
+        if names.is_empty() {
+            f.write_str("no role")
+        } else {
+            f.write_str(&names.join(", "))
+        }
+    }
+}
+
+impl serde::Serialize for RoleSet {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.roles().serialize(serializer)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RoleSet {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(RoleSet::of(&Vec::<Role>::deserialize(deserializer)?))
+    }
+}
+
+impl schemars::JsonSchema for RoleSet {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RoleSet".into()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        <Vec<Role>>::json_schema(generator)
+    }
+}
+
+/// Longest merchant category, in bytes.
+pub const MAX_CATEGORY_BYTES: usize = 32;
+
+/// Where a merchant trades and what they sell: the point of their shop and a category
+/// ("food", "sport", "culture", "bicycles"); earmarks name categories they may pay.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Encode,
+    Decode,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Place {
+    /// The shop's location, `[latitude, longitude]` in microdegrees.
+    pub location: GeoPoint,
+    /// Lowercase letters, digits and dashes, 1 to [`MAX_CATEGORY_BYTES`] bytes.
+    pub category: String,
+}
+
+/// Whether `category` is a well-formed category name.
+pub fn valid_category(category: &str) -> bool {
+    !category.is_empty()
+        && category.len() <= MAX_CATEGORY_BYTES
+        && category
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// Why membership refused an account or a guardian.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, thiserror::Error)]
+pub enum MembershipError {
+    /// Only registered members may sign or receive on this chain.
+    #[error(
+        "{account:?} is not a registered member of this wijk; an intermediary can register them"
+    )]
+    #[codec(index = 0)]
+    NotMember {
+        /// The account.
+        account: AccountId,
+    },
+    /// A suspended member may neither sign nor receive.
+    #[error("{account:?} is suspended ({reason}); the board can reinstate them")]
+    #[codec(index = 1)]
+    Suspended {
+        /// The account.
+        account: AccountId,
+        /// Why, as the board recorded it.
+        reason: String,
+    },
+    /// The signer is not the member's guardian.
+    #[error("{guardian:?} is not the guardian of {member:?}")]
+    #[codec(index = 2)]
+    NotGuardian {
+        /// Who signed.
+        guardian: AccountId,
+        /// On whose behalf.
+        member: AccountId,
+    },
+    /// The guardian's payments today would exceed the member's daily cap.
+    #[error(transparent)]
+    #[codec(index = 3)]
+    OverGuardianCap(Box<GuardianCapExceeded>),
+    /// The account lacks a role the call needs.
+    #[error("{account:?} does not hold the role '{role}'")]
+    #[codec(index = 4)]
+    MissingRole {
+        /// The account.
+        account: AccountId,
+        /// The role needed.
+        role: Role,
+    },
+}
+
+/// A guardian's payment over the member's daily cap (boxed in [`MembershipError`]: it is
+/// the largest refusal, and errors travel by value).
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, thiserror::Error)]
+#[error("guardian {guardian:?} may pay {} a day for {member:?}; {} is spent today, so {} more is refused (the cap renews at height {renews_at})", format_cents(*daily_cap), format_cents(*spent_today), format_cents(*asked))]
+pub struct GuardianCapExceeded {
+    /// The guardian.
+    pub guardian: AccountId,
+    /// The member.
+    pub member: AccountId,
+    /// The cap per day.
+    pub daily_cap: Cents,
+    /// Spent by the guardian today.
+    pub spent_today: Cents,
+    /// What this payment asks.
+    pub asked: Cents,
+    /// The first height of the next day.
+    pub renews_at: u64,
+}
+
+/// Who belongs to the wijk, as other pallets (and the runtime's transaction checks) may ask.
 pub trait Membership: Sync {
     /// Whether `who` is an active member.
     fn is_member(&self, state: &dyn StateRead, who: &AccountId) -> Result<bool, StateError>;
@@ -173,10 +416,47 @@ pub trait Membership: Sync {
         who: &AccountId,
         role: Role,
     ) -> Result<bool, StateError>;
+
+    /// Whether `who` may sign a transaction now (an active member, or anyone on a chain open
+    /// to every account).
+    fn check_signer(
+        &self,
+        state: &dyn StateRead,
+        who: &AccountId,
+    ) -> Result<Result<(), MembershipError>, StateError>;
+
+    /// Whether `who` may receive coins now (the same rule as signing); if so, the place of
+    /// a merchant (read with the same record, as a payment needs both).
+    fn check_recipient(
+        &self,
+        state: &dyn StateRead,
+        who: &AccountId,
+    ) -> Result<Result<Option<Place>, MembershipError>, StateError>;
+
+    /// The registered place of merchant `who` (none for other accounts).
+    fn place(&self, state: &dyn StateRead, who: &AccountId) -> Result<Option<Place>, StateError>;
+
+    /// Whether `guardian` is the guardian of `member` (who must be able to sign).
+    fn check_guardian(
+        &self,
+        state: &dyn StateRead,
+        guardian: &AccountId,
+        member: &AccountId,
+    ) -> Result<Result<(), MembershipError>, StateError>;
+
+    /// Counts `amount` of `member`'s coins, paid by their guardian, against the day's cap;
+    /// refuses if the cap would be exceeded.
+    fn charge_guardian(
+        &self,
+        ctx: &mut CallContext<'_, '_>,
+        guardian: &AccountId,
+        member: &AccountId,
+        amount: Cents,
+    ) -> DispatchResult<MembershipError>;
 }
 
-/// Membership of a chain open to every account, holding no roles: what a runtime without
-/// a membership pallet binds.
+/// Membership of a chain open to every account, holding no roles and appointing no
+/// guardians: what a runtime without a membership pallet binds.
 pub struct OpenMembership;
 
 impl Membership for OpenMembership {
@@ -191,5 +471,74 @@ impl Membership for OpenMembership {
         _role: Role,
     ) -> Result<bool, StateError> {
         Ok(false)
+    }
+
+    fn check_signer(
+        &self,
+        _state: &dyn StateRead,
+        _who: &AccountId,
+    ) -> Result<Result<(), MembershipError>, StateError> {
+        Ok(Ok(()))
+    }
+
+    fn check_recipient(
+        &self,
+        _state: &dyn StateRead,
+        _who: &AccountId,
+    ) -> Result<Result<Option<Place>, MembershipError>, StateError> {
+        Ok(Ok(None))
+    }
+
+    fn place(&self, _state: &dyn StateRead, _who: &AccountId) -> Result<Option<Place>, StateError> {
+        Ok(None)
+    }
+
+    fn check_guardian(
+        &self,
+        _state: &dyn StateRead,
+        guardian: &AccountId,
+        member: &AccountId,
+    ) -> Result<Result<(), MembershipError>, StateError> {
+        Ok(Err(MembershipError::NotGuardian {
+            guardian: *guardian,
+            member: *member,
+        }))
+    }
+
+    fn charge_guardian(
+        &self,
+        _ctx: &mut CallContext<'_, '_>,
+        guardian: &AccountId,
+        member: &AccountId,
+        _amount: Cents,
+    ) -> DispatchResult<MembershipError> {
+        Ok(Err(MembershipError::NotGuardian {
+            guardian: *guardian,
+            member: *member,
+        }))
+    }
+}
+
+/// Where the wijk is, as other pallets may ask.
+pub trait Geography: Sync {
+    /// Whether `point` lies in the wijk's region (on its boundary counts as inside). A chain
+    /// without a region is borderless: every point is inside.
+    fn in_region(&self, state: &dyn StateRead, point: &GeoPoint) -> Result<bool, StateError>;
+
+    /// The region's name, for messages ("Rabot-Blaisantvest"); empty if none was given.
+    fn region_name(&self, state: &dyn StateRead) -> Result<String, StateError>;
+}
+
+/// The geography of a borderless chain: every point is inside. What a runtime without a
+/// geo pallet binds.
+pub struct Borderless;
+
+impl Geography for Borderless {
+    fn in_region(&self, _state: &dyn StateRead, _point: &GeoPoint) -> Result<bool, StateError> {
+        Ok(true)
+    }
+
+    fn region_name(&self, _state: &dyn StateRead) -> Result<String, StateError> {
+        Ok(String::new())
     }
 }

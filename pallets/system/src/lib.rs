@@ -10,6 +10,8 @@
 //! validators on two cores: see the README's benchmark section).
 //!
 //! Owns: `system/account/<account>` (the record, and in it the nonce), `system/block`,
+//! `system/rate_limit` and `system/sent/<account>` (the spam bound: transactions per
+//! window of blocks, checked with the nonce),
 //! `system/spec_version` (the rules in force, which every signature binds) and
 //! `system/board` (the accounts that decide for the cooperative's board until governance
 //! elects it).
@@ -49,6 +51,38 @@ pub const SPEC_VERSION: StorageValue<SpecVersion> = StorageValue::new(b"system/s
 /// the board).
 pub const BOARD: StorageValue<Vec<AccountId>> = StorageValue::new(b"system/board");
 
+/// The spam bound: most transactions one account may send per window of blocks.
+pub const RATE_LIMIT: StorageValue<RateLimit> = StorageValue::new(b"system/rate_limit");
+/// What each account sent in its current window (kept only while a limit is in force).
+pub const SENT: StorageMap<AccountId, SentInWindow> = StorageMap::new(b"system/sent/");
+
+/// Most transactions per account per window of blocks; members pay no fees, so this is
+/// what keeps one account from filling the blocks. Windows are fixed: window `n` is the
+/// blocks `n * window_blocks ..`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct RateLimit {
+    /// Transactions per window; 0 for no limit.
+    pub transactions: u32,
+    /// Blocks per window.
+    pub window_blocks: Height,
+}
+
+impl RateLimit {
+    fn window_of(&self, height: Height) -> u64 {
+        height / self.window_blocks.max(1)
+    }
+}
+
+/// What an account sent in a window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
+pub struct SentInWindow {
+    /// The window.
+    pub window: u64,
+    /// Transactions sent in it.
+    pub sent: u32,
+}
+
 /// Height, time and parent of the current block, kept in state so proofs can show them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
 pub struct BlockInfo {
@@ -70,6 +104,8 @@ pub struct Genesis {
     /// The accounts that decide for the cooperative's board until governance elects it
     /// (today: who may schedule validator-set changes).
     pub board: Vec<AccountId>,
+    /// Most transactions per account per window of blocks (none by default).
+    pub rate_limit: RateLimit,
 }
 
 /// The system pallet: accounts and nonces, the current block, the spec version in force,
@@ -93,6 +129,9 @@ impl wijk_support::Pallet for Pallet {
             },
         );
         BOARD.put(state, &config.board);
+        if config.rate_limit.transactions > 0 {
+            RATE_LIMIT.put(state, &config.rate_limit);
+        }
         Ok(Ok(()))
     }
 
@@ -172,6 +211,16 @@ pub enum Error {
         /// The transaction's nonce.
         got: u64,
     },
+    /// The account sent as many transactions as the window allows.
+    #[error("this account sent {limit} transactions in the last window of {window_blocks} blocks, the most allowed; it may send again from block {next_at}")]
+    RateLimited {
+        /// The limit.
+        limit: u32,
+        /// The window's length.
+        window_blocks: Height,
+        /// The first block of the next window.
+        next_at: Height,
+    },
     /// The transaction's validity ended before this block.
     #[error("transaction expired at height {valid_until}; the block is at {height}")]
     Expired {
@@ -242,6 +291,22 @@ pub fn check_transaction(
             height,
         }));
     }
+    if let Some(limit) = RATE_LIMIT.get(state)? {
+        let window = limit.window_of(height);
+        let sent = SENT
+            .get(state, signer)?
+            .filter(|entry| entry.window == window)
+            .map_or(0, |entry| entry.sent);
+        if limit.transactions > 0 && sent >= limit.transactions {
+            return Ok(Err(Error::RateLimited {
+                limit: limit.transactions,
+                window_blocks: limit.window_blocks,
+                next_at: window
+                    .saturating_add(1)
+                    .saturating_mul(limit.window_blocks.max(1)),
+            }));
+        }
+    }
     let expected = nonce(state, signer)?;
     Ok(match tx_nonce.cmp(&expected) {
         core::cmp::Ordering::Equal => Ok(()),
@@ -262,6 +327,32 @@ pub fn increment_nonce(state: &mut StateOverlay<'_>, signer: &AccountId) -> Resu
     let mut info = account(&*state, signer)?;
     info.nonce = info.nonce.saturating_add(1);
     put_account(state, signer, &info);
+    Ok(())
+}
+
+/// Counts a transaction of `signer` included at `height` against the rate limit, if one is
+/// in force.
+pub fn record_sent(
+    state: &mut StateOverlay<'_>,
+    signer: &AccountId,
+    height: Height,
+) -> Result<(), StateError> {
+    let Some(limit) = RATE_LIMIT.get(&*state)? else {
+        return Ok(());
+    };
+    let window = limit.window_of(height);
+    let sent = SENT
+        .get(&*state, signer)?
+        .filter(|entry| entry.window == window)
+        .map_or(0, |entry| entry.sent);
+    SENT.insert(
+        state,
+        signer,
+        &SentInWindow {
+            window,
+            sent: sent.saturating_add(1),
+        },
+    );
     Ok(())
 }
 

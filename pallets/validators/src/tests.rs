@@ -7,6 +7,7 @@ const INTERFACES: Interfaces = Interfaces {
     currency: &wijk_coin::Pallet,
     membership: &OpenMembership,
     collectives: &wijk_system::SpecBoard,
+    geography: &wijk_support::Borderless,
 };
 
 fn keys() -> Vec<Keypair> {
@@ -20,8 +21,8 @@ fn keys() -> Vec<Keypair> {
 fn chain() -> TestChain {
     let mut chain = TestChain::new(INTERFACES);
     chain.genesis::<wijk_system::Pallet>(&wijk_system::Genesis {
-        timestamp_ms: 0,
         board: vec![keys()[0].account_id()],
+        ..Default::default()
     });
     chain.genesis::<Pallet>(&Genesis {
         set: keys().iter().map(|k| k.account_id()).collect(),

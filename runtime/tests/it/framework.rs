@@ -30,13 +30,14 @@ fn calls_and_events_render_as_json_with_this_chains_addresses_and_euros() {
         to: bob,
         amount: 1_250,
         deposit_ref: b"BANK-1".to_vec(),
+        earmark: None,
     });
     let json = with_address_prefix(42, || call.to_json());
     assert_eq!(
         json,
         serde_json::json!({
             "pallet": "coin", "call": "mint", "to": bob.address(42).to_string(),
-            "amount": "12.50", "depositRef": "BANK-1",
+            "amount": "12.50", "depositRef": "BANK-1", "earmark": null,
         })
     );
     let event = RuntimeEvent::Validators(wijk_validators::Event::EquivocationRecorded {

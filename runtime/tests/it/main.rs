@@ -13,6 +13,7 @@ use wijk_runtime::{
 
 mod compose;
 mod framework;
+mod money_rules;
 mod supply;
 
 struct Chain {

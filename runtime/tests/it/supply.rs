@@ -1,15 +1,23 @@
 //! Money is conserved over random histories of blocks, checked after every block in two
-//! independent ways: from the state (every balance, deposit and redemption record) and
-//! from the blocks alone (replaying their events from the genesis balances).
+//! independent ways: from the state (every balance, earmark, deposit and redemption
+//! record) and from the blocks alone (replaying their events from the genesis balances).
+//! The chain is closed (members only) with a region, a merchant inside it, a funder, and
+//! the money rules in force: earmarks, redemption owed and paid, gifts.
 
 use proptest::prelude::*;
 use std::collections::BTreeMap;
-use wijk_primitives::{AccountId, Cents, Keypair};
+use wijk_primitives::{AccountId, Cents, GeoPoint, Hash, Keypair};
 use wijk_runtime::{
-    MemoryChain, RuntimeCall, RuntimeEvent, Transaction, TxOutcome, VerifiedTransaction,
+    MemoryChain, RuntimeCall, RuntimeEvent, RuntimeGenesis, Transaction, TxOutcome,
+    VerifiedTransaction,
 };
+use wijk_support::{Place, Role, RoleSet};
 
-const PEOPLE: usize = 5;
+const PEOPLE: usize = 6;
+/// Signs mints and payouts (the exchange office) and is the funder of the earmark.
+const OFFICE: usize = 0;
+/// A merchant inside the region.
+const MERCHANT: usize = 5;
 
 fn people() -> Vec<Keypair> {
     (0..PEOPLE)
@@ -17,10 +25,58 @@ fn people() -> Vec<Keypair> {
         .collect()
 }
 
-/// One transaction of a random history: who signs (0 is the issuer), and what.
+fn earmark(funder: AccountId, expires_at: Option<u64>) -> wijk_coin::Earmark {
+    wijk_coin::Earmark {
+        funder,
+        label: "food".into(),
+        categories: vec!["food".into()],
+        region_only: true,
+        expires_at,
+    }
+}
+
+fn genesis(people: &[Keypair], balances: &[(AccountId, Cents)]) -> RuntimeGenesis {
+    let mut genesis = wijk_runtime::simple_genesis(&[people[OFFICE].account_id()], balances);
+    genesis.membership.open_accounts = false;
+    wijk_runtime::register_residents(
+        &mut genesis,
+        people[1..MERCHANT].iter().map(Keypair::account_id),
+    );
+    genesis
+        .membership
+        .members
+        .push(wijk_membership::GenesisMember {
+            account: people[MERCHANT].account_id(),
+            roles: RoleSet::of(&[Role::Merchant]),
+            tag: None,
+            place: Some(Place {
+                location: GeoPoint { lat: 5, lon: 5 },
+                category: "food".into(),
+            }),
+        });
+    genesis.geo.region = wijk_geo::Region {
+        name: "Square".into(),
+        polygons: vec![vec![
+            GeoPoint { lat: 0, lon: 0 },
+            GeoPoint { lat: 0, lon: 10 },
+            GeoPoint { lat: 10, lon: 10 },
+            GeoPoint { lat: 10, lon: 0 },
+        ]],
+    };
+    genesis.coin.redemption.fee_per_mille = 50;
+    genesis.coin.redemption.fund = Some(people[OFFICE].account_id());
+    genesis
+}
+
+/// One transaction of a random history.
 #[derive(Debug, Clone)]
 enum Action {
     Pay {
+        from: usize,
+        to: usize,
+        amount: Cents,
+    },
+    Gift {
         from: usize,
         to: usize,
         amount: Cents,
@@ -29,39 +85,68 @@ enum Action {
         to: usize,
         amount: Cents,
         deposit: u8,
+        earmarked: Option<Option<u64>>,
     },
     Redeem {
         who: usize,
         amount: Cents,
     },
+    PayOut {
+        id: u64,
+    },
 }
 
 fn action() -> impl Strategy<Value = Action> {
+    let amount = 0u128..3_000;
     prop_oneof![
-        (0..PEOPLE, 0..PEOPLE, 0u128..3_000).prop_map(|(from, to, amount)| Action::Pay {
+        (0..PEOPLE, 0..PEOPLE, amount.clone()).prop_map(|(from, to, amount)| Action::Pay {
             from,
             to,
             amount
         }),
-        (0..PEOPLE, 1u128..3_000, 0u8..12).prop_map(|(to, amount, deposit)| Action::Mint {
+        (0..PEOPLE, Just(MERCHANT), amount.clone()).prop_map(|(from, to, amount)| Action::Pay {
+            from,
             to,
-            amount,
-            deposit
+            amount
         }),
-        (0..PEOPLE, 0u128..3_000).prop_map(|(who, amount)| Action::Redeem { who, amount }),
+        (0..PEOPLE, 0..PEOPLE, amount.clone()).prop_map(|(from, to, amount)| Action::Gift {
+            from,
+            to,
+            amount
+        }),
+        (
+            0..PEOPLE,
+            1u128..3_000,
+            0u8..12,
+            proptest::option::of(proptest::option::of(2u64..9))
+        )
+            .prop_map(|(to, amount, deposit, earmarked)| Action::Mint {
+                to,
+                amount,
+                deposit,
+                earmarked
+            }),
+        (0..PEOPLE, amount).prop_map(|(who, amount)| Action::Redeem { who, amount }),
+        (0u64..6).prop_map(|id| Action::PayOut { id }),
     ]
 }
 
-/// What the blocks say, replayed: balances, supply and reserve from the genesis balances
-/// and the events of every successful transaction.
+/// What the blocks say, replayed: free and earmarked balances, supply, reserve and owed
+/// from the genesis balances and the events of every successful transaction and hook.
 #[derive(Default)]
 struct Replay {
-    balances: BTreeMap<AccountId, Cents>,
+    free: BTreeMap<AccountId, Cents>,
+    earmarked: BTreeMap<AccountId, Cents>,
     supply: Cents,
     reserve: Cents,
+    owed: Cents,
 }
 
 impl Replay {
+    fn free_of(&mut self, who: &AccountId) -> &mut Cents {
+        self.free.entry(*who).or_default()
+    }
+
     fn event(&mut self, event: &RuntimeEvent) {
         use wijk_coin::Event::*;
         let RuntimeEvent::Coin(event) = event else {
@@ -69,19 +154,54 @@ impl Replay {
         };
         match event {
             Transferred { from, to, amount } => {
-                *self.balances.entry(*from).or_default() -= amount;
-                *self.balances.entry(*to).or_default() += amount;
+                *self.free_of(from) -= amount;
+                *self.free_of(to) += amount;
             }
             Minted { to, amount, .. } => {
-                *self.balances.entry(*to).or_default() += amount;
+                *self.free_of(to) += amount;
                 self.supply += amount;
                 self.reserve += amount;
             }
-            Redeemed { who, amount } => {
-                *self.balances.entry(*who).or_default() -= amount;
-                self.supply -= amount;
-                self.reserve -= amount;
+            Earmarked {
+                from, to, amount, ..
+            } => {
+                *self.free_of(from) -= amount;
+                *self.earmarked.entry(*to).or_default() += amount;
             }
+            EarmarkSpent {
+                who,
+                merchant,
+                amount,
+                ..
+            } => {
+                *self.earmarked.entry(*who).or_default() -= amount;
+                *self.free_of(merchant) += amount;
+            }
+            EarmarkExpired {
+                who,
+                funder,
+                amount,
+                ..
+            } => {
+                *self.earmarked.entry(*who).or_default() -= amount;
+                *self.free_of(funder) += amount;
+            }
+            EarmarkMoved {
+                from, to, amount, ..
+            } => {
+                *self.earmarked.entry(*from).or_default() -= amount;
+                *self.earmarked.entry(*to).or_default() += amount;
+            }
+            RedemptionRequested { who, amount, .. } => {
+                *self.free_of(who) -= amount;
+                self.supply -= amount;
+                self.owed += amount;
+            }
+            RedemptionPaid { amount, .. } => {
+                self.reserve -= amount;
+                self.owed -= amount;
+            }
+            Gifted { .. } | PoolPaid { .. } | PoolCreated { .. } => {}
             Reserved { .. } | Unreserved { .. } | ReservePaid { .. } => {
                 unreachable!("no pallet in this runtime reserves coins yet")
             }
@@ -94,39 +214,37 @@ proptest! {
 
     #[test]
     fn every_block_conserves_money_by_state_and_by_history(
-        blocks in proptest::collection::vec(proptest::collection::vec(action(), 0..12), 1..8)
+        blocks in proptest::collection::vec(proptest::collection::vec(action(), 0..12), 1..10)
     ) {
         let people = people();
         let genesis_balances: Vec<(AccountId, Cents)> =
             people.iter().map(|p| (p.account_id(), 2_000)).collect();
-        let mut chain = MemoryChain::new(&wijk_runtime::simple_genesis(
-            &[people[0].account_id()],
-            &genesis_balances,
-        ))
-        .unwrap();
+        let mut chain = MemoryChain::new(&genesis(&people, &genesis_balances)).unwrap();
         let mut replay = Replay::default();
         for (account, amount) in &genesis_balances {
-            replay.balances.insert(*account, *amount);
+            replay.free.insert(*account, *amount);
             replay.supply += amount;
             replay.reserve += amount;
         }
+        let office = people[OFFICE].account_id();
         let mut nonces = [0u64; PEOPLE];
         for (height, actions) in blocks.iter().enumerate() {
             let signing = chain.signing();
             let candidates: Vec<VerifiedTransaction> = actions
                 .iter()
                 .map(|action| {
+                    let account = |n: usize| people[n].account_id();
                     let (signer, call) = match action {
-                        Action::Pay { from, to, amount } => (*from, wijk_coin::Call::Transfer {
-                            to: people[*to].account_id(),
-                            amount: *amount,
-                        }),
-                        Action::Mint { to, amount, deposit } => (0, wijk_coin::Call::Mint {
-                            to: people[*to].account_id(),
+                        Action::Pay { from, to, amount } => (*from, wijk_coin::Call::Transfer { to: account(*to), amount: *amount }),
+                        Action::Gift { from, to, amount } => (*from, wijk_coin::Call::Gift { to: account(*to), amount: *amount }),
+                        Action::Mint { to, amount, deposit, earmarked } => (OFFICE, wijk_coin::Call::Mint {
+                            to: account(*to),
                             amount: *amount,
                             deposit_ref: vec![b'D', *deposit],
+                            earmark: earmarked.map(|expiry| earmark(office, expiry)),
                         }),
-                        Action::Redeem { who, amount } => (*who, wijk_coin::Call::Redeem { amount: *amount }),
+                        Action::Redeem { who, amount } => (*who, wijk_coin::Call::RequestRedemption { amount: *amount, payout_to: Hash([7; 32]) }),
+                        Action::PayOut { id } => (OFFICE, wijk_coin::Call::PayRedemption { id: *id, bank_ref: Hash([8; 32]) }),
                     };
                     let nonce = nonces[signer];
                     nonces[signer] += 1;
@@ -135,9 +253,12 @@ proptest! {
                 })
                 .collect();
             let built = chain
-                .build_next((height as u64 + 1) * 1_000, people[0].account_id(), candidates)
+                .build_next((height as u64 + 1) * 1_000, office, candidates)
                 .unwrap();
             prop_assert_eq!(built.block.transactions.len(), actions.len());
+            for event in &built.executed.hook_events.begin {
+                replay.event(event);
+            }
             for receipt in &built.executed.receipts {
                 if let TxOutcome::Success { events } = &receipt.outcome {
                     for event in events {
@@ -145,15 +266,27 @@ proptest! {
                     }
                 }
             }
+            for event in &built.executed.hook_events.end {
+                replay.event(event);
+            }
             // From the state: every record adds up.
             let audit = wijk_coin::audit(chain.state());
             prop_assert!(audit.is_ok(), "{:?}", audit);
             let audit = audit.unwrap();
             // From the history, independently: the same figures.
-            prop_assert_eq!(audit.total_supply, replay.supply);
-            prop_assert_eq!(audit.euro_reserve, replay.reserve);
-            for (account, balance) in &replay.balances {
+            prop_assert_eq!(audit.supply.total_supply, replay.supply);
+            prop_assert_eq!(audit.supply.euro_reserve, replay.reserve);
+            prop_assert_eq!(audit.supply.owed, replay.owed);
+            for (account, balance) in &replay.free {
                 prop_assert_eq!(wijk_coin::balance(chain.state(), account).unwrap(), *balance);
+            }
+            for (account, held) in &replay.earmarked {
+                let holdings: Cents = wijk_coin::earmark::holdings_of(chain.state(), account)
+                    .unwrap()
+                    .iter()
+                    .map(|(_, amount)| amount)
+                    .sum();
+                prop_assert_eq!(holdings, *held);
             }
         }
     }

@@ -84,9 +84,11 @@ fn main() -> anyhow::Result<()> {
         .map(|i| Keypair::from_seed(blake3::hash(&(i as u64).to_le_bytes()).as_bytes()))
         .collect();
 
-    // The chain: a local testnet spec whose bench accounts hold coins from genesis.
+    // The chain: a local testnet spec whose bench accounts are registered residents holding
+    // coins from genesis (the chain is closed: only members transact).
     let mut spec = wijk_service::chain_spec::local(args.validators, 0);
     spec.block_time_ms = args.block_time_ms;
+    wijk_runtime::register_residents(&mut spec.genesis, keys.iter().map(Keypair::account_id));
     for key in &keys {
         spec.genesis
             .coin

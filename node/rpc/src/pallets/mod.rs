@@ -2,6 +2,7 @@
 //! module here and one line to [`register`]).
 
 mod coin;
+mod membership;
 mod system;
 mod validators;
 
@@ -14,6 +15,7 @@ pub(crate) fn register(
 ) -> Result<(), jsonrpsee::core::RegisterMethodError> {
     system::register(module)?;
     coin::register(module)?;
+    membership::register(module)?;
     validators::register(module)?;
     Ok(())
 }

@@ -4,6 +4,8 @@
 pub(crate) mod account;
 pub(crate) mod chain;
 pub(crate) mod coin;
+pub(crate) mod geo;
+pub(crate) mod membership;
 pub(crate) mod system;
 pub(crate) mod validators;
 

@@ -11,7 +11,7 @@ use wijk_primitives::Hash;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum SystemCommand {
-    /// Show the balance and nonce of an address.
+    /// Show the free balance, earmarked coins, nonce and membership of an address.
     Balance {
         /// The address.
         address: String,
@@ -47,13 +47,31 @@ pub(crate) async fn run(context: &Context, command: SystemCommand) -> anyhow::Re
     match command {
         SystemCommand::Balance { address } => {
             let account = client.account(&client.parse_address(&address)?).await?;
-            output::show(context.json(), &account, |a| {
-                format!(
-                    "{}  balance {} ({} transactions sent)",
-                    a.address.address(prefix),
-                    a.balance,
-                    a.nonce
-                )
+            wijk_primitives::json::with_address_prefix(prefix, || {
+                output::show(context.json(), &account, |a| {
+                    let mut lines = vec![format!(
+                        "{}  balance {} ({} transactions sent)",
+                        a.address.address(prefix),
+                        a.balance,
+                        a.nonce
+                    )];
+                    for held in &a.earmarked {
+                        lines.push(format!(
+                            "  earmarked {} from {:?}: {}",
+                            held.amount, held.funder, held.rule
+                        ));
+                    }
+                    if !a.earmarked.is_empty() {
+                        lines.push(format!("  total {}", a.total));
+                    }
+                    if let Some(member) = &a.member {
+                        lines.push(format!(
+                            "  member: {}",
+                            super::membership::describe(member).replace('\n', "\n  ")
+                        ));
+                    }
+                    lines.join("\n")
+                })
             })
         }
         SystemCommand::History {

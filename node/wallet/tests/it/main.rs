@@ -207,11 +207,22 @@ async fn accounts_balances_payments_and_their_history() {
         mint("//Alice", "100", "BANK-1").await,
         "deposit reference was already used",
     );
-    refused(mint("//Bob", "1", "BANK-2").await, "not the issuer");
+    refused(
+        mint("//Bob", "1", "BANK-2").await,
+        "is not allowed to mint: exchangeOffice only",
+    );
     ok(wijk(
         url,
         wallet,
-        &["redeem", "--from", &from_file, "--amount", "20.00"],
+        &[
+            "redeem",
+            "--from",
+            &from_file,
+            "--amount",
+            "20.00",
+            "--payout-to",
+            "BE71 0961 2345 6769",
+        ],
     )
     .await);
     let supply = ok(wijk(url, wallet, &["supply"]).await);
@@ -219,7 +230,7 @@ async fn accounts_balances_payments_and_their_history() {
 
     // History, newest first, a page at a time; one transaction by its hash.
     let history = ok(wijk(url, wallet, &["history", &carol]).await);
-    assert!(history.contains("coin.redeem"), "{history}");
+    assert!(history.contains("coin.requestRedemption"), "{history}");
     assert!(history.contains("coin.mint"), "{history}");
     let first_page = ok(wijk(url, wallet, &["history", &carol, "--limit", "1"]).await);
     let cursor = first_page
@@ -237,7 +248,7 @@ async fn accounts_balances_payments_and_their_history() {
     let hash = page["entries"][0]["hash"].as_str().unwrap().to_string();
     let shown = ok(wijk(url, wallet, &["tx", &hash]).await);
     assert!(
-        shown.contains("coin.Redeemed"),
+        shown.contains("coin.RedemptionRequested"),
         "the events are listed: {shown}"
     );
     let unknown = format!("0x{}", "ab".repeat(32));
@@ -245,6 +256,333 @@ async fn accounts_balances_payments_and_their_history() {
         wijk(url, wallet, &["tx", &unknown]).await,
         "no final transaction",
     );
+}
+
+/// The output's first `0x` hash (a registration tag).
+fn first_hex(text: &str) -> String {
+    text.split_whitespace()
+        .find(|word| word.starts_with("0x") && word.len() == 66)
+        .unwrap_or_else(|| panic!("no 0x hash in: {text}"))
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_guardians_earmarks_pools_redemptions_and_places() {
+    let Setup { url, wallet, .. } = &setup().await;
+    std::fs::create_dir_all(wallet).unwrap();
+    let run = |args: Vec<String>| async move {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        wijk(url, wallet, &args).await
+    };
+    let args = |list: &[&str]| list.iter().map(|a| a.to_string()).collect::<Vec<String>>();
+    let dave = dev_address("Dirk");
+    let eve = dev_address("Els");
+    let alice = dev_address("Alice");
+
+    // The registration tag, computed here from the cooperative's secret.
+    let secret = wallet.join("coop.secret");
+    std::fs::write(&secret, b"a cooperative secret of the dev chain").unwrap();
+    let secret = secret.to_str().unwrap().to_string();
+    let tag = first_hex(&ok(run(args(&[
+        "member",
+        "tag",
+        "--secret-file",
+        &secret,
+        "--identity",
+        "85.07.30-033.28",
+    ]))
+    .await));
+    let same = first_hex(&ok(run(args(&[
+        "member",
+        "tag",
+        "--secret-file",
+        &secret,
+        "--identity",
+        "85073003328",
+    ]))
+    .await));
+    assert_eq!(
+        tag, same,
+        "the same person, spelled differently, is one tag"
+    );
+
+    // //Alice (intermediary and board on the dev chain) registers Dave as a resident;
+    // registering the same person again as Eve is refused.
+    let registered = ok(run(args(&[
+        "member", "register", "--from", "//Alice", "--who", &dave, "--roles", "resident", "--tag",
+        &tag,
+    ]))
+    .await);
+    assert!(registered.contains("membership.register"), "{registered}");
+    refused(
+        run(args(&[
+            "member",
+            "register",
+            "--from",
+            "//Alice",
+            "--who",
+            &eve,
+            "--secret-file",
+            &secret,
+            "--identity",
+            "85073003328",
+        ]))
+        .await,
+        "already registered",
+    );
+    refused(
+        run(args(&[
+            "member", "register", "--from", "//Bob", "--who", &eve, "--tag", &tag,
+        ]))
+        .await,
+        "neither an intermediary nor the board",
+    );
+    let shown = ok(run(args(&["member", "show", &dave])).await);
+    assert!(
+        shown.contains("resident") && shown.contains("active"),
+        "{shown}"
+    );
+    let listed = ok(run(args(&["members", "--role", "resident"])).await);
+    assert!(listed.contains(&dave), "{listed}");
+
+    // A merchant with a place, found near a point.
+    ok(run(args(&[
+        "member",
+        "register",
+        "--from",
+        "//Alice",
+        "--who",
+        &eve,
+        "--roles",
+        "merchant",
+        "--tag",
+        &format!("0x{}", "ee".repeat(32)),
+        "--location",
+        "51.0630,3.7120",
+        "--category",
+        "food",
+    ]))
+    .await);
+    let near = ok(run(args(&[
+        "merchants",
+        "--near",
+        "51.0625,3.7150",
+        "--radius-m",
+        "1000",
+        "--category",
+        "food",
+    ]))
+    .await);
+    assert!(near.contains(&eve) && near.contains(" m away"), "{near}");
+    let far = ok(run(args(&[
+        "merchants",
+        "--near",
+        "52.0,4.0",
+        "--radius-m",
+        "100",
+    ]))
+    .await);
+    assert!(far.contains("no merchants"), "{far}");
+    refused(
+        run(args(&["merchants", "--radius-m", "100"])).await,
+        "--near",
+    );
+    let region = ok(run(args(&["region"])).await);
+    assert!(region.contains("borderless"), "{region}");
+
+    // A guardian pays for Bob within the day's cap.
+    ok(run(args(&[
+        "member",
+        "guardian",
+        "--from",
+        "//Bob",
+        "--guardian",
+        &alice,
+        "--daily-cap",
+        "5.00",
+    ]))
+    .await);
+    let paid = ok(run(args(&[
+        "send",
+        "--from",
+        "//Alice",
+        "--on-behalf-of",
+        &dev_address("Bob"),
+        "--to",
+        &dave,
+        "--amount",
+        "3.00",
+    ]))
+    .await);
+    assert!(paid.contains("(for "), "{paid}");
+    refused(
+        run(args(&[
+            "send",
+            "--from",
+            "//Alice",
+            "--on-behalf-of",
+            &dev_address("Bob"),
+            "--to",
+            &dave,
+            "--amount",
+            "3.00",
+        ]))
+        .await,
+        "a day for",
+    );
+    ok(run(args(&[
+        "member",
+        "revoke-guardian",
+        "--from",
+        "//Bob",
+        "--member",
+        &dev_address("Bob"),
+    ]))
+    .await);
+
+    // A rekey, cancelled by the old key.
+    let new_key = dev_address("Frank");
+    ok(run(args(&[
+        "member", "rekey", "--from", "//Alice", "--who", &dave, "--new", &new_key,
+    ]))
+    .await);
+    let pending = ok(run(args(&["member", "show", &dave])).await);
+    assert!(pending.contains("moving to new key"), "{pending}");
+    ok(run(args(&[
+        "member",
+        "cancel-rekey",
+        "--from",
+        "//Dirk",
+        "--who",
+        &dave,
+    ]))
+    .await);
+
+    // Suspension, reinstatement, removal.
+    ok(run(args(&[
+        "member", "suspend", "--from", "//Alice", "--who", &dave, "--reason", "test",
+    ]))
+    .await);
+    assert!(ok(run(args(&["member", "show", &dave])).await).contains("SUSPENDED: test"));
+    ok(run(args(&[
+        "member",
+        "reinstate",
+        "--from",
+        "//Alice",
+        "--who",
+        &dave,
+    ]))
+    .await);
+
+    // A funder's earmark pays the merchant; a pool receives a gift and pays a member.
+    ok(run(args(&[
+        "earmark",
+        "--from",
+        "//Alice",
+        "--to",
+        &dave,
+        "--amount",
+        "4.00",
+        "--categories",
+        "food",
+        "--label",
+        "voeding",
+    ]))
+    .await);
+    let account = json(&ok(run(args(&["--json", "balance", &dave])).await));
+    assert_eq!(account["earmarked"][0]["amount"], "4.00", "{account}");
+    ok(run(args(&[
+        "send", "--from", "//Dirk", "--to", &eve, "--amount", "4.00",
+    ]))
+    .await);
+    ok(run(args(&[
+        "pool",
+        "create",
+        "--from",
+        "//Alice",
+        "--name",
+        "zorg",
+        "--monthly-cap",
+        "10.00",
+    ]))
+    .await);
+    let pool = ok(run(args(&["pool", "address", "zorg"])).await);
+    ok(run(args(&[
+        "gift",
+        "--from",
+        "//Bob",
+        "--to",
+        "pool:zorg",
+        "--amount",
+        "8.00",
+    ]))
+    .await);
+    assert!(ok(run(args(&["balance", pool.trim()])).await).contains("balance 8.00"));
+    ok(run(args(&[
+        "pool", "pay", "--from", "//Alice", "--pool", "zorg", "--to", &dave, "--amount", "6.00",
+    ]))
+    .await);
+    refused(
+        run(args(&[
+            "pool", "pay", "--from", "//Alice", "--pool", "zorg", "--to", &dave, "--amount", "5.00",
+        ]))
+        .await,
+        "a month",
+    );
+
+    // A redemption owed, then paid by the exchange office.
+    ok(run(args(&[
+        "redeem",
+        "--from",
+        "//Els",
+        "--amount",
+        "4.00",
+        "--payout-to",
+        "NL91ABNA0417164300",
+    ]))
+    .await);
+    let owed = ok(run(args(&["redemptions", "--owed"])).await);
+    assert!(
+        owed.contains("OWED") && owed.contains("owed in all: 4.00"),
+        "{owed}"
+    );
+    let id = owed
+        .lines()
+        .find_map(|line| line.strip_prefix('#'))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    ok(run(args(&[
+        "redemption",
+        "pay",
+        "--from",
+        "//Alice",
+        "--id",
+        &id,
+        "--bank-ref",
+        "SEPA-1",
+    ]))
+    .await);
+    assert!(ok(run(args(&["redemptions", "--owed"])).await).contains("owed in all: 0.00"));
+    let supply = ok(run(args(&["supply"])).await);
+    assert!(
+        supply.contains("(balanced)") && supply.contains("redemptions owed 0.00"),
+        "{supply}"
+    );
+
+    // Removal frees the tag.
+    ok(run(args(&[
+        "member",
+        "remove",
+        "--from",
+        "//Alice",
+        "--who",
+        &dave,
+        "--reason",
+        "moved away",
+    ]))
+    .await);
+    assert!(ok(run(args(&["member", "show", &dave])).await).contains("is not a member"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
