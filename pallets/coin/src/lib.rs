@@ -912,11 +912,16 @@ fn pay(
     if from == *to {
         return Ok(Err(CurrencyError::SelfTransfer.into()));
     }
-    let to_pool = POOLS.contains(&*ctx.state, to)?;
-    let place = if to_pool {
-        None
-    } else {
-        check!(ctx.membership().check_recipient(&*ctx.state, to)?)
+    // Members first: most payments go to one, and a pool is never a member (nobody holds
+    // its key), so the pool record is read only when the recipient is not.
+    let (to_pool, place) = match ctx.membership().check_recipient(&*ctx.state, to)? {
+        Ok(place) => (false, place),
+        Err(refused) => {
+            if !POOLS.contains(&*ctx.state, to)? {
+                return Ok(Err(refused.into()));
+            }
+            (true, None)
+        }
     };
     if config(&*ctx.state)?.local_only {
         check!(check_local(ctx, to, to_pool, place.as_ref())?);
