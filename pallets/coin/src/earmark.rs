@@ -390,6 +390,7 @@ pub(crate) fn expire_due(ctx: &mut CallContext<'_, '_>) -> Result<(), StateError
         // the state is corrupt, and keeping the holding loses nothing.
         let Some(returned) = crate::balance(&*ctx.state, &rule.funder)?.checked_add(amount) else {
             HOLDINGS.insert(ctx.state, &(account, id), &amount);
+            EXPIRIES.insert(ctx.state, &(at, account, id), &());
             continue;
         };
         wijk_system::set_balance(ctx.state, &rule.funder, returned)?;

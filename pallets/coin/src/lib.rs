@@ -75,6 +75,9 @@ pub const RESERVED: StorageMap<AccountId, Cents> = StorageMap::new(b"coin/reserv
 /// Every redemption, oldest first; its index is its id.
 pub const REDEMPTIONS: StorageLog<RedemptionRecord> =
     StorageLog::new(b"coin/redemption/", b"coin/redemption_count");
+/// Every bank transfer recorded as a redemption's payout, by hash of its reference, with
+/// the redemption it paid: one transfer pays one redemption.
+pub const PAYOUT_REFS: StorageMap<Hash, u64> = StorageMap::new(b"coin/payout_ref/");
 /// Gift pools, by their account.
 pub const POOLS: StorageMap<AccountId, Pool> = StorageMap::new(b"coin/pool/");
 /// What each pool paid each member in the current month.
@@ -565,6 +568,15 @@ pub enum Error {
         /// The limit.
         max: u32,
     },
+    /// This bank transfer was recorded as another redemption's payout.
+    #[error("bank reference {bank_ref:?} already paid redemption {paid}")]
+    #[codec(index = 14)]
+    PayoutRefUsed {
+        /// The hash of the reference.
+        bank_ref: Hash,
+        /// The redemption it paid.
+        paid: u64,
+    },
     /// The chain spec's coin rules are inconsistent.
     #[error("the coin's rules in the chain spec: {why}")]
     #[codec(index = 13)]
@@ -751,6 +763,13 @@ impl wijk_support::Pallet for Pallet {
                 check!(ctx.membership().check_recipient(&*ctx.state, to)?);
                 if let Some(earmark) = earmark {
                     check!(earmark.check(ctx.block().height));
+                    // Expired coins return to the funder: it must be a funder of the wijk.
+                    check!(require_role(
+                        ctx,
+                        &earmark.funder,
+                        Role::Organisation,
+                        "a funder"
+                    )?);
                 }
                 tri!(Pallet.mint(ctx, to, *amount, deposit_ref));
                 // Minted first, then (for earmarked coins) Earmarked: the history reads in

@@ -199,6 +199,10 @@ pub(crate) fn pay(
             height: payout.height,
         }));
     }
+    if let Some(paid) = crate::PAYOUT_REFS.get(&*ctx.state, &bank_ref)? {
+        return Ok(Err(Error::PayoutRefUsed { bank_ref, paid }));
+    }
+    crate::PAYOUT_REFS.insert(ctx.state, &bank_ref, &id);
     let figures = supply(&*ctx.state)?;
     let (Some(reserve), Some(owed)) = (
         figures.euro_reserve.checked_sub(record.amount),

@@ -425,6 +425,31 @@ fn redemption_burns_at_once_is_owed_until_paid_and_keeps_a_fee_local() {
         }])
     );
     assert_eq!(figures(&chain), (9_100, 9_100, 0));
+    // One bank transfer pays one redemption.
+    run(&mut chain, GROCER, request(1_000)).unwrap();
+    assert_eq!(
+        run(
+            &mut chain,
+            OFFICE,
+            Call::PayRedemption {
+                id: 1,
+                bank_ref: Hash([8; 32])
+            }
+        ),
+        Err(Error::PayoutRefUsed {
+            bank_ref: Hash([8; 32]),
+            paid: 0
+        })
+    );
+    run(
+        &mut chain,
+        OFFICE,
+        Call::PayRedemption {
+            id: 1,
+            bank_ref: Hash([6; 32]),
+        },
+    )
+    .unwrap();
     assert_eq!(
         run(&mut chain, OFFICE, pay_out),
         Err(Error::AlreadyPaid { id: 0, height: 1 })

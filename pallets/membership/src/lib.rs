@@ -977,7 +977,29 @@ impl wijk_support::Pallet for Pallet {
                 if who == new {
                     return Ok(Err(Error::SameKey));
                 }
-                check!(active_member(&*ctx.state, who)?);
+                let record = match registrar {
+                    // The board may move a suspended member too: a stolen key, suspended,
+                    // cannot then cancel its owner's recovery.
+                    Registrar::Board => match MEMBERS.get(&*ctx.state, who)? {
+                        Some(record) => record,
+                        None => {
+                            return Ok(Err(MembershipError::NotMember { account: *who }.into()))
+                        }
+                    },
+                    Registrar::Intermediary(_) => check!(active_member(&*ctx.state, who)?),
+                };
+                // An intermediary moves only everyday members: moving a key that holds
+                // power (an exchange office, the board) is the board's decision.
+                if let Registrar::Intermediary(_) = registrar {
+                    if let Some(role) = record
+                        .roles
+                        .roles()
+                        .into_iter()
+                        .find(|role| !EVERYDAY_ROLES.contains(role))
+                    {
+                        return Ok(Err(Error::RoleNeedsBoard { role }));
+                    }
+                }
                 if let Some(pending) = PENDING_REKEYS.get(&*ctx.state, who)? {
                     return Ok(Err(Error::RekeyPending {
                         who: *who,
@@ -1015,6 +1037,9 @@ impl wijk_support::Pallet for Pallet {
                 let Some(pending) = PENDING_REKEYS.get(&*ctx.state, who)? else {
                     return Ok(Err(Error::NoRekeyPending { who: *who }));
                 };
+                // The old key may cancel (the protection against anyone taking a member's
+                // coins). A stolen key cannot block its owner's recovery: the board
+                // suspends it first, and a suspended key signs nothing.
                 let allowed = match origin {
                     Origin::Signed(caller) => {
                         caller == who
@@ -1172,6 +1197,8 @@ impl wijk_support::Pallet for Pallet {
             if due_at > height {
                 break;
             }
+            // Removed whatever happens next, so a stale entry cannot block the queue.
+            REKEYS_DUE.remove(ctx.state, &(due_at, old));
             complete_rekey(ctx, &old)?;
         }
         Ok(())
@@ -1287,6 +1314,14 @@ impl Membership for Pallet {
             return Ok(Err(MembershipError::NotGuardian {
                 guardian: *guardian,
                 member: *member,
+            }));
+        }
+        // A guardian acts only while an active intermediary: the board withdrawing the role
+        // (or suspending them) ends every guardianship they hold at once.
+        if !self.has_role(state, guardian, Role::Intermediary)? {
+            return Ok(Err(MembershipError::MissingRole {
+                account: *guardian,
+                role: Role::Intermediary,
             }));
         }
         self.check_signer(state, member)

@@ -733,3 +733,101 @@ fn genesis_refuses_a_tag_twice_and_a_merchant_without_a_place() {
         Ok(Err(Error::MerchantNeedsPlace))
     );
 }
+
+#[test]
+fn only_the_board_moves_a_key_that_holds_power_or_a_suspended_member() {
+    let mut chain = chain();
+    // An intermediary may not move another intermediary (or an exchange office) to a key
+    // of its choosing.
+    assert_eq!(
+        run(
+            &mut chain,
+            HELPER,
+            Call::Rekey {
+                who: account(OTHER_HELPER),
+                new: account(30)
+            }
+        ),
+        Err(Error::RoleNeedsBoard {
+            role: Role::Intermediary
+        })
+    );
+    // Anna's key was stolen: the board suspends it and moves her.
+    run(
+        &mut chain,
+        BOARD,
+        Call::Suspend {
+            who: account(ANNA),
+            reason: "key stolen".into(),
+        },
+    )
+    .unwrap();
+    assert!(matches!(
+        run(
+            &mut chain,
+            HELPER,
+            Call::Rekey {
+                who: account(ANNA),
+                new: account(31)
+            }
+        ),
+        Err(Error::Membership(MembershipError::Suspended { .. }))
+    ));
+    run(
+        &mut chain,
+        BOARD,
+        Call::Rekey {
+            who: account(ANNA),
+            new: account(31),
+        },
+    )
+    .unwrap();
+    // The suspended old key signs nothing, so it cannot cancel: the runtime refuses its
+    // transactions before dispatch (the runtime's money-rules tests).
+    assert!(Pallet
+        .check_signer(chain.reader(), &account(ANNA))
+        .unwrap()
+        .is_err());
+    chain.begin_block::<Pallet>(11);
+    assert!(member(chain.reader(), &account(31)).unwrap().is_some());
+}
+
+#[test]
+fn a_guardian_acts_only_while_an_intermediary() {
+    let mut chain = chain();
+    run(
+        &mut chain,
+        ANNA,
+        Call::AppointGuardian {
+            member: account(ANNA),
+            guardian: account(HELPER),
+            daily_cap: 100,
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        Pallet
+            .check_guardian(chain.reader(), &account(HELPER), &account(ANNA))
+            .unwrap(),
+        Ok(())
+    );
+    run(
+        &mut chain,
+        BOARD,
+        Call::SetRoles {
+            who: account(HELPER),
+            roles: roles(&[Role::Resident]),
+            place: None,
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        Pallet
+            .check_guardian(chain.reader(), &account(HELPER), &account(ANNA))
+            .unwrap(),
+        Err(MembershipError::MissingRole {
+            account: account(HELPER),
+            role: Role::Intermediary
+        })
+    );
+}

@@ -65,7 +65,10 @@ pub enum GeoError {
 impl GeoPoint {
     /// A point, checked to lie on the globe.
     pub fn new(lat: i32, lon: i32) -> Result<GeoPoint, GeoError> {
-        if lat.abs() > MAX_LATITUDE_MICRO || lon.abs() > MAX_LONGITUDE_MICRO {
+        // unsigned_abs: i32::MIN has no positive i32, and a decoded point may hold it.
+        if lat.unsigned_abs() > MAX_LATITUDE_MICRO as u32
+            || lon.unsigned_abs() > MAX_LONGITUDE_MICRO as u32
+        {
             return Err(GeoError::OffTheGlobe {
                 lat: i64::from(lat),
                 lon: i64::from(lon),
@@ -191,6 +194,13 @@ mod tests {
             point
         );
         assert!(serde_json::from_str::<GeoPoint>("[95000000,0]").is_err());
+        // The most negative i32 is off the globe, not an overflow.
+        assert!(GeoPoint::new(i32::MIN, 0).is_err());
+        assert!(!GeoPoint {
+            lat: 0,
+            lon: i32::MIN
+        }
+        .is_on_globe());
     }
 
     proptest! {
