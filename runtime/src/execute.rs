@@ -426,8 +426,10 @@ pub fn apply_transaction(
     tx: &Transaction,
     tx_hash: Hash,
 ) -> Result<Result<Receipt, InvalidTransaction>, BlockError> {
+    let rate_limit = wijk_system::rate_limit(&*state)?;
     if let Err(invalid) = wijk_system::check_transaction(
         &*state,
+        rate_limit.as_ref(),
         &tx.signer,
         tx.nonce,
         tx.valid_until,
@@ -456,7 +458,7 @@ pub fn apply_transaction(
         }
     };
     wijk_system::increment_nonce(state, &tx.signer)?;
-    wijk_system::record_sent(state, &tx.signer, context.height)?;
+    wijk_system::record_sent(state, rate_limit.as_ref(), &tx.signer, context.height)?;
     state.commit_transaction();
     Ok(Ok(Receipt {
         tx_hash,

@@ -49,7 +49,7 @@
 use parity_scale_codec::{Decode, Encode};
 use serde::{Deserialize, Serialize};
 use wijk_primitives::json::euro;
-use wijk_primitives::{format_cents, AccountId, Cents, Hash, Height};
+use wijk_primitives::{AccountId, Cents, Hash, Height};
 use wijk_support::{
     check, valid_category, BadOrigin, CallContext, Collective, Cost, DispatchResult,
     GuardianCapExceeded, Involves, Membership, MembershipError, Origin, Page, Place, Role, RoleSet,
@@ -1346,7 +1346,7 @@ impl Membership for Pallet {
         }
         let day_blocks = config(&*ctx.state)?.guardian_day_blocks.max(1);
         let day = ctx.block().height / day_blocks;
-        let spent_today = if record.day == day { record.spent } else { 0 };
+        let spent_today = spent_today(&record, ctx.block().height, day_blocks);
         let total = spent_today.checked_add(amount);
         if total.is_none_or(|total| total > record.daily_cap) {
             return Ok(Err(MembershipError::OverGuardianCap(Box::new(
@@ -1376,25 +1376,14 @@ impl Membership for Pallet {
     }
 }
 
-/// A member's summary for messages: `resident, merchant (active)`.
-pub fn describe(record: &Member) -> String {
-    match &record.status {
-        Status::Active => format!("{} (active)", record.roles),
-        Status::Suspended { reason, since } => {
-            format!("{} (suspended at {since}: {reason})", record.roles)
-        }
+/// What `record`'s guardian has moved for the member in the day of `height` (a new day
+/// starts at zero), with days of `day_blocks` blocks.
+pub fn spent_today(record: &Guardianship, height: Height, day_blocks: Height) -> Cents {
+    if record.day == height / day_blocks.max(1) {
+        record.spent
+    } else {
+        0
     }
-}
-
-/// The guardian's remaining allowance for `member` today, at `height`.
-pub fn guardian_allowance(record: &Guardianship, height: Height, day_blocks: Height) -> String {
-    let day = height / day_blocks.max(1);
-    let spent = if record.day == day { record.spent } else { 0 };
-    format!(
-        "{} of {} left today",
-        format_cents(record.daily_cap.saturating_sub(spent)),
-        format_cents(record.daily_cap)
-    )
 }
 
 #[cfg(test)]

@@ -277,9 +277,11 @@ pub fn nonce(state: &dyn StateRead, account: &AccountId) -> Result<u64, StateErr
     Ok(self::account(state, account)?.nonce)
 }
 
-/// Checks that a transaction with `nonce` and `valid_until` may run at `height`.
+/// Checks that a transaction with `nonce` and `valid_until` may run at `height`, within
+/// `rate_limit` (from [`rate_limit`]).
 pub fn check_transaction(
     state: &dyn StateRead,
+    rate_limit: Option<&RateLimit>,
     signer: &AccountId,
     tx_nonce: u64,
     valid_until: Height,
@@ -291,7 +293,7 @@ pub fn check_transaction(
             height,
         }));
     }
-    if let Some(limit) = RATE_LIMIT.get(state)? {
+    if let Some(limit) = rate_limit {
         let window = limit.window_of(height);
         let sent = SENT
             .get(state, signer)?
@@ -330,14 +332,21 @@ pub fn increment_nonce(state: &mut StateOverlay<'_>, signer: &AccountId) -> Resu
     Ok(())
 }
 
-/// Counts a transaction of `signer` included at `height` against the rate limit, if one is
+/// The rate limit in force, if any (read once per transaction, for [`check_transaction`]
+/// and [`record_sent`]).
+pub fn rate_limit(state: &dyn StateRead) -> Result<Option<RateLimit>, StateError> {
+    RATE_LIMIT.get(state)
+}
+
+/// Counts a transaction of `signer` included at `height` against `rate_limit`, if one is
 /// in force.
 pub fn record_sent(
     state: &mut StateOverlay<'_>,
+    rate_limit: Option<&RateLimit>,
     signer: &AccountId,
     height: Height,
 ) -> Result<(), StateError> {
-    let Some(limit) = RATE_LIMIT.get(&*state)? else {
+    let Some(limit) = rate_limit else {
         return Ok(());
     };
     let window = limit.window_of(height);
@@ -371,17 +380,17 @@ mod tests {
         let backend = BTreeMap::new();
         let mut state = StateOverlay::new(&backend);
         let who = AccountId([1; 32]);
-        assert_eq!(check_transaction(&state, &who, 0, 5, 1), Ok(Ok(())));
+        assert_eq!(check_transaction(&state, None, &who, 0, 5, 1), Ok(Ok(())));
         increment_nonce(&mut state, &who).unwrap();
         assert_eq!(
-            check_transaction(&state, &who, 0, 5, 1),
+            check_transaction(&state, None, &who, 0, 5, 1),
             Ok(Err(Error::NonceTooLow {
                 expected: 1,
                 got: 0
             }))
         );
         assert_eq!(
-            check_transaction(&state, &who, 3, 5, 1),
+            check_transaction(&state, None, &who, 3, 5, 1),
             Ok(Err(Error::NonceTooHigh {
                 expected: 1,
                 got: 3
@@ -395,7 +404,7 @@ mod tests {
             }
         );
         assert_eq!(
-            check_transaction(&state, &who, 1, 5, 6),
+            check_transaction(&state, None, &who, 1, 5, 6),
             Ok(Err(Error::Expired {
                 valid_until: 5,
                 height: 6

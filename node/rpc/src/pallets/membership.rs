@@ -43,18 +43,11 @@ pub(crate) fn member_view(
     let height = wijk_system::CURRENT_BLOCK
         .get(state)?
         .map_or(0, |block| block.height);
-    let day_blocks = wijk_membership::config(state)?.guardian_day_blocks.max(1);
-    let guardian = wijk_membership::guardianship(state, account)?.map(|record| {
-        let spent = if record.day == height / day_blocks {
-            record.spent
-        } else {
-            0
-        };
-        types::Guardian {
-            guardian: record.guardian,
-            daily_cap: format_cents(record.daily_cap),
-            spent_today: format_cents(spent),
-        }
+    let day_blocks = wijk_membership::config(state)?.guardian_day_blocks;
+    let guardian = wijk_membership::guardianship(state, account)?.map(|record| types::Guardian {
+        guardian: record.guardian,
+        daily_cap: format_cents(record.daily_cap),
+        spent_today: format_cents(wijk_membership::spent_today(&record, height, day_blocks)),
     });
     let pending_rekey =
         wijk_membership::pending_rekey(state, account)?.map(|pending| types::PendingRekey {
