@@ -278,6 +278,8 @@ fn vectors() -> BTreeMap<&'static str, (String, String)> {
     let value = genesis.changes[&key].clone().unwrap();
     let mut manual_value = 0u64.to_le_bytes().to_vec();
     manual_value.extend_from_slice(&10_000u128.to_le_bytes());
+    // No earmarked coins: an empty list, compact length 0.
+    manual_value.push(0x00);
     out.insert("bob-account-value", (hex(&value), hex(&manual_value)));
     let mut tree = wijk_runtime::state_tree::MemoryTree::default();
     tree.write(&genesis.tree_batch);

@@ -23,9 +23,11 @@ use crate::{
 };
 use jmt::storage::{TreeReader, TreeUpdateBatch};
 use parity_scale_codec::{Decode, Encode};
+use std::sync::Arc;
 use wijk_primitives::{
-    blake3_hash, merkle_root, verify_batch_strict, AccountId, Hash, Header, KeyCache,
-    SignatureError, SignedMessage, SigningContext, TimestampMs, ValidatorSetChange,
+    blake3_hash, merkle_root, verify_batch_strict, verify_batch_strict_serial, AccountId, Hash,
+    Header, KeyCache, SignatureError, SignedMessage, SigningContext, TimestampMs,
+    ValidatorSetChange,
 };
 use wijk_support::{
     BlockContext, CallContext, Cost, EventBuffer, InvariantViolation, Origin, StateChanges,
@@ -295,8 +297,9 @@ pub enum BlockError {
 /// The result of executing a block.
 #[derive(Debug)]
 pub struct ExecutedBlock {
-    /// State changes to commit.
-    pub changes: StateChanges,
+    /// State changes to commit (shared: an importer executing the next block reads them
+    /// while this block's root is computed and it is written).
+    pub changes: Arc<StateChanges>,
     /// One receipt per transaction.
     pub receipts: Vec<Receipt>,
     /// Events of the block's hooks.
@@ -631,7 +634,7 @@ pub fn build_block<R: TreeReader>(
             transactions,
         },
         executed: ExecutedBlock {
-            changes,
+            changes: Arc::new(changes),
             receipts,
             hook_events,
             tree_batch,
@@ -658,6 +661,16 @@ pub fn check_signatures(
     keys: Option<&KeyCache>,
 ) -> Result<SignaturesChecked, BlockError> {
     check_signatures_skipping(block, signing, keys, None)
+}
+
+/// [`check_signatures`] on the calling thread alone ([`wijk_primitives::verify_batch_strict_serial`]):
+/// for an importer whose pipeline already keeps every core busy.
+pub fn check_signatures_serial(
+    block: &Block,
+    signing: &SigningContext,
+    keys: Option<&KeyCache>,
+) -> Result<SignaturesChecked, BlockError> {
+    check_signatures_with(block, signing, keys, None, verify_batch_strict_serial)
 }
 
 /// Hashes of transactions whose signatures this node has already checked strictly for
@@ -767,11 +780,25 @@ pub fn check_signatures_skipping(
     keys: Option<&KeyCache>,
     already: Option<&CheckedSignatures>,
 ) -> Result<SignaturesChecked, BlockError> {
+    check_signatures_with(block, signing, keys, already, verify_batch_strict)
+}
+
+/// How a batch of signatures is verified: in parallel or on the calling thread.
+type BatchVerifier =
+    fn(&[SignedMessage<'_>], Option<&KeyCache>) -> Result<(), (usize, SignatureError)>;
+
+fn check_signatures_with(
+    block: &Block,
+    signing: &SigningContext,
+    keys: Option<&KeyCache>,
+    already: Option<&CheckedSignatures>,
+    verify: BatchVerifier,
+) -> Result<SignaturesChecked, BlockError> {
     let already = already.filter(|cache| cache.signing == *signing);
     let tx_hashes: Vec<Hash> = block.transactions.iter().map(|tx| tx.hash()).collect();
     let unchecked = Unchecked::among(&block.transactions, &tx_hashes, signing, already);
     let (to_check, messages) = (&unchecked.indices, unchecked.messages(&block.transactions));
-    if let Err((position, reason)) = verify_batch_strict(&messages, keys) {
+    if let Err((position, reason)) = verify(&messages, keys) {
         let index = to_check.get(position).copied().unwrap_or(position);
         return Err(BlockError::InvalidTransaction {
             index,
@@ -813,6 +840,56 @@ pub fn execute_checked_block<R: TreeReader>(
     signing: &SigningContext,
     checked: SignaturesChecked,
 ) -> Result<ExecutedBlock, BlockError> {
+    execute_checked_state(backend, parent, block, signing, checked)?.with_state_root(tree)
+}
+
+/// A block executed and checked against every rule and header root but the state root,
+/// which [`Self::with_state_root`] computes and checks. Execution needs only the parent's
+/// state, the root needs the parent's tree: an importer executes block `N + 1` while
+/// another thread computes the root of block `N`.
+#[derive(Debug)]
+pub struct ExecutedState {
+    height: u64,
+    claimed_state_root: Hash,
+    /// State changes to commit.
+    pub changes: Arc<StateChanges>,
+    /// One receipt per transaction.
+    pub receipts: Vec<Receipt>,
+    /// Events of the block's hooks.
+    pub hook_events: HookEvents,
+}
+
+impl ExecutedState {
+    /// Computes the state root over `tree` (the parent's tree) and checks it against the
+    /// header: the block is then fully checked.
+    pub fn with_state_root<R: TreeReader>(self, tree: &R) -> Result<ExecutedBlock, BlockError> {
+        let (state_root, tree_batch) = apply_changes(tree, self.height, &self.changes)?;
+        if state_root != self.claimed_state_root {
+            return Err(BlockError::RootMismatch {
+                which: "state root",
+                claimed: self.claimed_state_root,
+                computed: state_root,
+            });
+        }
+        Ok(ExecutedBlock {
+            changes: self.changes,
+            receipts: self.receipts,
+            hook_events: self.hook_events,
+            tree_batch,
+            state_root,
+        })
+    }
+}
+
+/// Executes a signature-checked `block` on `parent`'s state `backend` and checks every
+/// rule and header root except the state root ([`ExecutedState::with_state_root`]).
+pub fn execute_checked_state(
+    backend: &dyn StateRead,
+    parent: &Header,
+    block: &Block,
+    signing: &SigningContext,
+    checked: SignaturesChecked,
+) -> Result<ExecutedState, BlockError> {
     let header = &block.header;
     if checked.block_hash != header.hash() || checked.genesis_hash != signing.genesis_hash {
         return Err(BlockError::SignaturesNotChecked {
@@ -903,21 +980,12 @@ pub fn execute_checked_block<R: TreeReader>(
             computed: computed_receipts_root,
         });
     }
-    let changes = state.into_changes();
-    let (state_root, tree_batch) = apply_changes(tree, header.height, &changes)?;
-    if state_root != header.state_root {
-        return Err(BlockError::RootMismatch {
-            which: "state root",
-            claimed: header.state_root,
-            computed: state_root,
-        });
-    }
-    Ok(ExecutedBlock {
-        changes,
+    Ok(ExecutedState {
+        height: header.height,
+        claimed_state_root: header.state_root,
+        changes: Arc::new(state.into_changes()),
         receipts,
         hook_events,
-        tree_batch,
-        state_root,
     })
 }
 

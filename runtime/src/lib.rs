@@ -26,9 +26,10 @@ use wijk_primitives::SpecVersion;
 use wijk_support::{Cost, Interfaces};
 
 pub use execute::{
-    build_block, check_signatures, check_signatures_skipping, execute_block, execute_checked_block,
-    receipts_root, transaction_cost, BlockError, BuiltBlock, CheckedSignatures, ExecutedBlock,
-    HookEvents, InvalidTransaction, Receipt, SignaturesChecked, TxOutcome, VerifiedTransaction,
+    build_block, check_signatures, check_signatures_serial, check_signatures_skipping,
+    execute_block, execute_checked_block, execute_checked_state, receipts_root, transaction_cost,
+    BlockError, BuiltBlock, CheckedSignatures, ExecutedBlock, ExecutedState, HookEvents,
+    InvalidTransaction, Receipt, SignaturesChecked, TxOutcome, VerifiedTransaction,
 };
 pub use genesis::{build_genesis, register_residents, simple_genesis, Genesis, GenesisError};
 pub use memory_chain::MemoryChain;
@@ -60,8 +61,9 @@ pub const GUARDIAN_CHECK_COST: Cost = Cost::micros(2);
 /// storage keys big-endian, genesis deposits and redemptions recorded, hook events in the
 /// receipts root, block cost limits). 4: the wijk's money rules (members only, roles,
 /// guardians and their envelope, redemption owed then paid, gifts and pools, earmarks, the
-/// region, the rate limit).
-pub const SPEC_VERSION: SpecVersion = 4;
+/// region, the rate limit). 5: an account's earmarked coins live in its account record
+/// (`system/account/`), not in records of their own.
+pub const SPEC_VERSION: SpecVersion = 5;
 
 /// Largest encoded transaction accepted anywhere (pool, block, RPC).
 pub const MAX_TRANSACTION_BYTES: usize = 16 * 1024;

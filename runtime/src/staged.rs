@@ -6,18 +6,43 @@
 //! the changes and tree nodes of such blocks over a committed backend, newest first.
 
 use crate::ExecutedBlock;
-use jmt::storage::{LeafNode, Node, NodeKey, TreeReader};
+use jmt::storage::{LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
 use jmt::{KeyHash, OwnedValue, Version};
 use wijk_primitives::Height;
-use wijk_support::{next_entry_through, Entry, StateError, StateRead};
+use wijk_support::{next_entry_through, Entry, StateChanges, StateError, StateRead};
 
-/// An executed block not yet in the backend, at its height.
+/// An executed block not yet in the backend, at its height: its state changes, and its
+/// tree nodes once its state root is computed (an importer executes the next block while
+/// another thread still computes this one's root; that view reads state, never the tree).
 #[derive(Debug, Clone, Copy)]
 pub struct StagedBlock<'a> {
     /// The block's height (the tree version its nodes were written at).
     pub height: Height,
-    /// Its execution.
-    pub executed: &'a ExecutedBlock,
+    /// Its state changes.
+    pub changes: &'a StateChanges,
+    /// Its tree nodes, if its root has been computed.
+    pub tree: Option<&'a TreeUpdateBatch>,
+}
+
+impl<'a> StagedBlock<'a> {
+    /// A block executed with its state root.
+    pub fn executed(height: Height, executed: &'a ExecutedBlock) -> Self {
+        StagedBlock {
+            height,
+            changes: &executed.changes,
+            tree: Some(&executed.tree_batch),
+        }
+    }
+
+    /// The tree nodes, or why this view cannot read the tree.
+    fn tree(&self) -> anyhow::Result<&'a TreeUpdateBatch> {
+        self.tree.ok_or_else(|| {
+            anyhow::anyhow!(
+                "the state root of staged block {} is not computed yet",
+                self.height
+            )
+        })
+    }
 }
 
 /// The backend's state with `layers` (oldest first, consecutive heights) applied on top.
@@ -68,7 +93,7 @@ struct Layers<'s, 'a, B> {
 impl<B: StateRead> StateRead for Layers<'_, '_, B> {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
         for layer in self.layers.iter().rev() {
-            if let Some(value) = layer.executed.changes.get(key) {
+            if let Some(value) = layer.changes.get(key) {
                 return Ok(value.clone());
             }
         }
@@ -83,7 +108,7 @@ impl<B: StateRead> StateRead for Layers<'_, '_, B> {
                     base: self.base,
                     layers: under,
                 };
-                next_entry_through(&top.executed.changes, &below, prefix, after)
+                next_entry_through(top.changes, &below, prefix, after)
             }
         }
     }
@@ -92,7 +117,7 @@ impl<B: StateRead> StateRead for Layers<'_, '_, B> {
 impl<B: TreeReader> TreeReader for StagedState<'_, B> {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
         for layer in self.layers.iter().rev() {
-            if let Some(node) = layer.executed.tree_batch.node_batch.get_node(node_key) {
+            if let Some(node) = layer.tree()?.node_batch.get_node(node_key) {
                 return Ok(Some(node.clone()));
             }
         }
@@ -109,8 +134,7 @@ impl<B: TreeReader> TreeReader for StagedState<'_, B> {
                 continue;
             }
             if let Some(value) = layer
-                .executed
-                .tree_batch
+                .tree()?
                 .node_batch
                 .values()
                 .get(&(layer.height, key_hash))

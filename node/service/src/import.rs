@@ -5,15 +5,18 @@
 //! a little-endian `u32` length and the SCALE encoding of `(Block, FinalityCertificate)`.
 
 use parity_scale_codec::Encode;
+use std::collections::VecDeque;
 use std::io::{Read, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender};
 use std::sync::Arc;
 use wijk_light_client::{LightClient, LightClientError, TrustedState, Unproven};
 use wijk_primitives::{
     decode_bounded, FinalityCertificate, Hash, Header, KeyCache, SigningContext,
 };
 use wijk_runtime::{
-    check_signatures, execute_checked_block, Block, BlockError, ExecutedBlock, SignaturesChecked,
-    StagedBlock, StagedState, MAX_BLOCK_BYTES,
+    check_signatures_serial, execute_checked_state, Block, BlockError, ExecutedBlock,
+    ExecutedState, SignaturesChecked, StagedBlock, StagedState, MAX_BLOCK_BYTES,
 };
 use wijk_storage::{Storage, StorageError};
 
@@ -145,25 +148,6 @@ fn committed_head(storage: &Storage) -> Result<Header, ImportError> {
     })
 }
 
-/// Re-executes `block` on `parent` (whose post-state `state` is), checking every root.
-fn execute(
-    state: &StagedState<'_, Storage>,
-    parent: &Header,
-    block: &Block,
-    signing: &SigningContext,
-    checked: SignaturesChecked,
-) -> Result<ExecutedBlock, ImportError> {
-    let height = block.header.height;
-    if height != parent.height + 1 {
-        return Err(ImportError::NotNext {
-            height,
-            finalized: parent.height,
-        });
-    }
-    execute_checked_block(state, state, parent, block, signing, checked)
-        .map_err(|source| ImportError::Invalid { height, source })
-}
-
 /// What [`import_blocks`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ImportSummary {
@@ -182,11 +166,115 @@ struct Verified {
     certificate: FinalityCertificate,
 }
 
-/// Imports a stream of blocks in order, as a three-stage pipeline: the signatures of
-/// upcoming blocks are checked on one thread (they need no state); the current block is
-/// executed on top of the previous ones, which are meanwhile written (synced) by a writer
-/// thread. Execution reads through earlier blocks' changes and tree nodes
-/// ([`StagedState`]), so it never waits for the disk.
+/// What the execution stage hands on: a block executed on top of the ones before it,
+/// whose state root is still to be computed, or a block the node already had.
+enum Executed {
+    Block(Box<(Block, FinalityCertificate, ExecutedState)>),
+    Skipped,
+}
+
+/// The height up to which blocks are on disk, for the execution stage to stop reading
+/// them from memory. `u64::MAX` while nothing was written in this import.
+struct Written(AtomicU64);
+
+impl Written {
+    fn through(&self) -> Option<u64> {
+        Some(self.0.load(Ordering::Acquire)).filter(|height| *height != u64::MAX)
+    }
+}
+
+/// The execution stage: executes each signature-checked block on the state of the
+/// blocks before it (committed, or executed and still in memory), without its state root,
+/// and hands it on. Blocks the node already has are compared by hash and skipped.
+fn execute_stage(
+    storage: &Storage,
+    checked_blocks: Receiver<Result<(Block, FinalityCertificate, SignaturesChecked), ImportError>>,
+    executed: SyncSender<Result<Executed, ImportError>>,
+    signing: &SigningContext,
+    written: &Written,
+) {
+    // Executed blocks not yet known to be on disk: what execution reads before the disk.
+    let mut window = VecDeque::new();
+    for item in checked_blocks {
+        let result = item.and_then(|(block, certificate, checked)| {
+            execute_next(
+                storage,
+                &mut window,
+                block,
+                certificate,
+                checked,
+                signing,
+                written,
+            )
+        });
+        let failed = result.is_err();
+        // A closed channel means a later stage stopped on an error: stop too.
+        if executed.send(result).is_err() || failed {
+            break;
+        }
+    }
+}
+
+/// Executed blocks not yet known to be on disk, oldest first, with their changes.
+type Window = VecDeque<(Header, Arc<wijk_support::StateChanges>)>;
+
+/// One step of [`execute_stage`].
+fn execute_next(
+    storage: &Storage,
+    window: &mut Window,
+    block: Block,
+    certificate: FinalityCertificate,
+    checked: SignaturesChecked,
+    signing: &SigningContext,
+    written: &Written,
+) -> Result<Executed, ImportError> {
+    if let Some(through) = written.through() {
+        while window.front().is_some_and(|(h, _)| h.height <= through) {
+            window.pop_front();
+        }
+    }
+    let head = match window.back() {
+        Some((header, _)) => header.clone(),
+        None => committed_head(storage)?,
+    };
+    let height = block.header.height;
+    if height <= head.height {
+        let ours = match window.iter().find(|(h, _)| h.height == height) {
+            Some((header, _)) => Some(header.hash()),
+            None => storage.header(height)?.map(|h| h.hash()),
+        };
+        if ours != Some(block.header.hash()) {
+            return Err(ImportError::Conflict { height });
+        }
+        return Ok(Executed::Skipped);
+    }
+    if height != head.height + 1 {
+        return Err(ImportError::NotNext {
+            height,
+            finalized: head.height,
+        });
+    }
+    let mut state = StagedState::new(storage);
+    for (header, changes) in window.iter() {
+        state.push(StagedBlock {
+            height: header.height,
+            changes,
+            tree: None,
+        });
+    }
+    let done = execute_checked_state(&state, &head, &block, signing, checked)
+        .map_err(|source| ImportError::Invalid { height, source })?;
+    window.push_back((block.header.clone(), Arc::clone(&done.changes)));
+    Ok(Executed::Block(Box::new((block, certificate, done))))
+}
+
+/// Imports a stream of blocks in order, as a four-stage pipeline, each stage a thread:
+/// the signatures of upcoming blocks are checked (they need no state); each block is
+/// executed on the state of the blocks before it; its state root is computed (over the
+/// tree of the blocks before it) while the next block executes; and finished runs are
+/// written (synced) while later blocks are checked. Execution and the root read earlier
+/// blocks' changes and tree nodes from memory ([`StagedState`]), so neither waits for the
+/// disk.
 ///
 /// A block whose certificate names a later block (it was finalized as that block's
 /// ancestor) is executed and held until that block arrives and its certificate checks;
@@ -202,21 +290,22 @@ pub fn import_blocks<I>(
 where
     I: Iterator<Item = Result<(Block, FinalityCertificate), ImportError>> + Send,
 {
+    let written_through = Written(AtomicU64::new(u64::MAX));
     std::thread::scope(|scope| {
-        // Two blocks of look-ahead: enough to keep the checker busy, bounded memory.
+        // Two blocks of look-ahead per stage: enough to keep each busy, bounded memory.
         let (checked_sender, checked_blocks) = std::sync::mpsc::sync_channel(2);
         scope.spawn(move || {
-            // Signers recur from block to block; decode each key once.
+            // Signers recur from block to block; decode each key once. On this thread
+            // alone: the other stages keep the other cores busy.
             let keys = KeyCache::default();
             for item in blocks {
                 let checked = item.and_then(|(block, certificate)| {
-                    let checked =
-                        check_signatures(&block, signing, Some(&keys)).map_err(|source| {
-                            ImportError::Invalid {
-                                height: block.header.height,
-                                source,
-                            }
-                        })?;
+                    let checked = check_signatures_serial(&block, signing, Some(&keys)).map_err(
+                        |source| ImportError::Invalid {
+                            height: block.header.height,
+                            source,
+                        },
+                    )?;
                     Ok((block, certificate, checked))
                 });
                 let failed = checked.is_err();
@@ -226,8 +315,13 @@ where
                 }
             }
         });
+        let (executed_sender, executed_blocks) = std::sync::mpsc::sync_channel(2);
+        let written = &written_through;
+        scope.spawn(move || {
+            execute_stage(storage, checked_blocks, executed_sender, signing, written)
+        });
         let (write_sender, writes) = std::sync::mpsc::sync_channel::<Arc<Verified>>(1);
-        let (written_sender, written) = std::sync::mpsc::sync_channel(1);
+        let (written_sender, written_results) = std::sync::mpsc::sync_channel(1);
         scope.spawn(move || {
             for job in writes {
                 let run: Vec<_> = job.blocks.iter().map(|(b, e)| (b, e)).collect();
@@ -247,40 +341,32 @@ where
                                   summary: &mut ImportSummary|
          -> Result<(), ImportError> {
             if let Some(job) = in_flight.take() {
-                written.recv().map_err(|_| ImportError::WriterStopped)??;
+                written_results
+                    .recv()
+                    .map_err(|_| ImportError::WriterStopped)??;
                 for (block, _) in &job.blocks {
                     summary.blocks += 1;
                     summary.transactions += block.transactions.len() as u64;
                     on_imported(block);
                 }
+                if let Some((last, _)) = job.blocks.last() {
+                    written_through
+                        .0
+                        .store(last.header.height, Ordering::Release);
+                }
             }
             Ok(())
         };
         let result = (|| {
-            for item in checked_blocks {
-                let (block, certificate, checked) = item?;
-                let height = block.header.height;
-                let head = match (awaiting.last(), &in_flight) {
-                    (Some((last, _, _)), _) => last.header.clone(),
-                    // A write in flight holds at least one block (runs are never empty).
-                    (None, Some(job)) => match job.blocks.last() {
-                        Some((block, _)) => block.header.clone(),
-                        None => committed_head(storage)?,
-                    },
-                    (None, None) => committed_head(storage)?,
-                };
-                if height <= head.height && awaiting.is_empty() {
-                    let ours = if height == head.height {
-                        Some(head.hash())
-                    } else {
-                        storage.header(height)?.map(|h| h.hash())
-                    };
-                    if ours != Some(block.header.hash()) {
-                        return Err(ImportError::Conflict { height });
+            for item in executed_blocks {
+                let (block, certificate, state) = match item? {
+                    Executed::Block(staged) => *staged,
+                    Executed::Skipped => {
+                        summary.skipped += 1;
+                        continue;
                     }
-                    summary.skipped += 1;
-                    continue;
-                }
+                };
+                let height = block.header.height;
                 if certificate.height < height {
                     return Err(ImportError::Unjustified {
                         height,
@@ -300,21 +386,19 @@ where
                         },
                     });
                 }
-                let mut state = StagedState::new(storage);
+                // The root over the tree of every block before this one: on disk, being
+                // written, or waiting for its certificate.
+                let mut tree = StagedState::new(storage);
                 for (block, executed) in in_flight.iter().flat_map(|job| job.blocks.iter()) {
-                    state.push(StagedBlock {
-                        height: block.header.height,
-                        executed,
-                    });
+                    tree.push(StagedBlock::executed(block.header.height, executed));
                 }
                 for (block, executed, _) in &awaiting {
-                    state.push(StagedBlock {
-                        height: block.header.height,
-                        executed,
-                    });
+                    tree.push(StagedBlock::executed(block.header.height, executed));
                 }
-                let executed = execute(&state, &head, &block, signing, checked)?;
-                drop(state);
+                let executed = state
+                    .with_state_root(&tree)
+                    .map_err(|source| ImportError::Invalid { height, source })?;
+                drop(tree);
                 let run: Vec<Header> = awaiting
                     .iter()
                     .map(|(block, _, _)| block.header.clone())
@@ -361,6 +445,8 @@ where
                 None => Ok(()),
             }
         })();
+        // (The closure consumed the execution stage's channel: a stage blocked handing
+        // on a block stops now.)
         // Whatever happened, the run already handed to the writer is valid: finish it.
         let finished = wait_for_write(&mut in_flight, &mut summary);
         drop(write_sender);

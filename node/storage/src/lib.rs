@@ -256,7 +256,12 @@ impl Storage {
         certificate: &FinalityCertificate,
     ) -> Result<(), StorageError> {
         let next = self.finalized_height()?.map_or(0, |h| h + 1);
-        let mut batch = SortedBatch::default();
+        let mut batch = SortedBatch::with_capacity(
+            blocks
+                .iter()
+                .map(|(_, executed)| estimated_writes(executed))
+                .sum(),
+        );
         for (expected, (block, executed)) in (next..).zip(blocks) {
             if block.header.height != expected {
                 return Err(StorageError::OutOfOrder {
@@ -387,7 +392,12 @@ impl Storage {
                 what: "tree node key",
                 reason: e.to_string(),
             })?;
-            let value = borsh::to_vec(node).map_err(|e| StorageError::Corrupt {
+            // Sized for the node at once: borsh's own buffer grows from empty by doubling.
+            let mut value = Vec::with_capacity(match node {
+                Node::Internal(_) => MAX_INTERNAL_NODE_BYTES,
+                _ => LEAF_NODE_BYTES,
+            });
+            borsh::to_writer(&mut value, node).map_err(|e| StorageError::Corrupt {
                 what: "tree node",
                 reason: e.to_string(),
             })?;
@@ -544,6 +554,21 @@ impl Storage {
             }
         }
     }
+}
+
+/// The encoded size of a jmt internal node with all 16 children (hash, version, kind
+/// each), rounded up; a leaf is a key hash, a value hash and a tag.
+const MAX_INTERNAL_NODE_BYTES: usize = 16 * 48 + 16;
+const LEAF_NODE_BYTES: usize = 72;
+
+/// About how many writes committing `executed` makes: each state change twice (the value
+/// and the tree's copy), each tree node, and per receipt its index entry and the history
+/// entries of its signer and one other account, with the block's own records.
+fn estimated_writes(executed: &ExecutedBlock) -> usize {
+    2 * executed.changes.len()
+        + executed.tree_batch.node_batch.nodes().len()
+        + 3 * executed.receipts.len()
+        + 16
 }
 
 fn backend_error(error: rocksdb::Error) -> StateError {

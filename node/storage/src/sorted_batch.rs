@@ -22,6 +22,14 @@ pub(crate) struct SortedBatch {
 }
 
 impl SortedBatch {
+    /// An empty batch with room for `writes` writes: a block writes tens of thousands, and
+    /// growing the list by doubling copies it over and over.
+    pub(crate) fn with_capacity(writes: usize) -> Self {
+        SortedBatch {
+            writes: Vec::with_capacity(writes),
+        }
+    }
+
     pub(crate) fn put(&mut self, column: &'static str, key: impl Into<Vec<u8>>, value: Vec<u8>) {
         self.writes.push(Write {
             column,
@@ -50,7 +58,8 @@ impl SortedBatch {
         self.writes
             .sort_by(|a, b| (a.column, &a.key).cmp(&(b.column, &b.key)));
         let mut batch = WriteBatch::default();
-        let mut kept = Vec::new();
+        // Most writes of a block go to the cached columns (state and tree nodes).
+        let mut kept = Vec::with_capacity(self.writes.len());
         for write in self.writes {
             let column = column_family(write.column);
             match &write.value {

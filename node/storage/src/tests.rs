@@ -141,6 +141,7 @@ fn proofs_at_old_heights_verify_against_old_roots() {
             Some(wijk_system::AccountInfo {
                 nonce: 0,
                 balance_cents: Cents::from(height as u32),
+                earmarked: vec![],
             })
         };
         assert_eq!(

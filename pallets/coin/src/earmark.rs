@@ -3,9 +3,10 @@
 //! An [`Earmark`] names its funder and what the coins may pay: merchants inside the region
 //! (`regionOnly`), in some categories (`categories`, empty for any), until an expiry height
 //! after which what is left returns to the funder. Coins under one earmark are a holding of
-//! the account (`coin/earmarked/<account><earmark id>`), apart from its free balance; an
-//! account holds at most [`MAX_EARMARKS_PER_ACCOUNT`] earmarks, so a payment reads a bounded
-//! number of them.
+//! the account, apart from its free balance. An account's holdings ([`Holdings`], at most
+//! [`MAX_EARMARKS_PER_ACCOUNT`]) live in its account record beside its free coins and nonce
+//! (`wijk_system::AccountInfo`), so a payment from earmarked coins reads one record and
+//! changes one leaf of the state tree, as a plain payment does.
 //!
 //! **Spending.** A payment to a merchant (a member with a registered place) uses the payer's
 //! earmarked coins that the merchant's place and category satisfy first, in earmark-id
@@ -33,11 +34,72 @@ pub type EarmarkId = Hash;
 
 /// Every earmark that coins were put under, by id.
 pub const RULES: StorageMap<EarmarkId, Earmark> = StorageMap::new(b"coin/earmark/");
-/// Earmarked coins per account and earmark.
-pub const HOLDINGS: StorageMap<(AccountId, EarmarkId), Cents> = StorageMap::new(b"coin/earmarked/");
 /// Holdings by the height their earmark expires, for the end-of-block hook.
 pub const EXPIRIES: StorageMap<(Height, AccountId, EarmarkId), ()> =
     StorageMap::new(b"coin/earmark_expiry/");
+
+/// What one account holds under earmarks: (earmark, amount) in earmark-id order, each
+/// amount above zero, at most [`MAX_EARMARKS_PER_ACCOUNT`] entries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Holdings(Vec<(EarmarkId, Cents)>);
+
+impl Holdings {
+    /// The account's holdings (none when it holds no earmarked coins).
+    pub fn of(
+        state: &dyn wijk_support::StateRead,
+        account: &AccountId,
+    ) -> Result<Holdings, StateError> {
+        Ok(Holdings(wijk_system::account(state, account)?.earmarked))
+    }
+
+    /// Writes them back into the record of `account`.
+    fn store(
+        self,
+        state: &mut wijk_support::StateOverlay<'_>,
+        account: &AccountId,
+    ) -> Result<(), StateError> {
+        wijk_system::set_earmarked(state, account, self.0)
+    }
+
+    /// Each earmark with its amount, in id order.
+    pub fn iter(&self) -> impl Iterator<Item = (EarmarkId, Cents)> + '_ {
+        self.0.iter().copied()
+    }
+
+    /// What is held under `id`.
+    pub fn amount(&self, id: &EarmarkId) -> Option<Cents> {
+        self.position(id).ok().map(|at| self.0[at].1)
+    }
+
+    /// How many earmarks are held.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn position(&self, id: &EarmarkId) -> Result<usize, usize> {
+        self.0.binary_search_by(|(held, _)| held.cmp(id))
+    }
+
+    /// Sets the amount under `id` (zero removes it). Refused, changing nothing, when it
+    /// would be one earmark more than an account may hold.
+    fn set(&mut self, id: EarmarkId, amount: Cents) -> Result<(), ()> {
+        match (self.position(&id), amount) {
+            (Ok(at), 0) => {
+                self.0.remove(at);
+            }
+            (Ok(at), _) => self.0[at].1 = amount,
+            (Err(_), 0) => {}
+            (Err(_), _) if self.0.len() >= MAX_EARMARKS_PER_ACCOUNT => return Err(()),
+            (Err(at), _) => self.0.insert(at, (id, amount)),
+        }
+        Ok(())
+    }
+}
 
 /// Most earmarks one account holds at once.
 pub const MAX_EARMARKS_PER_ACCOUNT: usize = 8;
@@ -228,7 +290,7 @@ pub fn holdings_of(
     account: &AccountId,
 ) -> Result<Vec<(Earmark, Cents)>, StateError> {
     let mut out = Vec::new();
-    for ((_, id), amount) in HOLDINGS.page_under(state, account, MAX_EARMARKS_PER_ACCOUNT)? {
+    for (id, amount) in Holdings::of(state, account)?.iter() {
         if let Some(rule) = RULES.get(state, &id)? {
             out.push((rule, amount));
         }
@@ -250,26 +312,22 @@ pub(crate) fn put_under(
     earmark: &Earmark,
 ) -> Result<Result<EarmarkId, Error>, StateError> {
     let id = earmark.id();
-    let held = HOLDINGS.get(&*ctx.state, &(*to, id))?;
-    if held.is_none()
-        && HOLDINGS
-            .page_under(&*ctx.state, to, MAX_EARMARKS_PER_ACCOUNT)?
-            .len()
-            >= MAX_EARMARKS_PER_ACCOUNT
-    {
+    let mut holdings = Holdings::of(&*ctx.state, to)?;
+    let held = holdings.amount(&id);
+    let Some(total) = held.unwrap_or(0).checked_add(amount) else {
+        return Ok(Err(CurrencyError::Overflow.into()));
+    };
+    if holdings.set(id, total).is_err() {
         return Ok(Err(EarmarkError::TooManyEarmarks {
             account: *to,
             max: MAX_EARMARKS_PER_ACCOUNT as u32,
         }
         .into()));
     }
-    let Some(total) = held.unwrap_or(0).checked_add(amount) else {
-        return Ok(Err(CurrencyError::Overflow.into()));
-    };
     if !RULES.contains(&*ctx.state, &id)? {
         RULES.insert(ctx.state, &id, earmark);
     }
-    HOLDINGS.insert(ctx.state, &(*to, id), &total);
+    holdings.store(ctx.state, to)?;
     if let (Some(at), None) = (earmark.expires_at, held) {
         EXPIRIES.insert(ctx.state, &(at, *to, id), &());
     }
@@ -284,23 +342,6 @@ pub(crate) fn put_under(
     Ok(Ok(id))
 }
 
-fn set_holding(
-    ctx: &mut CallContext<'_, '_>,
-    account: &AccountId,
-    id: EarmarkId,
-    rule: &Earmark,
-    amount: Cents,
-) {
-    if amount == 0 {
-        HOLDINGS.remove(ctx.state, &(*account, id));
-        if let Some(at) = rule.expires_at {
-            EXPIRIES.remove(ctx.state, &(at, *account, id));
-        }
-    } else {
-        HOLDINGS.insert(ctx.state, &(*account, id), &amount);
-    }
-}
-
 /// Pays up to `amount` to `merchant` from `payer`'s earmarked coins the merchant's place
 /// satisfies; returns how much was paid that way (the rest is the payer's free coins' to
 /// pay).
@@ -311,8 +352,9 @@ pub(crate) fn spend_at_merchant(
     place: &Place,
     amount: Cents,
 ) -> Result<Result<Cents, Error>, StateError> {
+    let mut holdings = Holdings::of(&*ctx.state, payer)?;
     let mut paid: Cents = 0;
-    for ((_, id), held) in HOLDINGS.page_under(&*ctx.state, payer, MAX_EARMARKS_PER_ACCOUNT)? {
+    for (id, held) in holdings.clone().iter() {
         if paid == amount {
             break;
         }
@@ -323,7 +365,12 @@ pub(crate) fn spend_at_merchant(
             continue;
         }
         let used = held.min(amount - paid);
-        set_holding(ctx, payer, id, &rule, held - used);
+        let left = held - used;
+        // Lowering an amount never adds an earmark, so it cannot be refused.
+        let _ = holdings.set(id, left);
+        if let (0, Some(at)) = (left, rule.expires_at) {
+            EXPIRIES.remove(ctx.state, &(at, *payer, id));
+        }
         paid += used;
         ctx.deposit_event(Event::EarmarkSpent {
             who: *payer,
@@ -333,6 +380,7 @@ pub(crate) fn spend_at_merchant(
         });
     }
     if paid > 0 {
+        holdings.store(ctx.state, payer)?;
         let received = tri!(add_free(&*ctx.state, merchant, paid));
         wijk_system::set_balance(ctx.state, merchant, received)?;
     }
@@ -348,7 +396,7 @@ pub(crate) fn why_not_usable(
     place: Option<&Place>,
 ) -> Result<Option<EarmarkError>, StateError> {
     let region = region_name(ctx)?;
-    for ((_, id), _) in HOLDINGS.page_under(&*ctx.state, payer, MAX_EARMARKS_PER_ACCOUNT)? {
+    for (id, _) in Holdings::of(&*ctx.state, payer)?.iter() {
         let Some(rule) = RULES.get(&*ctx.state, &id)? else {
             continue;
         };
@@ -379,20 +427,19 @@ pub(crate) fn expire_due(ctx: &mut CallContext<'_, '_>) -> Result<(), StateError
             break;
         }
         EXPIRIES.remove(ctx.state, &(at, account, id));
-        let (Some(amount), Some(rule)) = (
-            HOLDINGS.get(&*ctx.state, &(account, id))?,
-            RULES.get(&*ctx.state, &id)?,
-        ) else {
+        let mut holdings = Holdings::of(&*ctx.state, &account)?;
+        let (Some(amount), Some(rule)) = (holdings.amount(&id), RULES.get(&*ctx.state, &id)?)
+        else {
             continue;
         };
-        HOLDINGS.remove(ctx.state, &(account, id));
         // The funder's balance cannot overflow while supply fits in Cents; if it would,
-        // the state is corrupt, and keeping the holding loses nothing.
+        // the state is corrupt, and keeping the holding (and its queue entry) loses nothing.
         let Some(returned) = crate::balance(&*ctx.state, &rule.funder)?.checked_add(amount) else {
-            HOLDINGS.insert(ctx.state, &(account, id), &amount);
             EXPIRIES.insert(ctx.state, &(at, account, id), &());
             continue;
         };
+        let _ = holdings.set(id, 0);
+        holdings.store(ctx.state, &account)?;
         wijk_system::set_balance(ctx.state, &rule.funder, returned)?;
         ctx.deposit_event(Event::EarmarkExpired {
             who: account,
@@ -404,28 +451,72 @@ pub(crate) fn expire_due(ctx: &mut CallContext<'_, '_>) -> Result<(), StateError
     Ok(())
 }
 
-/// Moves every earmarked holding of `from` to `to` (a member moved to a new key); returns
-/// the amount moved.
+/// What moving every earmarked holding of `from` to `to` (a member moved to a new key)
+/// would leave `to` holding, checked before anything moves: the merged holdings and the
+/// amount moved, or why they cannot merge.
+pub(crate) struct Move {
+    from_holdings: Holdings,
+    merged: Holdings,
+    moved: Cents,
+}
+
+impl Move {
+    /// The earmarked coins that will move.
+    pub(crate) fn moved(&self) -> Cents {
+        self.moved
+    }
+}
+
+/// Plans [`move_all`]: refuses when `to` would hold more earmarks than an account may, or
+/// an amount would overflow.
+pub(crate) fn plan_move(
+    state: &dyn wijk_support::StateRead,
+    from: &AccountId,
+    to: &AccountId,
+) -> Result<Result<Move, CurrencyError>, StateError> {
+    let from_holdings = Holdings::of(state, from)?;
+    let mut merged = Holdings::of(state, to)?;
+    let mut moved: Cents = 0;
+    for (id, amount) in from_holdings.iter() {
+        let (Some(total), Some(sum)) = (
+            merged.amount(&id).unwrap_or(0).checked_add(amount),
+            moved.checked_add(amount),
+        ) else {
+            return Ok(Err(CurrencyError::Overflow));
+        };
+        if merged.set(id, total).is_err() {
+            return Ok(Err(CurrencyError::TooManyEarmarks {
+                account: *to,
+                max: MAX_EARMARKS_PER_ACCOUNT as u32,
+            }));
+        }
+        moved = sum;
+    }
+    Ok(Ok(Move {
+        from_holdings,
+        merged,
+        moved,
+    }))
+}
+
+/// Carries out a [`plan_move`] made on the current state; returns the amount moved.
 pub(crate) fn move_all(
     ctx: &mut CallContext<'_, '_>,
     from: &AccountId,
     to: &AccountId,
-) -> Result<Result<Cents, CurrencyError>, StateError> {
-    let mut moved: Cents = 0;
-    for ((_, id), amount) in HOLDINGS.page_under(&*ctx.state, from, MAX_EARMARKS_PER_ACCOUNT)? {
-        let Some(rule) = RULES.get(&*ctx.state, &id)? else {
-            continue;
-        };
-        let existing = HOLDINGS.get(&*ctx.state, &(*to, id))?;
-        let Some(total) = existing.unwrap_or(0).checked_add(amount) else {
-            return Ok(Err(CurrencyError::Overflow));
-        };
-        set_holding(ctx, from, id, &rule, 0);
-        HOLDINGS.insert(ctx.state, &(*to, id), &total);
-        if let (Some(at), None) = (rule.expires_at, existing) {
-            EXPIRIES.insert(ctx.state, &(at, *to, id), &());
+    planned: Move,
+) -> Result<Cents, StateError> {
+    let already = Holdings::of(&*ctx.state, to)?;
+    for (id, amount) in planned.from_holdings.iter() {
+        if let Some(at) = RULES
+            .get(&*ctx.state, &id)?
+            .and_then(|rule| rule.expires_at)
+        {
+            EXPIRIES.remove(ctx.state, &(at, *from, id));
+            if already.amount(&id).is_none() {
+                EXPIRIES.insert(ctx.state, &(at, *to, id), &());
+            }
         }
-        moved = moved.saturating_add(amount);
         ctx.deposit_event(Event::EarmarkMoved {
             from: *from,
             to: *to,
@@ -433,5 +524,7 @@ pub(crate) fn move_all(
             amount,
         });
     }
-    Ok(Ok(moved))
+    Holdings::default().store(ctx.state, from)?;
+    planned.merged.store(ctx.state, to)?;
+    Ok(planned.moved)
 }

@@ -1269,12 +1269,21 @@ impl Currency for Pallet {
         if from == to {
             return Ok(Err(CurrencyError::SelfTransfer));
         }
+        // Everything is checked before anything moves: a refusal leaves both keys as
+        // they were.
+        let planned = tri!(earmark::plan_move(&*ctx.state, from, to));
         let free = balance(&*ctx.state, from)?;
+        if add_free(&*ctx.state, to, free)?.is_err() {
+            return Ok(Err(CurrencyError::Overflow));
+        }
+        let Some(total) = free.checked_add(planned.moved()) else {
+            return Ok(Err(CurrencyError::Overflow));
+        };
         if free > 0 {
             tri!(self.transfer(ctx, from, to, free));
         }
-        let earmarked = tri!(earmark::move_all(ctx, from, to));
-        Ok(free.checked_add(earmarked).ok_or(CurrencyError::Overflow))
+        earmark::move_all(ctx, from, to, planned)?;
+        Ok(Ok(total))
     }
 
     fn repatriate_reserved(
@@ -1354,14 +1363,16 @@ pub fn audit(state: &dyn StateRead) -> Result<CoinAudit, AuditError> {
         None => overflow = true,
     };
     let (mut free, mut accounts) = (0, 0);
+    let mut earmarked = 0;
     wijk_system::ACCOUNTS.for_each(state, |_, info| {
         accounts += 1;
         add(&mut free, info.balance_cents);
+        for (_, amount) in &info.earmarked {
+            add(&mut earmarked, *amount);
+        }
     })?;
     let mut held = 0;
     RESERVED.for_each(state, |_, amount| add(&mut held, amount))?;
-    let mut earmarked = 0;
-    earmark::HOLDINGS.for_each(state, |_, amount| add(&mut earmarked, amount))?;
     let mut deposits = 0;
     DEPOSITS.for_each(state, |_, record| add(&mut deposits, record.amount))?;
     let (mut paid, mut unpaid) = (0, 0);

@@ -32,8 +32,8 @@ pub use hash::{blake3_hash, Hash};
 pub use keys::{AccountId, KeyError, Keypair, Signature, DEV_PHRASE};
 pub use transaction::{SignedTransaction, SigningContext, SpecVersion};
 pub use verify::{
-    verify_batch_strict, verify_strict, verify_strict_cached, KeyCache, SignatureError,
-    SignedMessage, SIGNATURE_BATCH_SIZE,
+    verify_batch_strict, verify_batch_strict_serial, verify_strict, verify_strict_cached, KeyCache,
+    SignatureError, SignedMessage, SIGNATURE_BATCH_SIZE,
 };
 pub use vote::{
     closing_block_hash, epoch_base_view, epoch_of_view, BlockRef, SignedVote, View, Vote,

@@ -60,6 +60,15 @@ pub enum CurrencyError {
         /// The limit.
         max: u32,
     },
+    /// Moving coins would leave the account under more earmarks than an account may hold.
+    #[error("{account:?} would hold more than {max} earmarks, the most an account may")]
+    #[codec(index = 7)]
+    TooManyEarmarks {
+        /// The account.
+        account: AccountId,
+        /// The limit.
+        max: u32,
+    },
 }
 
 /// The wijk's money, as other pallets may use it. Coins are created only by [`Self::mint`]

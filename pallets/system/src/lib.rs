@@ -35,13 +35,17 @@ use wijk_support::{
 /// [`AccountInfo::default`] (nonce 0, no coins).
 pub const ACCOUNTS: StorageMap<AccountId, AccountInfo> = StorageMap::new(b"system/account/");
 
-/// What the chain keeps of one account.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Encode, Decode)]
+/// What the chain keeps of one account: one record, so a payment reads and writes each
+/// account once (one leaf of the state tree).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Encode, Decode)]
 pub struct AccountInfo {
     /// The nonce its next transaction must carry (this pallet's).
     pub nonce: u64,
-    /// Coins held, in euro cents (the coin pallet's: only its rules change it).
+    /// Free coins held, in euro cents (the coin pallet's: only its rules change it).
     pub balance_cents: Cents,
+    /// Coins held under earmarks, per earmark id, in id order, each above zero (the coin
+    /// pallet's, like the balance: see `wijk_coin::earmark`).
+    pub earmarked: Vec<(Hash, Cents)>,
 }
 /// The block being (or last) executed.
 pub const CURRENT_BLOCK: StorageValue<BlockInfo> = StorageValue::new(b"system/block");
@@ -259,6 +263,19 @@ pub fn set_balance(
     Ok(())
 }
 
+/// Sets the earmarked coins in `account`'s record, keeping the rest. For the coin pallet
+/// only, as [`set_balance`].
+pub fn set_earmarked(
+    state: &mut StateOverlay<'_>,
+    account: &AccountId,
+    earmarked: Vec<(Hash, Cents)>,
+) -> Result<(), StateError> {
+    let mut info = self::account(&*state, account)?;
+    info.earmarked = earmarked;
+    put_account(state, account, &info);
+    Ok(())
+}
+
 /// Writes the record of an account funded at genesis (for the coin pallet's genesis, on
 /// a state with no records yet, once per account).
 pub fn genesis_balance(state: &mut StateOverlay<'_>, account: &AccountId, balance_cents: Cents) {
@@ -400,7 +417,8 @@ mod tests {
             account(&state, &who).unwrap(),
             AccountInfo {
                 nonce: 1,
-                balance_cents: 0
+                balance_cents: 0,
+                earmarked: vec![],
             }
         );
         assert_eq!(
@@ -423,7 +441,8 @@ mod tests {
             account(&state, &who).unwrap(),
             AccountInfo {
                 nonce: 1,
-                balance_cents: 5
+                balance_cents: 5,
+                earmarked: vec![],
             },
             "the balance is set beside the nonce, not over it"
         );

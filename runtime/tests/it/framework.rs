@@ -204,14 +204,8 @@ fn accounts_are_listed_through_blocks_not_yet_written() {
         )
         .unwrap();
     let mut staged = StagedState::new(&committed);
-    staged.push(StagedBlock {
-        height: 1,
-        executed: &first.executed,
-    });
-    staged.push(StagedBlock {
-        height: 2,
-        executed: &second.executed,
-    });
+    staged.push(StagedBlock::executed(1, &first.executed));
+    staged.push(StagedBlock::executed(2, &second.executed));
     let list = |state: &dyn wijk_support::StateRead| -> Vec<AccountId> {
         let mut accounts = Vec::new();
         wijk_system::ACCOUNTS

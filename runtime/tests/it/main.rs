@@ -118,14 +118,16 @@ fn built_block_re_executes_to_the_same_roots() {
         record(&alice.account_id()),
         Some(wijk_system::AccountInfo {
             nonce: 2,
-            balance_cents: 10_000 - 1_250
+            balance_cents: 10_000 - 1_250,
+            earmarked: vec![],
         })
     );
     assert_eq!(
         record(&bob),
         Some(wijk_system::AccountInfo {
             nonce: 0,
-            balance_cents: 1_250
+            balance_cents: 1_250,
+            earmarked: vec![],
         })
     );
 
@@ -338,10 +340,7 @@ fn a_block_built_on_staged_state_matches_one_built_after_commit() {
     )
     .unwrap();
     // Block 2 spends what block 1 gave Bob, read through the staged (unwritten) block 1.
-    let layer = StagedBlock {
-        height: 1,
-        executed: &first.executed,
-    };
+    let layer = StagedBlock::executed(1, &first.executed);
     let (mut staged_state, mut staged_tree) = (
         StagedState::new(&chain.state),
         StagedState::new(&chain.tree),
@@ -367,10 +366,7 @@ fn a_block_built_on_staged_state_matches_one_built_after_commit() {
         TxOutcome::Success { .. }
     ));
     // A proof served at version 2 from the staged view verifies against block 2's root.
-    staged_tree.push(StagedBlock {
-        height: 2,
-        executed: &second.executed,
-    });
+    staged_tree.push(StagedBlock::executed(2, &second.executed));
     let key = wijk_system::ACCOUNTS.key(&bob.account_id());
     let (value, proof) = prove(&staged_tree, 2, &key).unwrap();
     verify_proof(

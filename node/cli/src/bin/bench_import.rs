@@ -344,46 +344,85 @@ fn main() -> anyhow::Result<()> {
         }
     );
 
-    // Where the time goes: a second import into another fresh database, timing each phase
-    // (execution includes its own signature check; its share is reported net of that).
-    let dir = tempfile::tempdir()?;
-    let storage = Storage::open(dir.path())?;
-    storage.initialize(&build_genesis(&config, &storage)?)?;
-    let total: usize = blocks.iter().map(|(b, _)| b.transactions.len()).sum();
-    let (mut verify_s, mut execute_s, mut root_s, mut commit_s) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
-    for (block, certificate) in &blocks {
-        let parent = storage
-            .best_header()?
-            .ok_or_else(|| anyhow::anyhow!("no head"))?;
-        let started = Instant::now();
-        wijk_runtime::check_signatures(block, &signing, None)?;
-        verify_s += started.elapsed().as_secs_f64();
-        let started = Instant::now();
-        let executed = wijk_runtime::execute_block(&storage, &storage, &parent, block, &signing)?;
-        execute_s += started.elapsed().as_secs_f64();
-        // The state root alone, recomputed from the same changes.
-        let started = Instant::now();
-        wijk_runtime::state_tree::apply_changes(&storage, block.header.height, &executed.changes)?;
-        root_s += started.elapsed().as_secs_f64();
-        let started = Instant::now();
-        storage.commit_block(block, &executed, certificate)?;
-        commit_s += started.elapsed().as_secs_f64();
-    }
-    let per_tx = |seconds: f64| 1e6 * seconds / total as f64;
-    println!(
-        "breakdown (separate run), per transaction: signatures {:.1} us, execution {:.1} us, state root {:.1} us, synced commit {:.1} us",
-        per_tx(verify_s),
-        per_tx((execute_s - verify_s - root_s).max(0.0)),
-        per_tx(root_s),
-        per_tx(commit_s)
-    );
+    // Where the time goes: each run imported again into another fresh database, one phase
+    // at a time on one thread.
+    let plain_phases = Phases::measure(&config, &[], &blocks, &signing)?;
+    let earmarked_phases = Phases::measure(&config, &setup, &earmarked, &signing)?;
+    println!("breakdown per transaction (separate runs, one thread, one phase at a time):");
+    println!("  between members:           {plain_phases}");
+    println!("  half at merchants:         {earmarked_phases}");
     if args.calibrate {
         // What every transaction pays whatever its call: its signature checked on one
         // core, its share of the state root and of the synced commit.
-        let base_us = 1e6 / verify_one_core + per_tx(root_s) + per_tx(commit_s);
+        let base_us = 1e6 / verify_one_core + plain_phases.root_us + plain_phases.commit_us;
         calibrate(&earmarked_chain, args.accounts, base_us)?;
     }
     Ok(())
+}
+
+/// The time per transaction of each phase of an import, measured apart.
+struct Phases {
+    signatures_us: f64,
+    execution_us: f64,
+    root_us: f64,
+    commit_us: f64,
+}
+
+impl Phases {
+    /// Imports `setup` untimed, then `timed` phase by phase, into a fresh database.
+    fn measure(
+        config: &wijk_runtime::RuntimeGenesis,
+        setup: &[(wijk_runtime::Block, FinalityCertificate)],
+        timed: &[(wijk_runtime::Block, FinalityCertificate)],
+        signing: &wijk_primitives::SigningContext,
+    ) -> anyhow::Result<Phases> {
+        let dir = tempfile::tempdir()?;
+        let storage = Storage::open(dir.path())?;
+        storage.initialize(&build_genesis(config, &storage)?)?;
+        wijk_service::import_blocks(&storage, setup.iter().cloned().map(Ok), signing, |_| {})?;
+        let mut seconds = [0.0f64; 4];
+        let mut timed_phase = |phase: usize, started: Instant| {
+            seconds[phase] += started.elapsed().as_secs_f64();
+        };
+        for (block, certificate) in timed {
+            let parent = storage
+                .best_header()?
+                .ok_or_else(|| anyhow::anyhow!("no head"))?;
+            let started = Instant::now();
+            let checked = wijk_runtime::check_signatures_serial(block, signing, None)?;
+            timed_phase(0, started);
+            let started = Instant::now();
+            let state =
+                wijk_runtime::execute_checked_state(&storage, &parent, block, signing, checked)?;
+            timed_phase(1, started);
+            let started = Instant::now();
+            let executed = state.with_state_root(&storage)?;
+            timed_phase(2, started);
+
+            let started = Instant::now();
+            storage.commit_block(block, &executed, certificate)?;
+            timed_phase(3, started);
+        }
+        let total: usize = timed.iter().map(|(b, _)| b.transactions.len()).sum();
+        let [signatures_us, execution_us, root_us, commit_us] =
+            seconds.map(|s| 1e6 * s / total as f64);
+        Ok(Phases {
+            signatures_us,
+            execution_us,
+            root_us,
+            commit_us,
+        })
+    }
+}
+
+impl std::fmt::Display for Phases {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "signatures {:.1} us, execution {:.1} us, state root {:.1} us, synced commit {:.1} us",
+            self.signatures_us, self.execution_us, self.root_us, self.commit_us
+        )
+    }
 }
 
 /// Whether a declared cost covers the measured one.

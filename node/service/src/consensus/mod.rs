@@ -273,10 +273,10 @@ fn staged_on<'a>(
     };
     let mut state = StagedState::new(storage);
     for layer in layers {
-        state.push(StagedBlock {
-            height: layer.block.header.height,
-            executed: &layer.executed,
-        });
+        state.push(StagedBlock::executed(
+            layer.block.header.height,
+            &layer.executed,
+        ));
     }
     Ok((state, tip))
 }
