@@ -432,18 +432,20 @@ pub(crate) fn expire_due(ctx: &mut CallContext<'_, '_>) -> Result<(), StateError
         else {
             continue;
         };
+        // To the funder's key now: a funder moved to a new key since gets its coins there.
+        let funder = ctx.membership().current_key(&*ctx.state, &rule.funder)?;
         // The funder's balance cannot overflow while supply fits in Cents; if it would,
         // the state is corrupt, and keeping the holding (and its queue entry) loses nothing.
-        let Some(returned) = crate::balance(&*ctx.state, &rule.funder)?.checked_add(amount) else {
+        let Some(returned) = crate::balance(&*ctx.state, &funder)?.checked_add(amount) else {
             EXPIRIES.insert(ctx.state, &(at, account, id), &());
             continue;
         };
         let _ = holdings.set(id, 0);
         holdings.store(ctx.state, &account)?;
-        wijk_system::set_balance(ctx.state, &rule.funder, returned)?;
+        wijk_system::set_balance(ctx.state, &funder, returned)?;
         ctx.deposit_event(Event::EarmarkExpired {
             who: account,
-            funder: rule.funder,
+            funder,
             earmark: id,
             amount,
         });

@@ -90,12 +90,13 @@ pub const MAX_DEPOSIT_REF_BYTES: usize = 64;
 pub const MAX_POOL_NAME_BYTES: usize = 64;
 
 /// What executing a call costs. `scripts/bench-import --calibrate` measured, on the
-/// reference machine with 10,000 registered members holding earmarked coins (2026-12-02),
-/// 4.2 µs for a payment, 6.2 for a payment to a merchant from earmarked coins, 5.8 for a
-/// mint and 3.7 for a redemption request, each with its transaction's membership and nonce
-/// checks; the declared costs keep 2-3x headroom because reads slow down as the state
-/// outgrows the caches. A payment to a merchant may read every earmark of the payer (at
-/// most [`earmark::MAX_EARMARKS_PER_ACCOUNT`]).
+/// reference machine with 10,000 registered members holding earmarked coins (2026-12-02,
+/// earmarks in the account record), 4.4 µs for a payment, 4.0 for a payment to a merchant
+/// from earmarked coins, 4.1 for a mint and 3.4 for a redemption request, each with its
+/// transaction's membership and nonce checks; the declared costs keep 2-3x headroom
+/// because reads slow down as the state outgrows the caches. A payment to a merchant reads
+/// the rule of every earmark the payer holds (at most
+/// [`earmark::MAX_EARMARKS_PER_ACCOUNT`]).
 pub mod costs {
     use wijk_support::Cost;
     /// A transfer or gift: two account records and the recipient's membership read and

@@ -717,6 +717,50 @@ fn an_expired_earmark_returns_exactly_what_is_left_to_its_funder() {
 }
 
 #[test]
+fn an_earmark_expires_to_its_funders_key_now_when_the_funder_moved_keys() {
+    let mut chain = chain(&[(CITY, 2_000)]);
+    let earmark = food_in_the_wijk(Some(10));
+    run(
+        &mut chain,
+        CITY,
+        Call::EarmarkedTransfer {
+            to: account(1),
+            amount: 400,
+            earmark: earmark.clone(),
+        },
+    )
+    .unwrap();
+    // The city's key was moved by a rekey (what the membership pallet records when one
+    // completes); its record moved with it.
+    let moved_to = account(88);
+    chain
+        .transact(|ctx| {
+            let record = wijk_membership::MEMBERS.get(&*ctx.state, &account(CITY))?;
+            wijk_membership::MEMBERS.remove(ctx.state, &account(CITY));
+            if let Some(record) = record {
+                wijk_membership::MEMBERS.insert(ctx.state, &moved_to, &record);
+            }
+            wijk_membership::MOVED_TO.insert(ctx.state, &account(CITY), &moved_to);
+            Ok(Ok::<(), Error>(()))
+        })
+        .unwrap()
+        .unwrap();
+    chain.block.height = 10;
+    assert_eq!(
+        chain.end_block::<Pallet>().of::<Event>(),
+        vec![Event::EarmarkExpired {
+            who: account(1),
+            funder: moved_to,
+            earmark: earmark.id(),
+            amount: 400
+        }]
+    );
+    assert_eq!(balance(chain.reader(), &moved_to), Ok(400));
+    assert_eq!(balance(chain.reader(), &account(CITY)), Ok(1_600));
+    assert!(audit(chain.reader()).is_ok());
+}
+
+#[test]
 fn an_account_holds_a_bounded_number_of_earmarks() {
     let mut chain = chain(&[(CITY, 100)]);
     for n in 0..earmark::MAX_EARMARKS_PER_ACCOUNT {

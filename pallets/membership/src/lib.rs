@@ -71,6 +71,11 @@ pub const REKEYS_DUE: StorageMap<(Height, AccountId), ()> =
 /// The same rekeys by the new account, so two cannot aim at one key.
 pub const REKEY_TARGETS: StorageMap<AccountId, AccountId> =
     StorageMap::new(b"membership/rekey_to/");
+/// Where each key a member left by a rekey moved to, so coins owed to the old key (an
+/// earmark that expires back to its funder) reach the member, not a key nobody uses.
+pub const MOVED_TO: StorageMap<AccountId, AccountId> = StorageMap::new(b"membership/moved_to/");
+/// Most rekeys [`Membership::current_key`] follows from one key.
+pub const MAX_KEY_MOVES_FOLLOWED: usize = 16;
 /// Each member's guardian, if they have one.
 pub const GUARDIANS: StorageMap<AccountId, Guardianship> = StorageMap::new(b"membership/guardian/");
 
@@ -934,6 +939,8 @@ impl wijk_support::Pallet for Pallet {
                     return Ok(Err(Error::TagInUse { tag: *tag, member }));
                 }
                 TAGS.insert(ctx.state, tag, who);
+                // A key registered anew is its own member's key again.
+                MOVED_TO.remove(ctx.state, who);
                 MEMBERS.insert(
                     ctx.state,
                     who,
@@ -1236,6 +1243,8 @@ fn complete_rekey(ctx: &mut CallContext<'_, '_>, old: &AccountId) -> Result<(), 
     MEMBERS.remove(ctx.state, old);
     MEMBERS.insert(ctx.state, &new, &record);
     TAGS.insert(ctx.state, &record.tag, &new);
+    MOVED_TO.insert(ctx.state, old, &new);
+    MOVED_TO.remove(ctx.state, &new);
     if let Some(guardianship) = GUARDIANS.get(&*ctx.state, old)? {
         GUARDIANS.remove(ctx.state, old);
         GUARDIANS.insert(ctx.state, &new, &guardianship);
@@ -1249,6 +1258,17 @@ fn complete_rekey(ctx: &mut CallContext<'_, '_>, old: &AccountId) -> Result<(), 
 }
 
 impl Membership for Pallet {
+    fn current_key(&self, state: &dyn StateRead, who: &AccountId) -> Result<AccountId, StateError> {
+        let mut key = *who;
+        for _ in 0..MAX_KEY_MOVES_FOLLOWED {
+            match MOVED_TO.get(state, &key)? {
+                Some(next) if next != *who => key = next,
+                _ => break,
+            }
+        }
+        Ok(key)
+    }
+
     fn is_member(&self, state: &dyn StateRead, who: &AccountId) -> Result<bool, StateError> {
         Ok(MEMBERS
             .get(state, who)?

@@ -357,6 +357,9 @@ fn a_rekey_waits_its_delay_the_old_key_can_cancel_it_and_then_everything_moves()
         REKEYS_DUE.page(chain.reader(), None, 10).unwrap().entries,
         vec![]
     );
+    // Coins owed to the old key later (an earmark expiring to its funder) find the new one.
+    assert_eq!(Pallet.current_key(chain.reader(), &account(ANNA)), Ok(new));
+    assert_eq!(Pallet.current_key(chain.reader(), &new), Ok(new));
 }
 
 #[test]

@@ -426,6 +426,16 @@ pub trait Membership: Sync {
         role: Role,
     ) -> Result<bool, StateError>;
 
+    /// The key `who`'s member uses now: `who` itself, or the key a rekey (or a chain of
+    /// them) moved the member to. Coins owed to a member's old key go there.
+    fn current_key(
+        &self,
+        _state: &dyn StateRead,
+        who: &AccountId,
+    ) -> Result<AccountId, StateError> {
+        Ok(*who)
+    }
+
     /// Whether `who` may sign a transaction now (an active member, or anyone on a chain open
     /// to every account).
     fn check_signer(
