@@ -859,18 +859,25 @@ pub struct ExecutedState {
     pub hook_events: HookEvents,
 }
 
+/// Refuses a block whose header claims `claimed` where re-execution gives `computed`.
+fn root_matches(which: &'static str, claimed: Hash, computed: Hash) -> Result<(), BlockError> {
+    if claimed == computed {
+        Ok(())
+    } else {
+        Err(BlockError::RootMismatch {
+            which,
+            claimed,
+            computed,
+        })
+    }
+}
+
 impl ExecutedState {
     /// Computes the state root over `tree` (the parent's tree) and checks it against the
     /// header: the block is then fully checked.
     pub fn with_state_root<R: TreeReader>(self, tree: &R) -> Result<ExecutedBlock, BlockError> {
         let (state_root, tree_batch) = apply_changes(tree, self.height, &self.changes)?;
-        if state_root != self.claimed_state_root {
-            return Err(BlockError::RootMismatch {
-                which: "state root",
-                claimed: self.claimed_state_root,
-                computed: state_root,
-            });
-        }
+        root_matches("state root", self.claimed_state_root, state_root)?;
         Ok(ExecutedBlock {
             changes: self.changes,
             receipts: self.receipts,
@@ -936,14 +943,11 @@ pub fn execute_checked_state(
         });
     }
     let hashes: Vec<Hash> = block.transactions.iter().map(|tx| tx.hash()).collect();
-    let computed_tx_root = transactions_root(&hashes);
-    if computed_tx_root != header.transactions_root {
-        return Err(BlockError::RootMismatch {
-            which: "transactions root",
-            claimed: header.transactions_root,
-            computed: computed_tx_root,
-        });
-    }
+    root_matches(
+        "transactions root",
+        header.transactions_root,
+        transactions_root(&hashes),
+    )?;
     let context = BlockContext {
         height: header.height,
         timestamp_ms: header.timestamp_ms,
@@ -972,14 +976,11 @@ pub fn execute_checked_state(
             computed: announced,
         });
     }
-    let computed_receipts_root = receipts_root(&receipts, &hook_events);
-    if computed_receipts_root != header.receipts_root {
-        return Err(BlockError::RootMismatch {
-            which: "receipts root",
-            claimed: header.receipts_root,
-            computed: computed_receipts_root,
-        });
-    }
+    root_matches(
+        "receipts root",
+        header.receipts_root,
+        receipts_root(&receipts, &hook_events),
+    )?;
     Ok(ExecutedState {
         height: header.height,
         claimed_state_root: header.state_root,

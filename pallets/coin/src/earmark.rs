@@ -71,16 +71,6 @@ impl Holdings {
         self.position(id).ok().map(|at| self.0[at].1)
     }
 
-    /// How many earmarks are held.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether nothing is held.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     fn position(&self, id: &EarmarkId) -> Result<usize, usize> {
         self.0.binary_search_by(|(held, _)| held.cmp(id))
     }
@@ -458,6 +448,7 @@ pub(crate) fn expire_due(ctx: &mut CallContext<'_, '_>) -> Result<(), StateError
 /// amount moved, or why they cannot merge.
 pub(crate) struct Move {
     from_holdings: Holdings,
+    to_before: Holdings,
     merged: Holdings,
     moved: Cents,
 }
@@ -477,7 +468,8 @@ pub(crate) fn plan_move(
     to: &AccountId,
 ) -> Result<Result<Move, CurrencyError>, StateError> {
     let from_holdings = Holdings::of(state, from)?;
-    let mut merged = Holdings::of(state, to)?;
+    let to_before = Holdings::of(state, to)?;
+    let mut merged = to_before.clone();
     let mut moved: Cents = 0;
     for (id, amount) in from_holdings.iter() {
         let (Some(total), Some(sum)) = (
@@ -496,26 +488,27 @@ pub(crate) fn plan_move(
     }
     Ok(Ok(Move {
         from_holdings,
+        to_before,
         merged,
         moved,
     }))
 }
 
-/// Carries out a [`plan_move`] made on the current state; returns the amount moved.
+/// Carries out a [`plan_move`] made on the current state (only free coins may have moved
+/// since, which the plan does not touch); returns the amount moved.
 pub(crate) fn move_all(
     ctx: &mut CallContext<'_, '_>,
     from: &AccountId,
     to: &AccountId,
     planned: Move,
 ) -> Result<Cents, StateError> {
-    let already = Holdings::of(&*ctx.state, to)?;
     for (id, amount) in planned.from_holdings.iter() {
         if let Some(at) = RULES
             .get(&*ctx.state, &id)?
             .and_then(|rule| rule.expires_at)
         {
             EXPIRIES.remove(ctx.state, &(at, *from, id));
-            if already.amount(&id).is_none() {
+            if planned.to_before.amount(&id).is_none() {
                 EXPIRIES.insert(ctx.state, &(at, *to, id), &());
             }
         }

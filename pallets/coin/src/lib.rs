@@ -1270,13 +1270,10 @@ impl Currency for Pallet {
         if from == to {
             return Ok(Err(CurrencyError::SelfTransfer));
         }
-        // Everything is checked before anything moves: a refusal leaves both keys as
-        // they were.
+        // Every refusal comes before anything moves (the plan writes nothing, and moving
+        // the planned earmarks cannot fail): a refused move leaves both keys as they were.
         let planned = tri!(earmark::plan_move(&*ctx.state, from, to));
         let free = balance(&*ctx.state, from)?;
-        if add_free(&*ctx.state, to, free)?.is_err() {
-            return Ok(Err(CurrencyError::Overflow));
-        }
         let Some(total) = free.checked_add(planned.moved()) else {
             return Ok(Err(CurrencyError::Overflow));
         };

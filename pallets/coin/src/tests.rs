@@ -943,6 +943,8 @@ enum Step {
     Reserve(u8, Cents),
     Unreserve(u8, Cents),
     Repatriate(u8, u8, Cents),
+    /// A rekey's move of everything an account holds to another key (77 is fresh).
+    MoveHoldings(u8, u8),
     EndBlock,
 }
 
@@ -1023,6 +1025,8 @@ fn step() -> impl Strategy<Value = Step> {
         (someone(), amount.clone()).prop_map(|(w, amount)| Step::Reserve(w, amount)),
         (someone(), amount.clone()).prop_map(|(w, amount)| Step::Unreserve(w, amount)),
         (someone(), someone(), amount).prop_map(|(w, to, amount)| Step::Repatriate(w, to, amount)),
+        (someone(), prop_oneof![someone(), Just(77u8)])
+            .prop_map(|(from, to)| Step::MoveHoldings(from, to)),
         Just(Step::EndBlock),
     ]
 }
@@ -1031,7 +1035,8 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     /// Whatever sequence of payments, gifts, pool payouts, mints (free and earmarked),
-    /// earmarked transfers, redemptions and their payouts, escrow operations and expiries,
+    /// earmarked transfers, redemptions and their payouts, escrow operations, moves of
+    /// everything an account holds to another key, and expiries,
     /// succeeded or failed: no coin is created or destroyed outside mint and burn. After
     /// every step the free, reserved and earmarked balances sum to the supply, supply plus
     /// owed equals the reserve, the reserve equals deposits minus payouts, the owed figure
@@ -1047,6 +1052,7 @@ proptest! {
                 Step::Reserve(who, amount) => escrow(&mut chain, |ctx| Pallet.reserve(ctx, &account(who), amount)).ok(),
                 Step::Unreserve(who, amount) => escrow(&mut chain, |ctx| Pallet.unreserve(ctx, &account(who), amount)).ok(),
                 Step::Repatriate(from, to, amount) => escrow(&mut chain, |ctx| Pallet.repatriate_reserved(ctx, &account(from), &account(to), amount)).ok(),
+                Step::MoveHoldings(from, to) => escrow(&mut chain, |ctx| Ok(Pallet.move_holdings(ctx, &account(from), &account(to))?.map(|_| ()))).ok(),
                 Step::EndBlock => {
                     let events = chain.end_block::<Pallet>();
                     chain.block.height += 3;
