@@ -32,7 +32,8 @@ async fn the_board_changes_the_validator_set_at_a_certified_height_and_evidence_
     assert_eq!(before["quorum"], json!(3));
     assert_eq!(before["board"], json!([address("Alice")]));
 
-    // Only the board may change the set: Bob's attempt is refused before it is pooled.
+    // Only the members by vote, or the board within its limit (two validators here), may
+    // change the set: Bob's attempt is refused before it is pooled.
     let schedule = |who: &Keypair, nonce: u64, activates_at: u64| {
         encode_hex(&Transaction::sign(
             who,
@@ -49,7 +50,9 @@ async fn the_board_changes_the_validator_set_at_a_certified_height_and_evidence_
         .await
         .unwrap_err();
     assert!(
-        refused.to_string().contains("only the board may do this"),
+        refused
+            .to_string()
+            .contains("only the members (by an enacted vote) may do this"),
         "{refused}"
     );
 

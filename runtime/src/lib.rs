@@ -16,6 +16,7 @@
 )]
 
 pub mod compose;
+pub mod enactment;
 pub mod execute;
 pub mod genesis;
 pub mod memory_chain;
@@ -41,16 +42,19 @@ construct_runtime! {
     2 => validators: Validators(wijk_validators::Pallet),
     3 => geo: Geo(wijk_geo::Pallet),
     4 => membership: Membership(wijk_membership::Pallet),
+    5 => governance: Governance(wijk_governance::Pallet),
 }
 
 /// The pallets behind the interfaces: the coin is the currency, the membership pallet says
-/// who belongs, the geo pallet where the wijk is; the chain spec's board decides for the
-/// board (until governance).
+/// who belongs, the geo pallet where the wijk is; the board (the chain spec's, then the
+/// elected one) decides for the board and an enacted vote for the members; the runtime
+/// itself carries out what the members decide ([`enactment`]).
 pub const INTERFACES: Interfaces = Interfaces {
     currency: &wijk_coin::Pallet,
     membership: &wijk_membership::Pallet,
     collectives: &wijk_system::SpecBoard,
     geography: &wijk_geo::Pallet,
+    enactment: &enactment::RuntimeEnactment,
 };
 
 /// What checking a guardian's envelope costs on top of the call inside: one record read.
@@ -62,8 +66,10 @@ pub const GUARDIAN_CHECK_COST: Cost = Cost::micros(2);
 /// receipts root, block cost limits). 4: the wijk's money rules (members only, roles,
 /// guardians and their envelope, redemption owed then paid, gifts and pools, earmarks, the
 /// region, the rate limit). 5: an account's earmarked coins live in its account record
-/// (`system/account/`), not in records of their own.
-pub const SPEC_VERSION: SpecVersion = 5;
+/// (`system/account/`), not in records of their own. 6: the wijk's democracy (the
+/// governance pallet; the validator set changes by the members' vote, the board only within
+/// its limit).
+pub const SPEC_VERSION: SpecVersion = 6;
 
 /// Largest encoded transaction accepted anywhere (pool, block, RPC).
 pub const MAX_TRANSACTION_BYTES: usize = 16 * 1024;
@@ -88,6 +94,11 @@ pub type Block = wijk_primitives::Block<Transaction>;
 /// Decodes a transaction from untrusted bytes (size cap, depth limit, no trailing bytes).
 pub fn decode_transaction(bytes: &[u8]) -> Result<Transaction, wijk_primitives::DecodeLimitError> {
     wijk_primitives::decode_bounded("transaction", bytes, MAX_TRANSACTION_BYTES)
+}
+
+/// Decodes a runtime call from untrusted bytes (a proposal's call).
+pub fn decode_call(bytes: &[u8]) -> Result<RuntimeCall, wijk_primitives::DecodeLimitError> {
+    wijk_primitives::decode_bounded("call", bytes, MAX_TRANSACTION_BYTES)
 }
 
 /// Decodes a block from untrusted bytes.

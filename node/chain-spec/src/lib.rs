@@ -23,7 +23,7 @@ use wijk_primitives::json::with_address_prefix;
 use wijk_primitives::{AccountId, Keypair};
 use wijk_runtime::state_tree::MemoryTree;
 use wijk_runtime::{Genesis, GenesisError, RuntimeGenesis};
-use wijk_support::{Role, RoleSet};
+use wijk_support::{ProposalKind, Role, RoleSet};
 
 /// Address prefix of the dev and local chains.
 pub const DEV_ADDRESS_PREFIX: u16 = 42;
@@ -171,6 +171,22 @@ impl ChainSpec {
             .iter()
             .map(|(account, roles)| member(*account, roles))
             .collect();
+        // Development and local testnets decide in a minute, not a week: every track votes
+        // for 30 blocks and takes effect 5 blocks after, with the default quorums.
+        let quick = |kind| wijk_governance::Track {
+            voting_blocks: 30,
+            enactment_blocks: 5,
+            ..wijk_governance::default_track(kind)
+        };
+        genesis.governance.tracks = wijk_governance::Tracks {
+            activity_value: quick(ProposalKind::ActivityValue),
+            activity_catalogue: quick(ProposalKind::ActivityCatalogue),
+            parameter: quick(ProposalKind::Parameter),
+            board: quick(ProposalKind::Board),
+            validator_set: quick(ProposalKind::ValidatorSet),
+            spend: quick(ProposalKind::Spend),
+            goal: quick(ProposalKind::Goal),
+        };
         ChainSpec {
             name: name.into(),
             id: id.into(),

@@ -298,6 +298,45 @@ impl Client {
         self.request("wijk_transaction", vec![json!(hash)]).await
     }
 
+    /// `wijk_proposals`: newest first, numbered below `before`.
+    pub async fn proposals(
+        &self,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<types::governance::Proposal>, ClientError> {
+        self.request("wijk_proposals", vec![json!(before), json!(limit)])
+            .await
+    }
+
+    /// `wijk_proposal`, with how `member`'s vote counts if given.
+    pub async fn proposal(
+        &self,
+        id: u64,
+        member: Option<&AccountId>,
+        votes_from: usize,
+    ) -> Result<Option<types::governance::ProposalDetail>, ClientError> {
+        let member = member.map(|account| self.address(account));
+        self.request(
+            "wijk_proposal",
+            vec![json!(id), json!(member), json!(votes_from)],
+        )
+        .await
+    }
+
+    /// `wijk_delegations` of `account`.
+    pub async fn delegations(
+        &self,
+        account: &AccountId,
+    ) -> Result<Option<types::governance::Delegations>, ClientError> {
+        self.request("wijk_delegations", vec![json!(self.address(account))])
+            .await
+    }
+
+    /// `wijk_board`.
+    pub async fn board(&self) -> Result<types::governance::Board, ClientError> {
+        self.request("wijk_board", Vec::new()).await
+    }
+
     /// `wijk_validators`.
     pub async fn validators(&self) -> Result<types::Validators, ClientError> {
         self.request("wijk_validators", Vec::new()).await

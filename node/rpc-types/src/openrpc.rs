@@ -343,6 +343,37 @@ pub fn methods() -> Vec<Method> {
             ],
             "page",
         ),
+        method::<Vec<governance::Proposal>>(
+            "wijk_proposals",
+            "Proposals, newest first: kind, frozen track and electorate, running tally and status.",
+            vec![
+                param::<u64>("before", "Only proposals numbered below this (the newest when left out).", false),
+                param::<u64>("limit", "Proposals per page (1 to 100; 20 when left out).", false),
+            ],
+            "proposals",
+        ),
+        method::<Option<governance::ProposalDetail>>(
+            "wijk_proposal",
+            "One proposal with its direct votes (every vote is public), a recount from the chain's votes and delegations beside the running tally, and how one member's vote counts (directly or through whom); null if there is no such proposal.",
+            vec![
+                param::<u64>("id", "The proposal's number.", true),
+                param::<String>("member", "An address: show how this member's vote counts.", false),
+                param::<u64>("votesFrom", "Skip this many votes (paging; 500 per page).", false),
+            ],
+            "proposal",
+        ),
+        method::<Option<governance::Delegations>>(
+            "wijk_delegations",
+            "A member's delegations, the delegate in force per kind with the weight reaching them, and who delegates to them; null if not a member.",
+            vec![param::<String>("address", "The member's address.", true)],
+            "delegations",
+        ),
+        method::<governance::Board>(
+            "wijk_board",
+            "Who sits on the board, the board's powers in one list, and its limit on validator changes.",
+            vec![],
+            "board",
+        ),
     ]
 }
 

@@ -53,6 +53,8 @@ enum Command {
     System(commands::system::SystemCommand),
     #[command(flatten)]
     Coin(commands::coin::CoinCommand),
+    #[command(flatten)]
+    Governance(commands::governance::GovernanceCommand),
     /// Members: register, rekey a lost phone, guardians, suspension, show, registration tags.
     #[command(subcommand)]
     Member(commands::membership::MemberCommand),
@@ -156,6 +158,7 @@ fn main() -> std::process::ExitCode {
             Command::Chain(command) => commands::chain::run(&context, command).await,
             Command::System(command) => commands::system::run(&context, command).await,
             Command::Coin(command) => commands::coin::run(&context, command).await,
+            Command::Governance(command) => commands::governance::run(&context, command).await,
             Command::Validators(command) => commands::validators::run(&context, command).await,
             Command::Member(command) => commands::membership::run(&context, command).await,
             Command::Members { role, after, limit } => {

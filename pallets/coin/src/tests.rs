@@ -10,6 +10,7 @@ const INTERFACES: Interfaces = Interfaces {
     membership: &wijk_membership::Pallet,
     collectives: &wijk_system::SpecBoard,
     geography: &wijk_geo::Pallet,
+    enactment: &wijk_support::NoEnactment,
 };
 
 fn account(n: u8) -> AccountId {

@@ -8,6 +8,7 @@ const INTERFACES: Interfaces = Interfaces {
     membership: &OpenMembership,
     collectives: &wijk_system::SpecBoard,
     geography: &Pallet,
+    enactment: &wijk_support::NoEnactment,
 };
 
 fn point(lat: i32, lon: i32) -> GeoPoint {

@@ -35,7 +35,8 @@
 //!
 //! Owns: `membership/config`, `membership/member/<account>`, `membership/tag/<tag>`,
 //! `membership/rekey/<old>`, `membership/rekey_due/<due height><old>`,
-//! `membership/rekey_to/<new>`, `membership/guardian/<member>`.
+//! `membership/rekey_to/<new>`, `membership/moved_to/<old>`, `membership/guardian/<member>`,
+//! `membership/active_roles/<role set>`.
 //! Must never: move coins except through [`wijk_support::Currency`], hold personal data, or
 //! read another pallet's storage.
 #![cfg_attr(
@@ -53,7 +54,7 @@ use wijk_primitives::{AccountId, Cents, Hash, Height};
 use wijk_support::{
     check, valid_category, BadOrigin, CallContext, Collective, Cost, DispatchResult,
     GuardianCapExceeded, Involves, Membership, MembershipError, Origin, Page, Place, Role, RoleSet,
-    StateError, StateOverlay, StateRead, StorageMap, StorageValue,
+    StateError, StateOverlay, StateRead, StorageMap, StorageValue, Voter,
 };
 
 /// The rules in force.
@@ -74,6 +75,9 @@ pub const REKEY_TARGETS: StorageMap<AccountId, AccountId> =
 /// Where each key a member left by a rekey moved to, so coins owed to the old key (an
 /// earmark that expires back to its funder) reach the member, not a key nobody uses.
 pub const MOVED_TO: StorageMap<AccountId, AccountId> = StorageMap::new(b"membership/moved_to/");
+/// How many active members hold each exact set of roles (a handful of entries: the role
+/// sets in use), so the electorate of a vote is counted without walking the members.
+pub const ACTIVE_ROLE_SETS: StorageMap<u16, u32> = StorageMap::new(b"membership/active_roles/");
 /// Most rekeys [`Membership::current_key`] follows from one key.
 pub const MAX_KEY_MOVES_FOLLOWED: usize = 16;
 /// Each member's guardian, if they have one.
@@ -850,6 +854,40 @@ fn suspended(who: &AccountId, record: &Member) -> MembershipError {
     }
 }
 
+/// Writes (or, with `None`, removes) the record of `who`, keeping the count of active
+/// members per role set in step. Every change to a member record goes through here.
+fn write_member(
+    state: &mut StateOverlay<'_>,
+    who: &AccountId,
+    record: Option<&Member>,
+) -> Result<(), StateError> {
+    let before = MEMBERS.get(&*state, who)?;
+    let counted = |record: Option<&Member>| {
+        record
+            .filter(|record| record.is_active())
+            .map(|record| record.roles.0)
+    };
+    let (old, new) = (counted(before.as_ref()), counted(record));
+    if old != new {
+        if let Some(set) = old {
+            let count = ACTIVE_ROLE_SETS.get(&*state, &set)?.unwrap_or(0);
+            match count.saturating_sub(1) {
+                0 => ACTIVE_ROLE_SETS.remove(state, &set),
+                left => ACTIVE_ROLE_SETS.insert(state, &set, &left),
+            }
+        }
+        if let Some(set) = new {
+            let count = ACTIVE_ROLE_SETS.get(&*state, &set)?.unwrap_or(0);
+            ACTIVE_ROLE_SETS.insert(state, &set, &count.saturating_add(1));
+        }
+    }
+    match record {
+        Some(record) => MEMBERS.insert(state, who, record),
+        None => MEMBERS.remove(state, who),
+    }
+    Ok(())
+}
+
 fn forget_rekey(state: &mut StateOverlay<'_>, old: &AccountId, pending: &PendingRekey) {
     PENDING_REKEYS.remove(state, old);
     REKEYS_DUE.remove(state, &(pending.due, *old));
@@ -889,18 +927,18 @@ impl wijk_support::Pallet for Pallet {
                 return Ok(Err(Error::TagInUse { tag, member }));
             }
             TAGS.insert(state, &tag, &listed.account);
-            MEMBERS.insert(
+            write_member(
                 state,
                 &listed.account,
-                &Member {
+                Some(&Member {
                     roles: listed.roles,
                     status: Status::Active,
                     tag,
                     registered_by: None,
                     since: 0,
                     place: listed.place.clone(),
-                },
-            );
+                }),
+            )?;
         }
         Ok(Ok(()))
     }
@@ -941,10 +979,10 @@ impl wijk_support::Pallet for Pallet {
                 TAGS.insert(ctx.state, tag, who);
                 // A key registered anew is its own member's key again.
                 MOVED_TO.remove(ctx.state, who);
-                MEMBERS.insert(
+                write_member(
                     ctx.state,
                     who,
-                    &Member {
+                    Some(&Member {
                         roles: *roles,
                         status: Status::Active,
                         tag: *tag,
@@ -954,8 +992,8 @@ impl wijk_support::Pallet for Pallet {
                         },
                         since: height,
                         place: place.clone(),
-                    },
-                );
+                    }),
+                )?;
                 ctx.deposit_event(Event::Registered {
                     who: *who,
                     roles: *roles,
@@ -971,7 +1009,7 @@ impl wijk_support::Pallet for Pallet {
                 };
                 record.roles = *roles;
                 record.place = place.clone();
-                MEMBERS.insert(ctx.state, who, &record);
+                write_member(ctx.state, who, Some(&record))?;
                 ctx.deposit_event(Event::RolesSet {
                     who: *who,
                     roles: *roles,
@@ -1145,7 +1183,7 @@ impl wijk_support::Pallet for Pallet {
                     reason: reason.clone(),
                     since: height,
                 };
-                MEMBERS.insert(ctx.state, who, &record);
+                write_member(ctx.state, who, Some(&record))?;
                 ctx.deposit_event(Event::Suspended {
                     who: *who,
                     reason: reason.clone(),
@@ -1162,7 +1200,7 @@ impl wijk_support::Pallet for Pallet {
                     return Ok(Err(Error::NotSuspended { who: *who }));
                 }
                 record.status = Status::Active;
-                MEMBERS.insert(ctx.state, who, &record);
+                write_member(ctx.state, who, Some(&record))?;
                 ctx.deposit_event(Event::Reinstated { who: *who, by });
                 Ok(Ok(()))
             }
@@ -1172,7 +1210,7 @@ impl wijk_support::Pallet for Pallet {
                 let Some(record) = MEMBERS.get(&*ctx.state, who)? else {
                     return Ok(Err(MembershipError::NotMember { account: *who }.into()));
                 };
-                MEMBERS.remove(ctx.state, who);
+                write_member(ctx.state, who, None)?;
                 TAGS.remove(ctx.state, &record.tag);
                 GUARDIANS.remove(ctx.state, who);
                 if let Some(pending) = PENDING_REKEYS.get(&*ctx.state, who)? {
@@ -1240,8 +1278,8 @@ fn complete_rekey(ctx: &mut CallContext<'_, '_>, old: &AccountId) -> Result<(), 
             return Ok(());
         }
     };
-    MEMBERS.remove(ctx.state, old);
-    MEMBERS.insert(ctx.state, &new, &record);
+    write_member(ctx.state, old, None)?;
+    write_member(ctx.state, &new, Some(&record))?;
     TAGS.insert(ctx.state, &record.tag, &new);
     MOVED_TO.insert(ctx.state, old, &new);
     MOVED_TO.remove(ctx.state, &new);
@@ -1267,6 +1305,35 @@ impl Membership for Pallet {
             }
         }
         Ok(key)
+    }
+
+    fn voter(&self, state: &dyn StateRead, who: &AccountId) -> Result<Option<Voter>, StateError> {
+        Ok(MEMBERS
+            .get(state, who)?
+            .filter(Member::is_active)
+            .map(|record| Voter {
+                person: record.tag,
+                since: record.since,
+                roles: record.roles,
+            }))
+    }
+
+    fn account_of_person(
+        &self,
+        state: &dyn StateRead,
+        person: &Hash,
+    ) -> Result<Option<AccountId>, StateError> {
+        TAGS.get(state, person)
+    }
+
+    fn count_holding_any(&self, state: &dyn StateRead, roles: RoleSet) -> Result<u32, StateError> {
+        let mut count = 0u32;
+        ACTIVE_ROLE_SETS.for_each(state, |set, members| {
+            if set & roles.0 != 0 {
+                count = count.saturating_add(members);
+            }
+        })?;
+        Ok(count)
     }
 
     fn is_member(&self, state: &dyn StateRead, who: &AccountId) -> Result<bool, StateError> {

@@ -8,6 +8,7 @@ const INTERFACES: Interfaces = Interfaces {
     membership: &Pallet,
     collectives: &wijk_system::SpecBoard,
     geography: &Borderless,
+    enactment: &wijk_support::NoEnactment,
 };
 
 fn account(n: u8) -> AccountId {

@@ -6,7 +6,8 @@
 //! [`StorageMap::page`], [`StorageLog`]) and its key encoding; the [`Pallet`] declaration and
 //! the [`CallContext`] a call runs with; [`Origin`]s and the one helper that decides whether
 //! an origin counts as a collective's decision; call [`Cost`]s; and the [`traits`] through
-//! which pallets talk to each other ([`Currency`], [`Membership`], [`Geography`]).
+//! which pallets talk to each other ([`Currency`], [`Membership`], [`Geography`],
+//! [`Enactment`]).
 //! Must never: do I/O, depend on a concrete database or on any pallet, or hold chain rules
 //! (those live in the pallets).
 #![cfg_attr(
@@ -33,8 +34,9 @@ pub use state::{
 };
 pub use storage::{Page, StorageKey, StorageLog, StorageMap, StorageValue};
 pub use traits::{
-    valid_category, Borderless, Currency, CurrencyError, Geography, GuardianCapExceeded,
-    Membership, MembershipError, OpenMembership, Place, Role, RoleSet, MAX_CATEGORY_BYTES,
+    valid_category, Borderless, Currency, CurrencyError, Enactment, Geography, GuardianCapExceeded,
+    Membership, MembershipError, NoEnactment, NotProposable, OpenMembership, Place, Proposable,
+    ProposalKind, Role, RoleSet, Voter, MAX_CATEGORY_BYTES,
 };
 
 /// Returns early from a dispatch function: a state error aborts the block (`?` on the

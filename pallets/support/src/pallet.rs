@@ -5,7 +5,7 @@
 
 use crate::origin::{BadOrigin, Collective, Collectives, Origin, Requirement};
 use crate::state::{StateError, StateOverlay, StateRead};
-use crate::traits::{Currency, Geography, Membership};
+use crate::traits::{Currency, Enactment, Geography, Membership};
 use core::fmt::Debug;
 use parity_scale_codec::{Decode, Encode};
 use serde::de::DeserializeOwned;
@@ -74,6 +74,9 @@ pub struct Interfaces {
     pub collectives: &'static dyn Collectives,
     /// Where the wijk is ([`Geography`]), implemented by the geo pallet.
     pub geography: &'static dyn Geography,
+    /// How the members' decisions are carried out ([`Enactment`]), implemented by the
+    /// runtime itself (it alone knows every call).
+    pub enactment: &'static dyn Enactment,
 }
 
 /// Events deposited while a call (or hook) runs, in order; the runtime turns each into its
@@ -143,6 +146,29 @@ impl<'c, 's> CallContext<'c, 's> {
     /// Where the wijk is.
     pub fn geography(&self) -> &'static dyn Geography {
         self.interfaces.geography
+    }
+
+    /// How the members' decisions are carried out.
+    pub fn enactment(&self) -> &'static dyn Enactment {
+        self.interfaces.enactment
+    }
+
+    /// Runs `work` so that, if it fails, its state changes and events are undone and
+    /// everything before it stays. Only for block hooks (it keeps the hook's changes so far
+    /// as a transaction's commit would): a hook carrying out several independent decisions
+    /// runs each this way, so one that fails does not undo the others.
+    pub fn in_hook_atomically<T, E>(
+        &mut self,
+        work: impl FnOnce(&mut CallContext<'_, '_>) -> Result<Result<T, E>, StateError>,
+    ) -> Result<Result<T, E>, StateError> {
+        self.state.commit_transaction();
+        let events_before = self.events.0.len();
+        let result = work(self)?;
+        if result.is_err() {
+            self.state.rollback_transaction();
+            self.events.0.truncate(events_before);
+        }
+        Ok(result)
     }
 
     /// Succeeds if `origin` counts as a decision of `collective` under this runtime's rules

@@ -5,7 +5,7 @@
 use crate::pallet::{CallContext, DispatchResult};
 use crate::state::{StateError, StateRead};
 use parity_scale_codec::{Decode, Encode};
-use wijk_primitives::{format_cents, AccountId, Cents, GeoPoint, Hash};
+use wijk_primitives::{format_cents, AccountId, Cents, GeoPoint, Hash, Height};
 
 /// Why the currency refused to move coins.
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, thiserror::Error)]
@@ -436,6 +436,30 @@ pub trait Membership: Sync {
         Ok(*who)
     }
 
+    /// `who` as a voter: the person behind the key, since when they are a member and their
+    /// roles; `None` unless `who` is an active member.
+    fn voter(&self, _state: &dyn StateRead, _who: &AccountId) -> Result<Option<Voter>, StateError> {
+        Ok(None)
+    }
+
+    /// The key the person with registration tag `person` signs with now, if a member.
+    fn account_of_person(
+        &self,
+        _state: &dyn StateRead,
+        _person: &Hash,
+    ) -> Result<Option<AccountId>, StateError> {
+        Ok(None)
+    }
+
+    /// How many active members hold at least one of `roles` (the electorate of a vote).
+    fn count_holding_any(
+        &self,
+        _state: &dyn StateRead,
+        _roles: RoleSet,
+    ) -> Result<u32, StateError> {
+        Ok(0)
+    }
+
     /// Whether `who` may sign a transaction now (an active member, or anyone on a chain open
     /// to every account).
     fn check_signer(
@@ -559,5 +583,173 @@ impl Geography for Borderless {
 
     fn region_name(&self, _state: &dyn StateRead) -> Result<String, StateError> {
         Ok(String::new())
+    }
+}
+
+/// A member as the wijk's democracy sees them: the person behind the key (their
+/// registration tag, which a rekey keeps), since when they are registered, and their roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Voter {
+    /// The registration tag: one per person, kept when the member moves to a new key, so a
+    /// person has one vote whatever key they sign with.
+    pub person: Hash,
+    /// The height of their registration (0 at genesis).
+    pub since: Height,
+    /// The roles they hold now.
+    pub roles: RoleSet,
+}
+
+/// What members vote on: each kind of proposal has its own track (quorum, threshold,
+/// voting period, enactment delay) in the chain spec.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Encode,
+    Decode,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum ProposalKind {
+    /// Set or change what an activity is worth.
+    #[codec(index = 0)]
+    ActivityValue,
+    /// Add an activity to the catalogue, or retire one.
+    #[codec(index = 1)]
+    ActivityCatalogue,
+    /// Change a rule of the runtime: rate limits, the redemption fee, the tracks themselves,
+    /// earmark rules.
+    #[codec(index = 2)]
+    Parameter,
+    /// Elect the board, or remove a board member.
+    #[codec(index = 3)]
+    Board,
+    /// Change who validates.
+    #[codec(index = 4)]
+    ValidatorSet,
+    /// Spend from the cooperative's fund.
+    #[codec(index = 5)]
+    Spend,
+    /// Set one of the wijk's goals.
+    #[codec(index = 6)]
+    Goal,
+}
+
+impl ProposalKind {
+    /// Every kind, in code order.
+    pub const ALL: [ProposalKind; 7] = [
+        ProposalKind::ActivityValue,
+        ProposalKind::ActivityCatalogue,
+        ProposalKind::Parameter,
+        ProposalKind::Board,
+        ProposalKind::ValidatorSet,
+        ProposalKind::Spend,
+        ProposalKind::Goal,
+    ];
+
+    /// Its place in [`Self::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The kind's name as JSON and the CLI write it (`activityValue`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ProposalKind::ActivityValue => "activityValue",
+            ProposalKind::ActivityCatalogue => "activityCatalogue",
+            ProposalKind::Parameter => "parameter",
+            ProposalKind::Board => "board",
+            ProposalKind::ValidatorSet => "validatorSet",
+            ProposalKind::Spend => "spend",
+            ProposalKind::Goal => "goal",
+        }
+    }
+
+    /// The kind named `name` (as [`Self::name`] writes it, or with dashes).
+    pub fn parse(name: &str) -> Option<ProposalKind> {
+        let wanted: String = name.chars().filter(|c| *c != '-' && *c != '_').collect();
+        ProposalKind::ALL
+            .into_iter()
+            .find(|kind| kind.name().eq_ignore_ascii_case(&wanted))
+    }
+}
+
+impl core::fmt::Display for ProposalKind {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Why a call cannot be proposed to the members.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, thiserror::Error)]
+pub enum NotProposable {
+    /// The bytes are no call of this runtime.
+    #[error("the proposed call does not decode: {reason}")]
+    #[codec(index = 0)]
+    Malformed {
+        /// What the decoder said.
+        reason: String,
+    },
+    /// The call is no decision of the members (a payment, a vote, an envelope).
+    #[error("{pallet}.{call} is not something the members decide by vote")]
+    #[codec(index = 1)]
+    NotADecision {
+        /// The call's pallet.
+        pallet: String,
+        /// The call.
+        call: String,
+    },
+}
+
+/// A call the members may vote on: its kind (which picks the track) and what carrying it out
+/// costs (enactment runs in a block hook, so the cost is bounded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Proposable {
+    /// The kind of proposal it makes.
+    pub kind: ProposalKind,
+    /// What enacting it costs.
+    pub cost: crate::Cost,
+}
+
+/// How the members' decisions are carried out: the runtime classifies a proposed call (so a
+/// proposal's track follows from what it does, never from what its proposer says) and
+/// dispatches it, once approved, with the origin [`crate::Origin::Collective`] of the
+/// members, through the same origin checks as every other call.
+pub trait Enactment: Sync {
+    /// Whether the SCALE-encoded runtime call `encoded` may be proposed, and as what.
+    fn proposable(&self, encoded: &[u8]) -> Result<Proposable, NotProposable>;
+
+    /// Carries out an approved call; `Err` holds why the call failed, as a resident reads it.
+    fn enact(
+        &self,
+        ctx: &mut CallContext<'_, '_>,
+        encoded: &[u8],
+    ) -> Result<Result<(), String>, StateError>;
+}
+
+/// The enactment of a runtime without governance: nothing is proposable.
+pub struct NoEnactment;
+
+impl Enactment for NoEnactment {
+    fn proposable(&self, _encoded: &[u8]) -> Result<Proposable, NotProposable> {
+        Err(NotProposable::NotADecision {
+            pallet: "any".into(),
+            call: "call".into(),
+        })
+    }
+
+    fn enact(
+        &self,
+        _ctx: &mut CallContext<'_, '_>,
+        _encoded: &[u8],
+    ) -> Result<Result<(), String>, StateError> {
+        Ok(Err("this runtime enacts nothing".into()))
     }
 }

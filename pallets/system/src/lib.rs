@@ -13,8 +13,8 @@
 //! `system/rate_limit` and `system/sent/<account>` (the spam bound: transactions per
 //! window of blocks, checked with the nonce),
 //! `system/spec_version` (the rules in force, which every signature binds) and
-//! `system/board` (the accounts that decide for the cooperative's board until governance
-//! elects it).
+//! `system/board` (the accounts that decide for the cooperative's board: the chain spec's,
+//! until the members elect one).
 //! Must never: decide a balance. It stores the coin pallet's figure, changed only through
 //! [`set_balance`] (and [`genesis_balance`]), which the coin pallet alone calls; it reads
 //! no other pallet's storage.
@@ -51,8 +51,8 @@ pub struct AccountInfo {
 pub const CURRENT_BLOCK: StorageValue<BlockInfo> = StorageValue::new(b"system/block");
 /// The runtime spec version in force: what the block's transactions were signed under.
 pub const SPEC_VERSION: StorageValue<SpecVersion> = StorageValue::new(b"system/spec_version");
-/// The accounts that decide for the board, from the chain spec (until governance elects
-/// the board).
+/// The accounts that decide for the board: the chain spec's, until the members elect one
+/// (the governance pallet seats it with [`set_board`]).
 pub const BOARD: StorageValue<Vec<AccountId>> = StorageValue::new(b"system/board");
 
 /// The spam bound: most transactions one account may send per window of blocks.
@@ -105,8 +105,8 @@ pub struct Genesis {
     /// Genesis timestamp, ms since the Unix epoch (fixed in the spec, so every node derives
     /// the same genesis hash); also the time `system/block` holds at genesis.
     pub timestamp_ms: TimestampMs,
-    /// The accounts that decide for the cooperative's board until governance elects it
-    /// (today: who may schedule validator-set changes).
+    /// The accounts that decide for the cooperative's board until the members elect one
+    /// (the board may, among its powers, change the validator set within its limit).
     pub board: Vec<AccountId>,
     /// Most transactions per account per window of blocks (none by default).
     pub rate_limit: RateLimit,
@@ -152,9 +152,11 @@ impl wijk_support::Pallet for Pallet {
     }
 }
 
-/// The collective rules of a chain without governance: the chain spec's board accounts
-/// decide for the board, each alone; a decision of the members outranks the board's. Only
-/// the chain itself (or, later, an enacted vote) decides for the members.
+/// The collective rules: each board account (the chain spec's, then the members' elected
+/// board) decides for the board alone, every act public and signed; a decision of the
+/// members (an enacted vote, which the governance pallet carries out with the origin
+/// [`Origin::Collective`]) outranks the board's. Only an enacted vote, or the chain itself,
+/// decides for the members.
 pub struct SpecBoard;
 
 impl Collectives for SpecBoard {
@@ -178,6 +180,12 @@ impl Collectives for SpecBoard {
 /// The board accounts.
 pub fn board(state: &dyn StateRead) -> Result<Vec<AccountId>, StateError> {
     Ok(BOARD.get(state)?.unwrap_or_default())
+}
+
+/// Seats `board` as the board (an election's winners, or the board less a member the
+/// members removed): the governance pallet alone calls this.
+pub fn set_board(state: &mut StateOverlay<'_>, board: &[AccountId]) {
+    BOARD.put(state, &board.to_vec());
 }
 
 /// The spec version in force (0 if none was recorded).

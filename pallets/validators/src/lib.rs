@@ -2,10 +2,12 @@
 //! signing two conflicting votes.
 //!
 //! Rules:
-//! - **The set** comes from the chain spec at genesis (epoch 0). Only a decision of the
-//!   board (today any of the chain spec's board accounts, see `wijk_system::SpecBoard`; the
-//!   democratic-governance work will put this under a members' vote, through the same one
-//!   origin check) may schedule a change, at least [`MIN_CHANGE_DELAY`] blocks ahead, one
+//! - **The set** comes from the chain spec at genesis (epoch 0). It changes by an enacted
+//!   vote of the members ([`wijk_support::Collective::Members`], through the one origin
+//!   check), or by the board within the chain spec's `boardChangeLimit`: the most validators
+//!   one board change may add and remove together (default 2, so the board can swap out a
+//!   broken validator; anything larger is the members' decision), so consensus stays under
+//!   the members. A change takes effect at least [`MIN_CHANGE_DELAY`] blocks ahead, one
 //!   change at a time. The block that schedules it announces it in its header (checked by
 //!   execution), so a light client following certified headers learns the new set from the
 //!   chain itself. At the activation height the next epoch begins: every block from that
@@ -18,7 +20,7 @@
 //!   an event, so an auditor can list every offence ([`offences`]).
 //!
 //! Owns: `validators/epoch`, `validators/current`, `validators/epoch_info/<epoch>`,
-//! `validators/pending`, `validators/offence/<offender, view>`, `validators/offence_log/<n>`,
+//! `validators/pending`, `validators/board_change_limit`, `validators/offence/<offender, view>`, `validators/offence_log/<n>`,
 //! `validators/offence_count`.
 //! Must never: move money, touch nonces, or decide what consensus votes for (it only
 //! records who may vote and who misbehaved).
@@ -45,6 +47,9 @@ pub const CURRENT: StorageValue<Vec<AccountId>> = StorageValue::new(b"validators
 /// Every epoch's set, where it starts and what announced it, so evidence from an earlier
 /// epoch can still be checked and a light client can follow every change.
 pub const EPOCHS: StorageMap<u64, EpochInfo> = StorageMap::new(b"validators/epoch_info/");
+/// The most validators one change by the board may add and remove together.
+pub const BOARD_CHANGE_LIMIT: StorageValue<u32> =
+    StorageValue::new(b"validators/board_change_limit");
 /// The change scheduled and not yet in effect.
 pub const PENDING: StorageValue<ScheduledChange> = StorageValue::new(b"validators/pending");
 /// Recorded offences, by offender and view (at most one per pair): the index in [`OFFENCES`].
@@ -120,8 +125,8 @@ pub struct Offence {
     rename_all_fields = "camelCase"
 )]
 pub enum Call {
-    /// The board only: from height `activates_at` on, blocks are certified by `validators`
-    /// (in leader order).
+    /// The members by vote (or the board, within its limit): from height `activates_at` on,
+    /// blocks are certified by `validators` (in leader order).
     #[codec(index = 0)]
     ScheduleChange {
         /// The new set.
@@ -136,6 +141,15 @@ pub enum Call {
         first: Box<SignedVote>,
         /// The vote conflicting with it.
         second: Box<SignedVote>,
+    },
+    /// The members by vote (or the board, within its limit): `validators` certify blocks
+    /// from the soonest height a change may take effect ([`MIN_CHANGE_DELAY`] blocks on).
+    /// What a proposal uses, since when it will be enacted is not the proposer's to know to
+    /// the block.
+    #[codec(index = 2)]
+    ChangeSet {
+        /// The new set, in leader order.
+        validators: Vec<AccountId>,
     },
 }
 
@@ -175,7 +189,8 @@ impl Involves for Event {
 /// Why a call of this pallet failed.
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, thiserror::Error)]
 pub enum Error {
-    /// The call came from an origin that may not make it (only the board changes the set).
+    /// The call came from an origin that may not make it (the members change the set, the
+    /// board only within its limit).
     #[error(transparent)]
     #[codec(index = 0)]
     BadOrigin(#[from] BadOrigin),
@@ -246,14 +261,34 @@ pub enum Error {
         /// The view.
         view: View,
     },
+    /// The board alone may change only so many validators at once.
+    #[error("this change adds and removes {changed} validators; the board alone may change at most {limit}, more needs a vote of the members")]
+    #[codec(index = 10)]
+    BeyondBoardLimit {
+        /// Validators added plus removed.
+        changed: u32,
+        /// The board's limit.
+        limit: u32,
+    },
+}
+
+/// The board's default limit: one validator swapped for another.
+pub const DEFAULT_BOARD_CHANGE_LIMIT: u32 = 2;
+
+fn default_board_change_limit() -> u32 {
+    DEFAULT_BOARD_CHANGE_LIMIT
 }
 
 /// The validators' section of a chain spec's genesis.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct Genesis {
     /// The validators of epoch 0, in leader order.
     pub set: Vec<AccountId>,
+    /// The most validators one change by the board alone may add and remove together
+    /// (default 2: one swapped for another; 0: only the members change the set).
+    #[serde(default = "default_board_change_limit")]
+    pub board_change_limit: u32,
 }
 
 /// The validators pallet.
@@ -269,6 +304,7 @@ impl wijk_support::Pallet for Pallet {
 
     fn build_genesis(state: &mut StateOverlay<'_>, config: &Genesis) -> DispatchResult<Error> {
         check!(check_set(&config.set));
+        BOARD_CHANGE_LIMIT.put(state, &config.board_change_limit);
         EPOCH.put(state, &0);
         CURRENT.put(state, &config.set);
         EPOCHS.insert(
@@ -293,8 +329,13 @@ impl wijk_support::Pallet for Pallet {
                 validators,
                 activates_at,
             } => {
-                tri!(ctx.ensure_decided_by(origin, Collective::Board));
+                tri!(may_change_to(ctx, origin, validators));
                 schedule_change(ctx, validators, *activates_at)
+            }
+            Call::ChangeSet { validators } => {
+                tri!(may_change_to(ctx, origin, validators));
+                let soonest = ctx.block().height.saturating_add(MIN_CHANGE_DELAY);
+                schedule_change(ctx, validators, soonest)
             }
             Call::ReportEquivocation { first, second } => {
                 let reporter = check!(origin.ensure_signed());
@@ -305,7 +346,7 @@ impl wijk_support::Pallet for Pallet {
 
     fn cost(call: &Call) -> Cost {
         match call {
-            Call::ScheduleChange { validators, .. } => {
+            Call::ScheduleChange { validators, .. } | Call::ChangeSet { validators } => {
                 costs::SCHEDULE.plus(costs::SCHEDULE_PER_VALIDATOR.times(validators.len() as u64))
             }
             Call::ReportEquivocation { .. } => costs::REPORT_EQUIVOCATION,
@@ -336,6 +377,45 @@ impl wijk_support::Pallet for Pallet {
         PENDING.remove(ctx.state);
         Ok(())
     }
+}
+
+impl Default for Genesis {
+    fn default() -> Self {
+        Genesis {
+            set: Vec::new(),
+            board_change_limit: DEFAULT_BOARD_CHANGE_LIMIT,
+        }
+    }
+}
+
+/// Whether `origin` may change the set to `validators`: the members always, the board
+/// within its limit.
+fn may_change_to(
+    ctx: &CallContext<'_, '_>,
+    origin: &Origin,
+    validators: &[AccountId],
+) -> DispatchResult<Error> {
+    if ctx.ensure_decided_by(origin, Collective::Members)?.is_ok() {
+        return Ok(Ok(()));
+    }
+    if ctx.ensure_decided_by(origin, Collective::Board)?.is_err() {
+        return Ok(Err(origin
+            .refused(wijk_support::Requirement::DecidedBy(Collective::Members))
+            .into()));
+    }
+    // A malformed set is refused as such before it is measured against the limit.
+    check!(check_set(validators));
+    let current = CURRENT.get(&*ctx.state)?.unwrap_or_default();
+    let added = validators.iter().filter(|v| !current.contains(v)).count();
+    let removed = current.iter().filter(|v| !validators.contains(v)).count();
+    let changed = u32::try_from(added + removed).unwrap_or(u32::MAX);
+    let limit = BOARD_CHANGE_LIMIT
+        .get(&*ctx.state)?
+        .unwrap_or(DEFAULT_BOARD_CHANGE_LIMIT);
+    if changed > limit {
+        return Ok(Err(Error::BeyondBoardLimit { changed, limit }));
+    }
+    Ok(Ok(()))
 }
 
 /// Checks a set's size and that no validator appears twice.

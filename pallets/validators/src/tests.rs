@@ -8,6 +8,7 @@ const INTERFACES: Interfaces = Interfaces {
     membership: &OpenMembership,
     collectives: &wijk_system::SpecBoard,
     geography: &wijk_support::Borderless,
+    enactment: &wijk_support::NoEnactment,
 };
 
 fn keys() -> Vec<Keypair> {
@@ -26,6 +27,7 @@ fn chain() -> TestChain {
     });
     chain.genesis::<Pallet>(&Genesis {
         set: keys().iter().map(|k| k.account_id()).collect(),
+        ..Default::default()
     });
     chain.block.height = 5;
     chain
@@ -155,7 +157,7 @@ fn schedule(
 }
 
 #[test]
-fn only_the_board_schedules_one_change_ahead_and_it_takes_effect_at_its_height() {
+fn the_members_or_the_board_schedule_one_change_ahead_and_it_takes_effect_at_its_height() {
     let mut chain = chain();
     chain.block.height = 4;
     let keys = keys();
@@ -164,7 +166,7 @@ fn only_the_board_schedules_one_change_ahead_and_it_takes_effect_at_its_height()
     assert!(matches!(
         schedule(&mut chain, signed(1), new_set.clone(), 10),
         Err(Error::BadOrigin(BadOrigin {
-            required: wijk_support::Requirement::DecidedBy(Collective::Board),
+            required: wijk_support::Requirement::DecidedBy(Collective::Members),
             ..
         }))
     ));
@@ -256,11 +258,72 @@ fn only_the_board_schedules_one_change_ahead_and_it_takes_effect_at_its_height()
 }
 
 #[test]
+fn the_board_alone_changes_the_set_only_within_its_limit() {
+    let mut chain = chain();
+    let keys = keys();
+    let board = Origin::Signed(keys[0].account_id());
+    let stranger = |n: u8| AccountId([n; 32]);
+    let mut replaced: Vec<AccountId> = keys.iter().map(|k| k.account_id()).collect();
+    replaced[3] = stranger(50);
+    replaced[2] = stranger(51);
+    // Two swapped out for two newcomers is four changes: the members' decision.
+    assert_eq!(
+        chain
+            .dispatch::<Pallet>(
+                board,
+                &Call::ChangeSet {
+                    validators: replaced.clone()
+                }
+            )
+            .err(),
+        Some(Error::BeyondBoardLimit {
+            changed: 4,
+            limit: 2
+        })
+    );
+    let events = chain
+        .dispatch::<Pallet>(
+            Origin::Collective(Collective::Members),
+            &Call::ChangeSet {
+                validators: replaced.clone(),
+            },
+        )
+        .unwrap()
+        .of::<Event>();
+    // From the soonest height a change may take effect.
+    assert_eq!(
+        events,
+        vec![Event::ChangeScheduled {
+            activates_at: 5 + MIN_CHANGE_DELAY,
+            validators: replaced
+        }]
+    );
+    // One swapped for one is within the board's limit.
+    let mut chain = self::chain();
+    let mut swapped: Vec<AccountId> = keys.iter().map(|k| k.account_id()).collect();
+    swapped[3] = stranger(50);
+    assert!(chain
+        .dispatch::<Pallet>(
+            board,
+            &Call::ChangeSet {
+                validators: swapped
+            }
+        )
+        .is_ok());
+}
+
+#[test]
 fn a_genesis_without_validators_is_refused() {
     let empty = std::collections::BTreeMap::new();
     let mut state = StateOverlay::new(&empty);
     assert_eq!(
-        Pallet::build_genesis(&mut state, &Genesis { set: vec![] }),
+        Pallet::build_genesis(
+            &mut state,
+            &Genesis {
+                set: vec![],
+                ..Default::default()
+            }
+        ),
         Ok(Err(Error::BadSetSize { count: 0, max: 100 }))
     );
 }

@@ -12,6 +12,7 @@ use wijk_runtime::{
 };
 
 mod compose;
+mod democracy;
 mod framework;
 mod money_rules;
 mod supply;

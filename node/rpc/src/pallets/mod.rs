@@ -2,6 +2,7 @@
 //! module here and one line to [`register`]).
 
 mod coin;
+mod governance;
 mod membership;
 mod system;
 mod validators;
@@ -17,5 +18,6 @@ pub(crate) fn register(
     coin::register(module)?;
     membership::register(module)?;
     validators::register(module)?;
+    governance::register(module)?;
     Ok(())
 }

@@ -12,7 +12,9 @@ use wijk_runtime::RuntimeCall;
 pub(crate) enum ValidatorsCommand {
     /// Show the current set, its epoch and quorum, the board, and any scheduled change.
     Show,
-    /// The board only: from height --at on, blocks are certified by --set.
+    /// The board (within its limit of validators added and removed per change) or, by an
+    /// enacted vote, the members: from height --at on, blocks are certified by --set. A
+    /// larger change is proposed to the members: `wijk propose validators`.
     Schedule {
         /// A board member's secret.
         #[arg(long)]
@@ -63,7 +65,7 @@ pub(crate) async fn run(context: &Context, command: ValidatorsCommand) -> anyhow
             let set = client.validators().await?;
             output::show(context.json(), &set, |set| {
                 let mut text = format!(
-                    "epoch {} at block #{}: {} validators, {} signatures finalize a block\n{}\nboard (may change the set):\n{}\noffences recorded: {}",
+                    "epoch {} at block #{}: {} validators, {} signatures finalize a block\n{}\nboard (may change the set within its limit):\n{}\noffences recorded: {}",
                     set.epoch,
                     set.at_block.unwrap_or(0),
                     set.validators.len(),

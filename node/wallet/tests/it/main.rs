@@ -662,7 +662,7 @@ async fn validators_offences_and_a_closed_output_pipe() {
             ],
         )
         .await,
-        "only the board may do this",
+        "only the members (by an enacted vote) may do this",
     );
     assert!(ok(wijk(url, wallet, &["offences"]).await).contains("no offences recorded"));
 
@@ -761,4 +761,100 @@ async fn an_unreachable_node_is_a_clear_error() {
         wijk(&url, wallet.path(), &["supply"]).await,
         "is wijk-node running?",
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_propose_vote_delegate_and_the_decision_is_enacted() {
+    let Setup { url, wallet, .. } = &setup().await;
+    let (alice, dave) = (dev_address("Alice"), dev_address("Dave"));
+    let board = ok(wijk(url, wallet, &["board"]).await);
+    assert!(board.contains(&alice), "{board}");
+    assert!(board.contains("stop a proposal in an emergency"), "{board}");
+
+    let text = wallet.join("shorter-goal-votes.txt");
+    std::fs::create_dir_all(wallet).unwrap();
+    std::fs::write(&text, "Goal votes take ten blocks.").unwrap();
+    let proposed = ok(wijk(
+        url,
+        wallet,
+        &[
+            "propose",
+            "--from",
+            "//Bob",
+            "--title",
+            "Shorter goal votes",
+            "--text",
+            text.to_str().unwrap(),
+            "track",
+            "--kind",
+            "goal",
+            "--quorum-per-mille",
+            "100",
+            "--approval-per-mille",
+            "500",
+            "--voting-blocks",
+            "10",
+            "--enactment-blocks",
+            "1",
+        ],
+    )
+    .await);
+    assert!(proposed.contains("governance.propose"), "{proposed}");
+    // Without a text there is nothing for members to read: refused before anything is sent.
+    refused(
+        wijk(
+            url,
+            wallet,
+            &[
+                "propose",
+                "--from",
+                "//Bob",
+                "--title",
+                "t",
+                "remove-board-member",
+                &alice,
+            ],
+        )
+        .await,
+        "give the proposal's full text",
+    );
+    for (who, choice) in [("//Alice", "yes"), ("//Bob", "yes"), ("//Charlie", "no")] {
+        ok(wijk(url, wallet, &["vote", "0", choice, "--from", who]).await);
+    }
+    ok(wijk(url, wallet, &["delegate", &alice, "--from", "//Dave"]).await);
+    refused(
+        wijk(url, wallet, &["vote", "0", "perhaps", "--from", "//Eve"]).await,
+        "say yes, no or abstain",
+    );
+    let shown = ok(wijk(url, wallet, &["proposal", "0", "--member", &dave]).await);
+    assert!(shown.contains("yes 3 / no 1 / abstain 0"), "{shown}");
+    assert!(
+        shown.contains(&format!("counted as yes through {alice}")),
+        "{shown}"
+    );
+    assert!(shown.contains("the same tally"), "{shown}");
+    let listed = ok(wijk(url, wallet, &["proposals"]).await);
+    assert!(
+        listed.contains("#0 [parameter] Shorter goal votes"),
+        "{listed}"
+    );
+    let delegations = ok(wijk(url, wallet, &["delegations", &dave]).await);
+    assert!(
+        delegations.contains(&format!("delegates all to {alice}")),
+        "{delegations}"
+    );
+
+    // Voting closes after 30 blocks, the change takes effect 5 blocks later.
+    let detail = json(&ok(wijk(url, wallet, &["--json", "proposal", "0"]).await));
+    let closes_at = detail["proposal"]["closesAt"].as_u64().unwrap();
+    wijk_tests::wait_finalized(url, closes_at + 6, std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    let detail = json(&ok(wijk(url, wallet, &["--json", "proposal", "0"]).await));
+    assert_eq!(
+        detail["proposal"]["status"]["status"], "enacted",
+        "{detail}"
+    );
+    let shown = ok(wijk(url, wallet, &["proposal", "0"]).await);
+    assert!(shown.contains("enacted in block"), "{shown}");
 }
