@@ -230,10 +230,7 @@ impl Role {
     /// The role named `name` (as [`Self::name`] writes it, or with dashes:
     /// `exchange-office`).
     pub fn parse(name: &str) -> Option<Role> {
-        let wanted: String = name.chars().filter(|c| *c != '-' && *c != '_').collect();
-        Role::ALL
-            .into_iter()
-            .find(|role| role.name().eq_ignore_ascii_case(&wanted))
+        by_name(Role::ALL, Role::name, name)
     }
 
     fn bit(self) -> u16 {
@@ -245,6 +242,18 @@ impl core::fmt::Display for Role {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.name())
     }
+}
+
+/// The one of `all` whose camelCase `name` is `text`, ignoring case, dashes and underscores
+/// (`exchange-office` finds `exchangeOffice`).
+fn by_name<T: Copy, const N: usize>(
+    all: [T; N],
+    name: fn(&T) -> &'static str,
+    text: &str,
+) -> Option<T> {
+    let wanted: String = text.chars().filter(|c| *c != '-' && *c != '_').collect();
+    all.into_iter()
+        .find(|item| name(item).eq_ignore_ascii_case(&wanted))
 }
 
 /// A set of roles (SCALE: a bit per role; JSON: the list of role names).
@@ -660,7 +669,7 @@ impl ProposalKind {
     }
 
     /// The kind's name as JSON and the CLI write it (`activityValue`).
-    pub fn name(self) -> &'static str {
+    pub fn name(&self) -> &'static str {
         match self {
             ProposalKind::ActivityValue => "activityValue",
             ProposalKind::ActivityCatalogue => "activityCatalogue",
@@ -674,10 +683,7 @@ impl ProposalKind {
 
     /// The kind named `name` (as [`Self::name`] writes it, or with dashes).
     pub fn parse(name: &str) -> Option<ProposalKind> {
-        let wanted: String = name.chars().filter(|c| *c != '-' && *c != '_').collect();
-        ProposalKind::ALL
-            .into_iter()
-            .find(|kind| kind.name().eq_ignore_ascii_case(&wanted))
+        by_name(ProposalKind::ALL, ProposalKind::name, name)
     }
 }
 
