@@ -79,6 +79,9 @@ fn bench_genesis(
     let funded: Vec<_> = keys.iter().map(|k| (k.account_id(), 1_000_000)).collect();
     let mut config = simple_genesis(&[validator.account_id()], &funded);
     config.membership.open_accounts = false;
+    // The calibration times a change to 100 validators signed by the board; on a real chain
+    // that is the members' decision, whose enactment runs the same call.
+    config.validators.board_change_limit = 200;
     wijk_runtime::register_residents(&mut config, keys.iter().map(Keypair::account_id));
     config.geo.region = bench_region();
     config
@@ -523,6 +526,30 @@ fn calibrate(chain: &MemoryChain, accounts: usize, base_us: f64) -> anyhow::Resu
                     place: None,
                 });
                 (Keypair::dev("Alice"), call)
+            }),
+        ),
+        (
+            "governance.propose (a validator change)",
+            Box::new(|i| {
+                let change = RuntimeCall::Validators(wijk_validators::Call::ChangeSet {
+                    validators: set[..4].to_vec(),
+                });
+                let call = RuntimeCall::Governance(wijk_governance::Call::Propose {
+                    title: "calibration".into(),
+                    text_hash: Hash([i as u8; 32]),
+                    encoded_call: parity_scale_codec::Encode::encode(&change),
+                });
+                (key(i % accounts), call)
+            }),
+        ),
+        (
+            "governance.delegate (no proposal open)",
+            Box::new(|i| {
+                let call = RuntimeCall::Governance(wijk_governance::Call::Delegate {
+                    to: key((i + 1) % accounts).account_id(),
+                    scope: wijk_governance::Scope::All,
+                });
+                (key(i % accounts), call)
             }),
         ),
         (
