@@ -91,7 +91,7 @@ pub struct CastVote {
 /// Each member's node, by registration tag.
 pub const NODES: StorageMap<Hash, Node> = StorageMap::new(b"governance/node/");
 
-/// The node of `person` (its default if absent).
+/// The node of `person`, if they are in the delegation forests.
 pub fn node(state: &dyn StateRead, person: &Hash) -> Result<Option<Node>, StateError> {
     NODES.get(state, person)
 }
@@ -292,7 +292,8 @@ pub fn cast(
     vote: CastVote,
 ) -> Result<Option<Choice>, StateError> {
     let kind = proposal.kind;
-    let weight = node(&*state, person)?.map_or(1, |node| node.weight(kind));
+    let voter = node(&*state, person)?;
+    let weight = voter.as_ref().map_or(1, |node| node.weight(kind));
     let key = (proposal.id, *person);
     let mut standing = STANDINGS.get(&*state, &key)?.unwrap_or_default();
     let counted = weight.saturating_sub(standing.below);
@@ -301,7 +302,7 @@ pub fn cast(
         Some(choice) => proposal.tally.apply(choice, counted, false),
         None => {
             // Their weight was counted (if at all) by the first voter up the chain.
-            let mut cursor = node(&*state, person)?.and_then(|node| node.parent[kind.index()]);
+            let mut cursor = voter.and_then(|node| node.parent[kind.index()]);
             for _ in 0..MAX_DELEGATION_DEPTH {
                 let Some(ancestor) = cursor else { break };
                 let key = (proposal.id, ancestor);

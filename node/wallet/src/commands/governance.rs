@@ -196,10 +196,6 @@ fn text_hash(text: Option<&std::path::Path>, hash: Option<&str>) -> anyhow::Resu
     }
 }
 
-fn choice_text(choice: &Choice) -> String {
-    choice.to_string()
-}
-
 fn names(prefix: u16, list: &[AccountId]) -> String {
     list.iter()
         .map(|account| account.address(prefix).to_string())
@@ -446,11 +442,11 @@ pub(crate) async fn run(context: &Context, command: GovernanceCommand) -> anyhow
                         (_, _, false) => "not in this proposal's electorate".to_string(),
                         (None, _, true) => "no vote counted yet".to_string(),
                         (Some(choice), true, true) => {
-                            format!("votes {} directly", choice_text(choice))
+                            format!("votes {} directly", choice)
                         }
                         (Some(choice), false, true) => format!(
                             "counted as {} through {}",
-                            choice_text(choice),
+                            choice,
                             names(prefix, &member.through)
                         ),
                     };
@@ -468,7 +464,7 @@ pub(crate) async fn run(context: &Context, command: GovernanceCommand) -> anyhow
                     lines.push(format!(
                         "  {} {}{by}, counts for {}, block #{}",
                         vote.member.address(prefix),
-                        choice_text(&vote.choice),
+                        vote.choice,
                         vote.counts_for,
                         vote.at
                     ));
