@@ -17,6 +17,7 @@ pub struct RuntimeEnactment;
 
 /// The kind of proposal `call` makes, if it is a decision the members may take.
 pub fn kind_of(call: &RuntimeCall) -> Option<ProposalKind> {
+    use wijk_activities::Call as Activities;
     use wijk_governance::Call as Governance;
     use wijk_validators::Call as Validators;
     Some(match call {
@@ -28,7 +29,20 @@ pub fn kind_of(call: &RuntimeCall) -> Option<ProposalKind> {
         }
         RuntimeCall::Governance(Governance::RemoveBoardMember { .. }) => ProposalKind::Board,
         RuntimeCall::Geo(wijk_geo::Call::SetRegion { .. }) => ProposalKind::Parameter,
-        RuntimeCall::Coin(wijk_coin::Call::CreatePool { .. }) => ProposalKind::Spend,
+        RuntimeCall::Coin(
+            wijk_coin::Call::CreatePool { .. } | wijk_coin::Call::SpendFromFund { .. },
+        ) => ProposalKind::Spend,
+        RuntimeCall::Activities(Activities::SetValue { .. }) => ProposalKind::ActivityValue,
+        RuntimeCall::Activities(
+            Activities::AddActivity { .. }
+            | Activities::RetireActivity { .. }
+            | Activities::SetUnitCap { .. },
+        ) => ProposalKind::ActivityCatalogue,
+        RuntimeCall::Activities(
+            Activities::SetRules { .. }
+            | Activities::AddVerifier { .. }
+            | Activities::RemoveVerifier { .. },
+        ) => ProposalKind::Parameter,
         _ => return None,
     })
 }

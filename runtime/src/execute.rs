@@ -485,10 +485,15 @@ pub fn validate_transaction(
             limit: transactions_cost_limit(),
         }));
     }
+    // The next block's time is not known yet; the head's is the closest a dry-run can use
+    // (a call that checks a time, such as a claim for work done, sees no later one).
+    let head_time = wijk_system::CURRENT_BLOCK
+        .get(backend)?
+        .map_or(0, |block| block.timestamp_ms);
     let mut state = StateOverlay::new(backend);
     let context = BlockContext {
         height: next_height,
-        timestamp_ms: 0,
+        timestamp_ms: head_time,
         genesis_hash,
     };
     Ok(apply_transaction(&mut state, &context, tx, Hash::ZERO)?.map(|receipt| receipt.outcome))

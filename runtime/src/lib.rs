@@ -43,6 +43,7 @@ construct_runtime! {
     3 => geo: Geo(wijk_geo::Pallet),
     4 => membership: Membership(wijk_membership::Pallet),
     5 => governance: Governance(wijk_governance::Pallet),
+    6 => activities: Activities(wijk_activities::Pallet),
 }
 
 /// The pallets behind the interfaces: the coin is the currency, the membership pallet says
@@ -68,8 +69,9 @@ pub const GUARDIAN_CHECK_COST: Cost = Cost::micros(2);
 /// region, the rate limit). 5: an account's earmarked coins live in its account record
 /// (`system/account/`), not in records of their own. 6: the wijk's democracy (the
 /// governance pallet; the validator set changes by the members' vote, the board only within
-/// its limit).
-pub const SPEC_VERSION: SpecVersion = 6;
+/// its limit). 7: valued activities (the activities pallet: catalogue, budgets, claims), the
+/// cooperative's fund spent by vote.
+pub const SPEC_VERSION: SpecVersion = 7;
 
 /// Largest encoded transaction accepted anywhere (pool, block, RPC).
 pub const MAX_TRANSACTION_BYTES: usize = 16 * 1024;

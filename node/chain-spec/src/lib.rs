@@ -112,9 +112,80 @@ fn member(account: AccountId, roles: &[Role]) -> wijk_membership::GenesisMember 
     }
 }
 
+/// A realistic starting catalogue of valued activities, from what community currencies pay
+/// (Torekes in Ghent pays 25 Torekes, 2.50 euros, per volunteer hour): the values are a
+/// proposal for the members, who change them by vote.
+pub fn starting_catalogue() -> Vec<wijk_activities::GenesisActivity> {
+    let activity =
+        |name: &str, unit: &str, category: &str, value, cap| wijk_activities::GenesisActivity {
+            name: name.into(),
+            unit: unit.into(),
+            category: category.into(),
+            value,
+            max_units_per_period: cap,
+        };
+    vec![
+        activity(
+            "an hour of neighbourhood help",
+            "hour",
+            "neighbourhood-help",
+            250,
+            Some(40),
+        ),
+        activity("a facade garden planted", "garden", "green", 1_500, Some(2)),
+        activity(
+            "half an hour of Dutch practice with a newcomer",
+            "half hour",
+            "language",
+            150,
+            Some(40),
+        ),
+        activity(
+            "an hour of exercise with seniors",
+            "hour",
+            "care",
+            250,
+            Some(30),
+        ),
+        activity(
+            "an hour of litter picking",
+            "hour",
+            "clean-streets",
+            250,
+            Some(20),
+        ),
+        activity(
+            "an hour at the repair café",
+            "hour",
+            "neighbourhood-help",
+            250,
+            Some(20),
+        ),
+        activity(
+            "a meal cooked for a neighbour in need",
+            "meal",
+            "care",
+            300,
+            Some(20),
+        ),
+    ]
+}
+
+/// The categories of [`starting_catalogue`], each once.
+pub fn catalogue_categories() -> Vec<String> {
+    let mut categories: Vec<String> = starting_catalogue()
+        .into_iter()
+        .map(|activity| activity.category)
+        .collect();
+    categories.sort();
+    categories.dedup();
+    categories
+}
+
 impl ChainSpec {
-    /// The development chain: one validator (//Alice, also the exchange office and the board), and
-    /// //Alice, //Bob and //Charlie pre-funded. No other node is expected.
+    /// The development chain: one validator (//Alice, also the exchange office, the board, a
+    /// verifier of every activity and a funder with an empty budget), and //Alice, //Bob and
+    /// //Charlie pre-funded. No other node is expected.
     pub fn dev() -> ChainSpec {
         Self::with_validators("Wijk Dev", "wijk_dev", "Development", &["Alice"])
     }
@@ -151,6 +222,7 @@ impl ChainSpec {
                         Role::Intermediary,
                         Role::Organisation,
                         Role::Resident,
+                        Role::Verifier,
                     ]
                 } else {
                     vec![Role::Resident]
@@ -187,6 +259,23 @@ impl ChainSpec {
             spend: quick(ProposalKind::Spend),
             goal: quick(ProposalKind::Goal),
         };
+        // The starting catalogue; //Alice verifies every category and funds a budget for
+        // every activity (opened empty: `wijk budget fund 0 AMOUNT --from //Alice`).
+        genesis.activities.catalogue = starting_catalogue();
+        genesis.activities.verifiers = catalogue_categories()
+            .into_iter()
+            .map(|category| wijk_activities::GenesisVerifier {
+                account: dev("Alice"),
+                scope: wijk_activities::VerifierScope::Category(category),
+            })
+            .collect();
+        genesis.activities.budgets = vec![wijk_activities::GenesisBudget {
+            funder: dev("Alice"),
+            name: "the cooperative's activities budget".into(),
+            activities: Vec::new(),
+            categories: Vec::new(),
+            payout_earmark: None,
+        }];
         ChainSpec {
             name: name.into(),
             id: id.into(),

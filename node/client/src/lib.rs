@@ -337,6 +337,42 @@ impl Client {
         self.request("wijk_board", Vec::new()).await
     }
 
+    /// `wijk_activities`: the catalogue and the claim rules.
+    pub async fn activities(&self) -> Result<types::activities::Catalogue, ClientError> {
+        self.request("wijk_activities", Vec::new()).await
+    }
+
+    /// `wijk_claims`: newest first, numbered below `before`; of one participant, or only
+    /// open ones, if asked.
+    pub async fn claims(
+        &self,
+        participant: Option<&AccountId>,
+        only_open: bool,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<types::activities::Claims, ClientError> {
+        let participant = participant.map(|account| self.address(account));
+        self.request(
+            "wijk_claims",
+            vec![
+                json!(participant),
+                json!(only_open),
+                json!(before),
+                json!(limit),
+            ],
+        )
+        .await
+    }
+
+    /// `wijk_budgets`, of one funder if given.
+    pub async fn budgets(
+        &self,
+        funder: Option<&AccountId>,
+    ) -> Result<types::activities::Budgets, ClientError> {
+        let funder = funder.map(|account| self.address(account));
+        self.request("wijk_budgets", vec![json!(funder)]).await
+    }
+
     /// `wijk_validators`.
     pub async fn validators(&self) -> Result<types::Validators, ClientError> {
         self.request("wijk_validators", Vec::new()).await

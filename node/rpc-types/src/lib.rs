@@ -14,6 +14,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod activities;
 pub mod governance;
 pub mod openrpc;
 

@@ -374,6 +374,29 @@ pub fn methods() -> Vec<Method> {
             vec![],
             "board",
         ),
+        method::<activities::Catalogue>(
+            "wijk_activities",
+            "The catalogue of valued activities: unit, category, value per unit now and every value it had (set only by the members' vote), caps, verifiers; and the claim rules.",
+            vec![],
+            "catalogue",
+        ),
+        method::<activities::Claims>(
+            "wijk_claims",
+            "Claims for work done, newest first: units, the value in force when the work was done, status (pending, rejected, withdrawn, awaitingFunds, paid), who decided and which budget paid.",
+            vec![
+                param::<String>("participant", "An address: only this member's claims.", false),
+                param::<bool>("open", "Only claims pending a verifier or awaiting funds.", false),
+                param::<u64>("before", "Only claims numbered below this (the newest when left out).", false),
+                param::<u64>("limit", "Claims per page (1 to 200; 50 when left out).", false),
+            ],
+            "claims",
+        ),
+        method::<activities::Budgets>(
+            "wijk_budgets",
+            "Funders' budgets: what each pays for, what is in it, paid out and taken back, its payout earmark, and the attested claims waiting for funds it could pay.",
+            vec![param::<String>("funder", "An address: only this funder's budgets.", false)],
+            "budgets",
+        ),
     ]
 }
 

@@ -64,14 +64,20 @@ pub const RABOT_MERCHANTS: [(&str, &str, (i32, i32)); 6] = [
 ];
 
 /// The Rabot-Blaisantvest demo chain (Ghent, where the Torekes community currency runs):
-/// four validators run by the wijk cooperative (//Alice, also the board), the city's social
-/// services (//Bob), the social housing company (//Charlie) and the community health
-/// centre (//Dave); an exchange office (//Wisselkantoor); two intermediaries
-/// (//Buurtcentrum, //Welzijnsschakel); two funders with budgets (//StadGent,
-/// //Ziekenfonds); the cooperative's fund (//Fonds), which receives the 2 % redemption fee;
-/// five merchants inside the region and a supermarket just outside it; three residents
-/// (//Anna, //Mohammed, //Lotte); a gift pool for care. Dev keys throughout: a demo, not a
-/// live chain (which takes its keys, polygon and members from the cooperative).
+/// four validators run by the wijk cooperative (//Alice), the city's social services
+/// (//Bob), the social housing company (//Charlie) and the community health centre
+/// (//Dave); a board of three (//Alice for the cooperative and two residents, //Fatima and
+/// //Koen); an exchange office (//Wisselkantoor); two intermediaries (//Buurtcentrum,
+/// //Welzijnsschakel); the starting catalogue of valued activities
+/// ([`wijk_chain_spec::starting_catalogue`]) with three verifiers (//Buurtwerker for
+/// neighbourhood help, green and clean streets, //Taalcoach for language, the health
+/// centre //Dave for care); two funders with budgets, opened empty for them to fund
+/// (//StadGent for everything but care, paid out as coins for Rabot's shops only;
+/// //Ziekenfonds for care); the cooperative's fund (keyless, spent only by the members'
+/// vote), which receives the 2 % redemption fee; five merchants inside the region and a
+/// supermarket just outside it; residents //Anna, //Mohammed, //Lotte; a gift pool for
+/// care. Dev keys throughout: a demo, not a live chain (which takes its keys, polygon and
+/// members from the cooperative).
 pub fn rabot() -> ChainSpec {
     use wijk_membership::GenesisMember;
     use wijk_primitives::{GeoPoint, Keypair};
@@ -115,12 +121,15 @@ pub fn rabot() -> ChainSpec {
         member("Bob", &[Role::Organisation], None),
         member("Charlie", &[Role::Organisation], None),
         member("Dave", &[Role::Organisation, Role::Verifier], None),
+        member("Fatima", &[Role::Board, Role::Resident], None),
+        member("Koen", &[Role::Board, Role::Resident], None),
+        member("Buurtwerker", &[Role::Verifier], None),
+        member("Taalcoach", &[Role::Verifier], None),
         member("Wisselkantoor", &[Role::ExchangeOffice], None),
         member("Buurtcentrum", &[Role::Intermediary], None),
         member("Welzijnsschakel", &[Role::Intermediary], None),
         member("StadGent", &[Role::Organisation], None),
         member("Ziekenfonds", &[Role::Organisation], None),
-        member("Fonds", &[Role::Organisation], None),
         member("Anna", &[Role::Resident], None),
         member("Mohammed", &[Role::Resident], None),
         member("Lotte", &[Role::Resident], None),
@@ -156,12 +165,51 @@ pub fn rabot() -> ChainSpec {
         any_holder: false,
         allowed_roles: RoleSet::of(&[Role::Merchant, Role::RedemptionPartner, Role::Organisation]),
         fee_per_mille: 20,
-        fund: Some(dev("Fonds")),
+        fund: Some(wijk_coin::cooperative_fund()),
     };
     genesis.coin.gift_pools = vec![wijk_coin::GenesisPool {
         name: "zorg".into(),
         monthly_cap: 5_000,
     }];
+    genesis.system.board = vec![dev("Alice"), dev("Fatima"), dev("Koen")];
+    genesis.activities.catalogue = wijk_chain_spec::starting_catalogue();
+    let verifier = |name: &str, category: &str| wijk_activities::GenesisVerifier {
+        account: dev(name),
+        scope: wijk_activities::VerifierScope::Category(category.into()),
+    };
+    genesis.activities.verifiers = vec![
+        verifier("Buurtwerker", "neighbourhood-help"),
+        verifier("Buurtwerker", "green"),
+        verifier("Buurtwerker", "clean-streets"),
+        verifier("Taalcoach", "language"),
+        verifier("Dave", "care"),
+    ];
+    genesis.activities.budgets = vec![
+        wijk_activities::GenesisBudget {
+            funder: dev("StadGent"),
+            name: "Stad Gent: neighbourhood help, green, clean streets, language".into(),
+            activities: Vec::new(),
+            categories: ["neighbourhood-help", "green", "clean-streets", "language"]
+                .map(String::from)
+                .to_vec(),
+            payout_earmark: Some(wijk_support::EarmarkTerms {
+                label: "Stad Gent".into(),
+                categories: Vec::new(),
+                region_only: true,
+            }),
+        },
+        wijk_activities::GenesisBudget {
+            funder: dev("Ziekenfonds"),
+            name: "Ziekenfonds: care and exercise with seniors".into(),
+            activities: Vec::new(),
+            categories: vec!["care".into()],
+            payout_earmark: None,
+        },
+    ];
+    genesis.activities.rules = wijk_activities::Rules {
+        max_earned_per_period: Some(15_000),
+        ..wijk_activities::Rules::default()
+    };
     genesis.system.rate_limit = wijk_system::RateLimit {
         transactions: 100,
         window_blocks: 600,

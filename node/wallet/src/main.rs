@@ -55,6 +55,12 @@ enum Command {
     Coin(commands::coin::CoinCommand),
     #[command(flatten)]
     Governance(commands::governance::GovernanceCommand),
+    /// Valued activities: the catalogue, claims for work done, attestations, payouts.
+    #[command(subcommand)]
+    Activity(commands::activities::ActivityCommand),
+    /// Funders' budgets for activities: open, fund, take back, show.
+    #[command(subcommand)]
+    Budget(commands::activities::BudgetCommand),
     /// Members: register, rekey a lost phone, guardians, suspension, show, registration tags.
     #[command(subcommand)]
     Member(commands::membership::MemberCommand),
@@ -160,6 +166,8 @@ fn main() -> std::process::ExitCode {
             Command::Coin(command) => commands::coin::run(&context, command).await,
             Command::Governance(command) => commands::governance::run(&context, command).await,
             Command::Validators(command) => commands::validators::run(&context, command).await,
+            Command::Activity(command) => commands::activities::run(&context, command).await,
+            Command::Budget(command) => commands::activities::run_budget(&context, command).await,
             Command::Member(command) => commands::membership::run(&context, command).await,
             Command::Members { role, after, limit } => {
                 commands::membership::list(&context, role, after, limit).await

@@ -94,9 +94,9 @@ impl Holdings {
 /// Most earmarks one account holds at once.
 pub const MAX_EARMARKS_PER_ACCOUNT: usize = 8;
 /// Most categories in one earmark.
-pub const MAX_CATEGORIES: usize = 8;
+pub const MAX_CATEGORIES: usize = wijk_support::MAX_EARMARK_CATEGORIES;
 /// Longest earmark label, in bytes.
-pub const MAX_LABEL_BYTES: usize = 64;
+pub const MAX_LABEL_BYTES: usize = wijk_support::MAX_EARMARK_LABEL_BYTES;
 /// Most expired holdings the hook returns in one block.
 pub const MAX_EXPIRIES_PER_BLOCK: usize = 64;
 
@@ -290,6 +290,26 @@ pub fn holdings_of(
 
 fn region_name(ctx: &CallContext<'_, '_>) -> Result<String, StateError> {
     ctx.geography().region_name(&*ctx.state)
+}
+
+/// Whether `to` can take `amount` more under earmark `id` (no overflow, and no earmark more
+/// than an account may hold): what [`put_under`] refuses, checked without writing.
+pub(crate) fn check_room(
+    state: &dyn wijk_support::StateRead,
+    to: &AccountId,
+    amount: Cents,
+    id: &EarmarkId,
+) -> Result<Result<(), CurrencyError>, StateError> {
+    let mut holdings = Holdings::of(state, to)?;
+    let Some(total) = holdings.amount(id).unwrap_or(0).checked_add(amount) else {
+        return Ok(Err(CurrencyError::Overflow));
+    };
+    Ok(holdings
+        .set(*id, total)
+        .map_err(|()| CurrencyError::TooManyEarmarks {
+            account: *to,
+            max: MAX_EARMARKS_PER_ACCOUNT as u32,
+        }))
 }
 
 /// Adds `amount` (already taken from someone's free coins or minted) to `to`'s holding

@@ -52,8 +52,8 @@ use wijk_primitives::json::{euro, text_bytes};
 use wijk_primitives::{format_cents, AccountId, Cents, Hash, Height};
 use wijk_support::{
     check, tri, BadOrigin, CallContext, Collective, Cost, Currency, CurrencyError, DispatchResult,
-    InvariantViolation, Involves, MembershipError, Origin, Role, RoleSet, StateError, StateOverlay,
-    StateRead, StorageLog, StorageMap, StorageValue,
+    EarmarkTerms, InvariantViolation, Involves, MembershipError, Origin, Role, RoleSet, StateError,
+    StateOverlay, StateRead, StorageLog, StorageMap, StorageValue,
 };
 
 pub use earmark::{Earmark, EarmarkError, EarmarkId};
@@ -88,6 +88,8 @@ pub const POOL_PAID: StorageMap<(AccountId, AccountId), MonthPaid> =
 pub const MAX_DEPOSIT_REF_BYTES: usize = 64;
 /// Longest gift pool name, in bytes.
 pub const MAX_POOL_NAME_BYTES: usize = 64;
+/// Longest purpose of a spend from the cooperative's fund, in bytes.
+pub const MAX_PURPOSE_BYTES: usize = 160;
 
 /// What executing a call costs. `scripts/bench-import --calibrate` measured, on the
 /// reference machine with 10,000 registered members holding earmarked coins (2026-12-02,
@@ -149,6 +151,14 @@ pub fn pool_account(name: &str) -> AccountId {
     let mut input = b"wijk gift pool ".to_vec();
     input.extend_from_slice(name.as_bytes());
     AccountId(*blake3::hash(&input).as_bytes())
+}
+
+/// The cooperative's fund: an account nobody holds a key to, so only an enacted vote of the
+/// members ([`Call::SpendFromFund`]) spends from it. It takes gifts like a pool does, and a
+/// chain spec names it as the redemption policy's `fund` to collect the redemption fees
+/// there.
+pub fn cooperative_fund() -> AccountId {
+    AccountId(*blake3::hash(b"wijk cooperative fund").as_bytes())
 }
 
 /// The coin's rules, from the chain spec.
@@ -267,6 +277,19 @@ pub enum Call {
         amount: Cents,
         /// The earmark; its funder must be the signer.
         earmark: Earmark,
+    },
+    /// By vote only: pays `amount` from the cooperative's fund ([`cooperative_fund`]) to a
+    /// member, for the purpose the proposal states.
+    #[codec(index = 8)]
+    SpendFromFund {
+        /// Recipient (a member).
+        to: AccountId,
+        /// Amount (cents in SCALE, euros in JSON).
+        #[serde(with = "euro")]
+        #[schemars(with = "wijk_primitives::json::EuroAmount")]
+        amount: Cents,
+        /// What it is for, as the members read it (at most [`MAX_PURPOSE_BYTES`]).
+        purpose: String,
     },
 }
 
@@ -466,6 +489,18 @@ pub enum Event {
         #[schemars(with = "wijk_primitives::json::EuroAmount")]
         amount: Cents,
     },
+    /// The members' vote paid from the cooperative's fund.
+    #[codec(index = 14)]
+    FundSpent {
+        /// Recipient.
+        to: AccountId,
+        /// Amount (cents in SCALE, euros in JSON).
+        #[serde(with = "euro")]
+        #[schemars(with = "wijk_primitives::json::EuroAmount")]
+        amount: Cents,
+        /// What it is for.
+        purpose: String,
+    },
 }
 
 impl Involves for Event {
@@ -485,6 +520,7 @@ impl Involves for Event {
             Event::PoolCreated { pool, .. } => accounts.push(*pool),
             Event::EarmarkSpent { who, merchant, .. } => accounts.extend([*who, *merchant]),
             Event::EarmarkExpired { who, funder, .. } => accounts.extend([*who, *funder]),
+            Event::FundSpent { to, .. } => accounts.extend([cooperative_fund(), *to]),
         }
     }
 }
@@ -584,6 +620,13 @@ pub enum Error {
     BadPolicy {
         /// What is wrong.
         why: String,
+    },
+    /// A spend from the fund needs a purpose.
+    #[error("a spend from the cooperative's fund needs a purpose of 1 to {max} bytes")]
+    #[codec(index = 15)]
+    BadPurpose {
+        /// The limit.
+        max: u32,
     },
     /// The coin is local-only and the payment would leave the wijk.
     #[error("this coin stays in {region}: {why}")]
@@ -830,6 +873,26 @@ impl wijk_support::Pallet for Pallet {
                 tri!(earmark::put_under(ctx, &funder, to, *amount, earmark));
                 Ok(Ok(()))
             }
+            Call::SpendFromFund {
+                to,
+                amount,
+                purpose,
+            } => {
+                check!(ctx.ensure_decided_by(origin, Collective::Members)?);
+                if purpose.is_empty() || purpose.len() > MAX_PURPOSE_BYTES {
+                    return Ok(Err(Error::BadPurpose {
+                        max: MAX_PURPOSE_BYTES as u32,
+                    }));
+                }
+                check!(ctx.membership().check_recipient(&*ctx.state, to)?);
+                tri!(Pallet.transfer(ctx, &cooperative_fund(), to, *amount));
+                ctx.deposit_event(Event::FundSpent {
+                    to: *to,
+                    amount: *amount,
+                    purpose: purpose.clone(),
+                });
+                Ok(Ok(()))
+            }
         }
     }
 
@@ -838,9 +901,10 @@ impl wijk_support::Pallet for Pallet {
             Call::Transfer { .. } | Call::Gift { .. } => costs::TRANSFER,
             Call::Mint { .. } => costs::MINT,
             Call::RequestRedemption { .. } | Call::PayRedemption { .. } => costs::REDEEM,
-            Call::PoolPay { .. } | Call::CreatePool { .. } | Call::EarmarkedTransfer { .. } => {
-                costs::MANAGE
-            }
+            Call::PoolPay { .. }
+            | Call::CreatePool { .. }
+            | Call::EarmarkedTransfer { .. }
+            | Call::SpendFromFund { .. } => costs::MANAGE,
         }
     }
 
@@ -939,7 +1003,7 @@ fn pay(
     let (to_pool, place) = match ctx.membership().check_recipient(&*ctx.state, to)? {
         Ok(place) => (false, place),
         Err(refused) => {
-            if !POOLS.contains(&*ctx.state, to)? {
+            if *to != cooperative_fund() && !POOLS.contains(&*ctx.state, to)? {
                 return Ok(Err(refused.into()));
             }
             (true, None)
@@ -1292,9 +1356,10 @@ impl Currency for Pallet {
         amount: Cents,
     ) -> DispatchResult<CurrencyError> {
         check!(positive(amount));
+        // Both checks before any write: a refusal changes nothing.
         let held = tri!(take_reserved(&*ctx.state, from, amount));
-        put_reserved(ctx.state, from, held);
         let free = tri!(add_free(&*ctx.state, to, amount));
+        put_reserved(ctx.state, from, held);
         wijk_system::set_balance(ctx.state, to, free)?;
         ctx.deposit_event(Event::ReservePaid {
             from: *from,
@@ -1302,6 +1367,44 @@ impl Currency for Pallet {
             amount,
         });
         Ok(Ok(()))
+    }
+
+    fn repatriate_reserved_earmarked(
+        &self,
+        ctx: &mut CallContext<'_, '_>,
+        from: &AccountId,
+        to: &AccountId,
+        amount: Cents,
+        terms: &EarmarkTerms,
+    ) -> DispatchResult<CurrencyError> {
+        check!(positive(amount));
+        check!(terms.check());
+        let earmark = Earmark {
+            funder: *from,
+            label: terms.label.clone(),
+            categories: terms.categories.clone(),
+            region_only: terms.region_only,
+            expires_at: None,
+        };
+        // Every refusal before any write or event: a refused payout changes nothing.
+        let held = tri!(take_reserved(&*ctx.state, from, amount));
+        tri!(earmark::check_room(&*ctx.state, to, amount, &earmark.id()));
+        // As the history reads it (and an auditor replays it): the reserve pays `to`, whose
+        // coins are then put under the funder's earmark, as a mint under an earmark does.
+        put_reserved(ctx.state, from, held);
+        ctx.deposit_event(Event::ReservePaid {
+            from: *from,
+            to: *to,
+            amount,
+        });
+        match earmark::put_under(ctx, to, to, amount, &earmark)? {
+            Ok(_) => Ok(Ok(())),
+            // Checked above: reaching this is a bug, and the block is refused rather than
+            // left half-paid.
+            Err(refused) => Err(StateError::Backend {
+                reason: format!("an earmarked payout checked to fit did not: {refused}"),
+            }),
+        }
     }
 }
 

@@ -1075,3 +1075,104 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn only_the_members_vote_spends_from_the_keyless_cooperative_fund_and_anyone_may_give_to_it() {
+    let mut chain = chain(&[(0, 10_000)]);
+    let fund = cooperative_fund();
+    // A gift to the fund, like one to a pool: it is no member, yet it receives.
+    chain
+        .dispatch::<Pallet>(
+            Origin::Signed(account(0)),
+            &Call::Gift {
+                to: fund,
+                amount: 4_000,
+            },
+        )
+        .unwrap();
+    assert_eq!(balance(chain.reader(), &fund).unwrap(), 4_000);
+    let spend = |amount, purpose: &str| Call::SpendFromFund {
+        to: account(3),
+        amount,
+        purpose: purpose.into(),
+    };
+    for origin in [
+        Origin::Signed(account(BOARD)),
+        Origin::Collective(Collective::Board),
+        Origin::Signed(account(0)),
+    ] {
+        assert!(matches!(
+            chain.dispatch::<Pallet>(origin, &spend(1_000, "street party")),
+            Err(Error::BadOrigin(_))
+        ));
+    }
+    let members = Origin::Collective(Collective::Members);
+    assert!(matches!(
+        chain.dispatch::<Pallet>(members, &spend(1_000, "")),
+        Err(Error::BadPurpose { .. })
+    ));
+    assert!(matches!(
+        chain.dispatch::<Pallet>(members, &spend(4_001, "street party")),
+        Err(Error::Currency(CurrencyError::InsufficientBalance { .. }))
+    ));
+    let events = chain
+        .dispatch::<Pallet>(members, &spend(1_000, "street party"))
+        .unwrap()
+        .of::<Event>();
+    assert!(matches!(
+        events.as_slice(),
+        [
+            Event::Transferred { .. },
+            Event::FundSpent { amount: 1_000, .. }
+        ]
+    ));
+    assert_eq!(balance(chain.reader(), &account(3)).unwrap(), 1_000);
+    assert_eq!(balance(chain.reader(), &fund).unwrap(), 3_000);
+    assert!(audit(chain.reader()).is_ok());
+}
+
+#[test]
+fn an_earmarked_payout_from_reserve_reads_as_reserve_paid_then_earmarked_and_a_refusal_changes_nothing(
+) {
+    let mut chain = chain(&[(CITY, 10_000)]);
+    let city = account(CITY);
+    let resident = account(4);
+    escrow(&mut chain, |ctx| Pallet.reserve(ctx, &city, 5_000)).unwrap();
+    let terms = EarmarkTerms {
+        label: "Stad".into(),
+        categories: vec![],
+        region_only: true,
+    };
+    let events = escrow(&mut chain, |ctx| {
+        Pallet.repatriate_reserved_earmarked(ctx, &city, &resident, 1_200, &terms)
+    })
+    .unwrap()
+    .of::<Event>();
+    assert!(matches!(
+        events.as_slice(),
+        [Event::ReservePaid { amount: 1_200, .. }, Event::Earmarked { from, to, amount: 1_200, .. }]
+            if *from == resident && *to == resident
+    ));
+    assert_eq!(reserved(chain.reader(), &city).unwrap(), 3_800);
+    let held = earmark::holdings_of(chain.reader(), &resident).unwrap();
+    assert_eq!((held[0].0.funder, held[0].1), (city, 1_200));
+    // Malformed terms, or more than is reserved: refused, nothing changed.
+    let before = chain.state.clone();
+    let bad = EarmarkTerms {
+        categories: vec!["Not A Category".into()],
+        ..terms.clone()
+    };
+    assert!(matches!(
+        escrow(&mut chain, |ctx| Pallet
+            .repatriate_reserved_earmarked(ctx, &city, &resident, 1, &bad)),
+        Err(CurrencyError::BadEarmark { .. })
+    ));
+    assert!(matches!(
+        escrow(&mut chain, |ctx| Pallet.repatriate_reserved_earmarked(
+            ctx, &city, &resident, 3_801, &terms
+        )),
+        Err(CurrencyError::InsufficientReserved { .. })
+    ));
+    assert_eq!(chain.state, before);
+    assert!(audit(chain.reader()).is_ok());
+}

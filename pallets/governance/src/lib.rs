@@ -33,7 +33,8 @@
 //!   the roles that carry power (membership); stop a proposal in an emergency, before it
 //!   is enacted, with a reason ([`Call::Cancel`]); change the validator set within the
 //!   limit the chain spec sets (validators); set the region (geo) and act on redemptions
-//!   (coin). Everything else the board does only as the members decide.
+//!   (coin); register the verifiers of activities (activities). Everything else the board
+//!   does only as the members decide: an activity's value, the catalogue, the fund.
 //!
 //! Owns: `governance/config`, `governance/next_id`, `governance/proposal/<id>`,
 //! `governance/open/<kind, id>`, `governance/closing/<height, id>`,
@@ -834,6 +835,7 @@ pub const BOARD_POWERS: &[&str] = &[
     "stop a proposal in an emergency, before it is carried out, with a reason (governance.cancel)",
     "change the validator set within the chain spec's limit of validators added and removed per change (more is the members' decision)",
     "set the wijk's region and open gift pools (the members may decide these by vote too)",
+    "register and remove the verifiers who attest activities (activities.addVerifier / removeVerifier)",
 ];
 
 /// A direct vote on a proposal, with how many members it counts for now.

@@ -105,6 +105,32 @@ pub mod euro {
     }
 }
 
+/// `#[serde(with = "wijk_primitives::json::euro_or_none")]`: an optional amount, a euro
+/// string or `null` (absent with `#[serde(default)]`).
+pub mod euro_or_none {
+    use super::*;
+
+    /// Writes cents as euros with two decimals, or `null`.
+    pub fn serialize<S: Serializer>(
+        cents: &Option<Cents>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match cents {
+            Some(cents) => serializer.serialize_some(&format_cents(*cents)),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    /// Reads euros (`"12.50"`) as cents, or `null` as none.
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Cents>, D::Error> {
+        Option::<String>::deserialize(deserializer)?
+            .map(|text| parse_cents(&text).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}
+
 /// `#[serde(with = "wijk_primitives::json::hex_bytes")]`: bytes as `0x` hex.
 pub mod hex_bytes {
     use super::*;

@@ -69,6 +69,74 @@ pub enum CurrencyError {
         /// The limit.
         max: u32,
     },
+    /// The terms of an earmark are malformed.
+    #[error("earmark terms refused: {why}")]
+    #[codec(index = 8)]
+    BadEarmark {
+        /// What is wrong, in words.
+        why: String,
+    },
+}
+
+/// Most merchant categories one earmark names.
+pub const MAX_EARMARK_CATEGORIES: usize = 8;
+/// Longest earmark label, in bytes.
+pub const MAX_EARMARK_LABEL_BYTES: usize = 64;
+
+/// What coins paid out under an earmark may pay, as another pallet names it (the funder is
+/// whoever pays them; such coins never expire): a budget's payouts that must be spent at
+/// merchants, inside the wijk, in some categories.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    Encode,
+    Decode,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EarmarkTerms {
+    /// A name people recognise ("Stad Gent neighbourhood help"); may be empty.
+    #[serde(default)]
+    pub label: String,
+    /// Merchant categories the coins may pay; empty for any category.
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// Only merchants inside the wijk's region.
+    #[serde(default)]
+    pub region_only: bool,
+}
+
+impl EarmarkTerms {
+    /// Checks the terms are well formed (at most [`MAX_EARMARK_CATEGORIES`] categories,
+    /// each a valid category name, a label of at most [`MAX_EARMARK_LABEL_BYTES`] bytes).
+    pub fn check(&self) -> Result<(), CurrencyError> {
+        if self.categories.len() > MAX_EARMARK_CATEGORIES {
+            return Err(CurrencyError::BadEarmark {
+                why: format!(
+                    "{} categories; at most {MAX_EARMARK_CATEGORIES}",
+                    self.categories.len()
+                ),
+            });
+        }
+        if self.label.len() > MAX_EARMARK_LABEL_BYTES {
+            return Err(CurrencyError::BadEarmark {
+                why: format!("a label of at most {MAX_EARMARK_LABEL_BYTES} bytes"),
+            });
+        }
+        if let Some(category) = self.categories.iter().find(|c| !valid_category(c)) {
+            return Err(CurrencyError::BadEarmark {
+                why: format!(
+                    "category '{category}' must be 1 to {MAX_CATEGORY_BYTES} lowercase letters, digits or dashes"
+                ),
+            });
+        }
+        Ok(())
+    }
 }
 
 /// The wijk's money, as other pallets may use it. Coins are created only by [`Self::mint`]
@@ -142,12 +210,26 @@ pub trait Currency: Sync {
     ) -> Result<Result<Cents, CurrencyError>, StateError>;
 
     /// Pays `amount` of `from`'s reserved coins to `to`'s free balance (an escrow settled).
+    /// A refusal changes nothing, so a caller may record it and go on.
     fn repatriate_reserved(
         &self,
         ctx: &mut CallContext<'_, '_>,
         from: &AccountId,
         to: &AccountId,
         amount: Cents,
+    ) -> DispatchResult<CurrencyError>;
+
+    /// Pays `amount` of `from`'s reserved coins to `to`, who holds them under an earmark
+    /// of funder `from` with these `terms` (spendable only at the merchants they allow).
+    /// A refusal (malformed terms, `to` holding as many earmarks as an account may)
+    /// changes nothing.
+    fn repatriate_reserved_earmarked(
+        &self,
+        ctx: &mut CallContext<'_, '_>,
+        from: &AccountId,
+        to: &AccountId,
+        amount: Cents,
+        terms: &EarmarkTerms,
     ) -> DispatchResult<CurrencyError>;
 }
 

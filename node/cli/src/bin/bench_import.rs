@@ -83,6 +83,14 @@ fn bench_genesis(
     // that is the members' decision, whose enactment runs the same call.
     config.validators.board_change_limit = 200;
     wijk_runtime::register_residents(&mut config, keys.iter().map(Keypair::account_id));
+    // One valued activity, for the calibration of a claim.
+    config.activities.catalogue = vec![wijk_activities::GenesisActivity {
+        name: "an hour of neighbourhood help".into(),
+        unit: "hour".into(),
+        category: "neighbourhood-help".into(),
+        value: 250,
+        max_units_per_period: Some(40),
+    }];
     config.geo.region = bench_region();
     config
         .membership
@@ -548,6 +556,18 @@ fn calibrate(chain: &MemoryChain, accounts: usize, base_us: f64) -> anyhow::Resu
                 let call = RuntimeCall::Governance(wijk_governance::Call::Delegate {
                     to: key((i + 1) % accounts).account_id(),
                     scope: wijk_governance::Scope::All,
+                });
+                (key(i % accounts), call)
+            }),
+        ),
+        (
+            "activities.claim",
+            Box::new(|i| {
+                let call = RuntimeCall::Activities(wijk_activities::Call::Claim {
+                    activity: 0,
+                    units: 2,
+                    done_at_ms: context.timestamp_ms,
+                    evidence: Hash([i as u8; 32]),
                 });
                 (key(i % accounts), call)
             }),

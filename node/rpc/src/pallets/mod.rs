@@ -1,6 +1,7 @@
 //! Each pallet's own RPC methods, one module per pallet (a new pallet with methods adds a
 //! module here and one line to [`register`]).
 
+mod activities;
 mod coin;
 mod governance;
 mod membership;
@@ -19,5 +20,6 @@ pub(crate) fn register(
     membership::register(module)?;
     validators::register(module)?;
     governance::register(module)?;
+    activities::register(module)?;
     Ok(())
 }

@@ -30,12 +30,13 @@ pub(crate) enum CoinCommand {
         #[arg(long)]
         on_behalf_of: Option<String>,
     },
-    /// Give coins to a member, or to a gift pool (`--to pool:NAME`): a gift, not a purchase.
+    /// Give coins to a member, to a gift pool (`--to pool:NAME`) or to the cooperative's fund
+    /// (`--to fund`): a gift, not a purchase.
     Gift {
         /// Your secret.
         #[arg(long)]
         from: String,
-        /// The member's address, or pool:NAME.
+        /// The member's address, pool:NAME, or fund.
         #[arg(long)]
         to: String,
         /// Amount in euros.
@@ -200,8 +201,11 @@ pub(crate) enum PoolCommand {
     },
 }
 
-/// An address, or `pool:NAME` for a gift pool's.
+/// An address, `pool:NAME` for a gift pool's, or `fund` for the cooperative's fund.
 async fn recipient(context: &Context, text: &str) -> anyhow::Result<wijk_primitives::AccountId> {
+    if text == "fund" {
+        return Ok(wijk_coin::cooperative_fund());
+    }
     match text.strip_prefix("pool:") {
         Some(name) => Ok(wijk_coin::pool_account(name)),
         None => Ok(context.client().await?.parse_address(text)?),
@@ -209,7 +213,7 @@ async fn recipient(context: &Context, text: &str) -> anyhow::Result<wijk_primiti
 }
 
 /// `call`, or a guardian's envelope around it for `member`.
-async fn as_guardian(
+pub(crate) async fn as_guardian(
     context: &Context,
     on_behalf_of: Option<String>,
     call: RuntimeCall,

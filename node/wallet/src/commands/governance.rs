@@ -153,6 +153,51 @@ pub(crate) enum Proposed {
         #[arg(long, value_delimiter = ',', required = true)]
         candidates: Vec<String>,
     },
+    /// Set what an activity is worth per unit (for work done after the vote is enacted).
+    ActivityValue {
+        /// The activity's number (`wijk activity list`).
+        #[arg(long)]
+        activity: u32,
+        /// Its new value per unit, in euros.
+        #[arg(long)]
+        value: String,
+    },
+    /// Add an activity to the catalogue.
+    AddActivity {
+        /// What it is ("an hour of neighbourhood help").
+        #[arg(long)]
+        name: String,
+        /// What one unit is ("hour").
+        #[arg(long)]
+        unit: String,
+        /// Its category (lowercase, dashes: "neighbourhood-help").
+        #[arg(long)]
+        category: String,
+        /// Its value per unit, in euros.
+        #[arg(long)]
+        value: String,
+        /// Most units one person may claim per period.
+        #[arg(long)]
+        max_units_per_period: Option<u32>,
+    },
+    /// Retire an activity: work done after the vote is no longer paid.
+    RetireActivity {
+        /// The activity's number.
+        #[arg(long)]
+        activity: u32,
+    },
+    /// Pay from the cooperative's fund to a member.
+    Spend {
+        /// The recipient's address.
+        #[arg(long)]
+        to: String,
+        /// Amount in euros.
+        #[arg(long)]
+        amount: String,
+        /// What it is for.
+        #[arg(long)]
+        purpose: String,
+    },
     /// Any call the members may decide, as 0x SCALE hex of a runtime call.
     Call {
         /// The encoded call.
@@ -333,6 +378,45 @@ pub(crate) async fn run(context: &Context, command: GovernanceCommand) -> anyhow
                 Proposed::RemoveBoardMember { member } => propose(
                     RuntimeCall::Governance(Governance::RemoveBoardMember {
                         member: parse(&member)?,
+                    })
+                    .encode(),
+                ),
+                Proposed::ActivityValue { activity, value } => propose(
+                    RuntimeCall::Activities(wijk_activities::Call::SetValue {
+                        activity,
+                        value: wijk_primitives::parse_cents(&value)?,
+                    })
+                    .encode(),
+                ),
+                Proposed::AddActivity {
+                    name,
+                    unit,
+                    category,
+                    value,
+                    max_units_per_period,
+                } => propose(
+                    RuntimeCall::Activities(wijk_activities::Call::AddActivity {
+                        name,
+                        unit,
+                        category,
+                        value: wijk_primitives::parse_cents(&value)?,
+                        max_units_per_period,
+                    })
+                    .encode(),
+                ),
+                Proposed::RetireActivity { activity } => propose(
+                    RuntimeCall::Activities(wijk_activities::Call::RetireActivity { activity })
+                        .encode(),
+                ),
+                Proposed::Spend {
+                    to,
+                    amount,
+                    purpose,
+                } => propose(
+                    RuntimeCall::Coin(wijk_coin::Call::SpendFromFund {
+                        to: parse(&to)?,
+                        amount: wijk_primitives::parse_cents(&amount)?,
+                        purpose,
                     })
                     .encode(),
                 ),

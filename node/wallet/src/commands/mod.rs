@@ -2,6 +2,7 @@
 //! and what submitting a call looks like to the user.
 
 pub(crate) mod account;
+pub(crate) mod activities;
 pub(crate) mod chain;
 pub(crate) mod coin;
 pub(crate) mod geo;

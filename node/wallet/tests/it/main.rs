@@ -858,3 +858,109 @@ async fn members_propose_vote_delegate_and_the_decision_is_enacted() {
     let shown = ok(wijk(url, wallet, &["proposal", "0"]).await);
     assert!(shown.contains("enacted in block"), "{shown}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resident_claims_hours_a_verifier_attests_and_the_funders_budget_pays_once_funded() {
+    let Setup { url, wallet, .. } = &setup().await;
+    let bob = dev_address("Bob");
+    let listed = ok(wijk(url, wallet, &["activity", "list"]).await);
+    assert!(
+        listed.contains("an hour of neighbourhood help — 2.50 WIJK per hour"),
+        "{listed}"
+    );
+    let evidence = wallet.join("sheet.txt");
+    std::fs::create_dir_all(wallet).unwrap();
+    std::fs::write(&evidence, "Bob helped at the repair café, signed: Alice").unwrap();
+    let claim = |units: &'static str| {
+        let evidence = evidence.to_str().unwrap().to_string();
+        async move {
+            wijk(
+                url,
+                wallet,
+                &[
+                    "activity",
+                    "claim",
+                    "--from",
+                    "//Bob",
+                    "--activity",
+                    "0",
+                    "--units",
+                    units,
+                    "--evidence",
+                    &evidence,
+                ],
+            )
+            .await
+        }
+    };
+    ok(claim("3").await);
+    // The budget is empty: the attestation stands and the claim waits for funds.
+    ok(wijk(
+        url,
+        wallet,
+        &["activity", "attest", "0", "--from", "//Alice"],
+    )
+    .await);
+    let waiting = ok(wijk(url, wallet, &["activity", "claims", "--open"]).await);
+    assert!(waiting.contains("waiting for funds"), "{waiting}");
+    refused(
+        wijk(url, wallet, &["activity", "pay", "0", "--from", "//Bob"]).await,
+        "no budget for activity 0 holds 7.50",
+    );
+    let shown = ok(wijk(url, wallet, &["budget", "show"]).await);
+    assert!(
+        shown.contains("1 attested claim(s) wait for 7.50"),
+        "{shown}"
+    );
+    ok(wijk(
+        url,
+        wallet,
+        &["budget", "fund", "0", "100.00", "--from", "//Alice"],
+    )
+    .await);
+    let before = json(&ok(wijk(url, wallet, &["--json", "balance", &bob]).await));
+    ok(wijk(url, wallet, &["activity", "pay", "0", "--from", "//Bob"]).await);
+    let after = json(&ok(wijk(url, wallet, &["--json", "balance", &bob]).await));
+    let cents = |account: &serde_json::Value| {
+        account["balanceCents"]
+            .as_str()
+            .unwrap()
+            .parse::<u128>()
+            .unwrap()
+    };
+    assert_eq!(cents(&after), cents(&before) + 750);
+    // Paid once; a rejection says why.
+    refused(
+        wijk(
+            url,
+            wallet,
+            &["activity", "attest", "0", "--from", "//Alice"],
+        )
+        .await,
+        "is paid",
+    );
+    ok(claim("2").await);
+    ok(wijk(
+        url,
+        wallet,
+        &[
+            "activity",
+            "reject",
+            "1",
+            "--reason",
+            "no signed sheet",
+            "--from",
+            "//Alice",
+        ],
+    )
+    .await);
+    let mine = ok(wijk(url, wallet, &["activity", "claims", "--participant", &bob]).await);
+    assert!(mine.contains("rejected by"), "{mine}");
+    assert!(mine.contains("no signed sheet"), "{mine}");
+    assert!(mine.contains("paid from budget 0"), "{mine}");
+    let shown = ok(wijk(url, wallet, &["budget", "show"]).await);
+    assert!(
+        shown.contains("92.50 WIJK left of 100.00 put in; 7.50 paid out"),
+        "{shown}"
+    );
+}
