@@ -198,16 +198,17 @@ pub(crate) fn defund(
     Ok(Ok(()))
 }
 
-/// The budget that pays `amount` for `activity` of `category`, by the rule above; `Err`
-/// says in words what was found instead.
-pub fn budget_for_claim(
+/// The budgets that may pay `amount` for `activity` of `category`, in the order the rule
+/// tries them; when there are none, what was found instead, in words.
+pub fn budgets_for_claim(
     state: &dyn StateRead,
     activity: ActivityId,
     category: &str,
     amount: Cents,
-) -> Result<Result<(BudgetId, Budget), String>, StateError> {
+) -> Result<Result<Vec<(BudgetId, Budget)>, String>, StateError> {
     let mut considered = 0usize;
     let mut largest: Cents = 0;
+    let mut able = Vec::new();
     for key in [
         activity_key(activity),
         category_key(category),
@@ -219,10 +220,17 @@ pub fn budget_for_claim(
             };
             considered += 1;
             if budget.remaining >= amount {
-                return Ok(Ok((id, budget)));
+                // A budget listed under two keys (an activity and its category) once.
+                if !able.iter().any(|(seen, _)| *seen == id) {
+                    able.push((id, budget));
+                }
+            } else {
+                largest = largest.max(budget.remaining);
             }
-            largest = largest.max(budget.remaining);
         }
+    }
+    if !able.is_empty() {
+        return Ok(Ok(able));
     }
     Ok(Err(if considered == 0 {
         "no funded budget pays for it".to_string()

@@ -1,9 +1,9 @@
 //! Claims: filed for work done, decided by a verifier, paid once from a budget.
 
-use crate::budgets::{budget_for_claim, pay_from};
+use crate::budgets::{budgets_for_claim, pay_from};
 use crate::{
-    existing_activity, is_verifier, rules, value_at, ActivityId, Claim, ClaimId, ClaimStatus,
-    Error, Event, VerifierScope, CLAIMS, CLAIMS_OF, DAY_MS, EARNED, MAX_REASON_BYTES,
+    existing_activity, is_verifier, rules, value_at, ActivityId, BudgetId, Claim, ClaimId,
+    ClaimStatus, Error, Event, VerifierScope, CLAIMS, CLAIMS_OF, DAY_MS, EARNED, MAX_REASON_BYTES,
     MAX_UNITS_PER_CLAIM, OPEN_CLAIMS, PENDING_OF, UNITS,
 };
 use wijk_primitives::{AccountId, Cents, Hash, TimestampMs};
@@ -34,6 +34,10 @@ pub(crate) fn file(
     let acting = check!(origin.ensure_signed_or_guardian());
     let participant = acting.member;
     let person = tri!(person_of(ctx, &participant));
+    let filed_by_person = match &acting.guardian {
+        Some(guardian) => Some(tri!(person_of(ctx, guardian))),
+        None => None,
+    };
     let activity = tri!(existing_activity(&*ctx.state, activity_id));
     if units == 0 {
         return Ok(Err(Error::Zero {
@@ -41,10 +45,8 @@ pub(crate) fn file(
         }));
     }
     if units > MAX_UNITS_PER_CLAIM {
-        return Ok(Err(Error::OverUnitCap {
-            activity: activity_id,
-            cap: MAX_UNITS_PER_CLAIM,
-            already: 0,
+        return Ok(Err(Error::TooManyUnits {
+            max: MAX_UNITS_PER_CLAIM,
             asked: units,
         }));
     }
@@ -120,6 +122,7 @@ pub(crate) fn file(
             participant,
             person,
             filed_by: acting.guardian,
+            filed_by_person,
             activity: activity_id,
             units,
             done_at_ms,
@@ -177,7 +180,7 @@ fn deciding_verifier(
     let Some(voter) = ctx.membership().voter(&*ctx.state, &verifier)? else {
         return Ok(Err(MembershipError::NotMember { account: verifier }.into()));
     };
-    if voter.person == claim.person || claim.filed_by == Some(verifier) {
+    if voter.person == claim.person || claim.filed_by_person == Some(voter.person) {
         return Ok(Err(Error::OwnClaim {
             verifier,
             claim: id,
@@ -259,7 +262,7 @@ pub(crate) fn attest(
         claim: id,
         verifier,
     });
-    match try_pay(ctx, id, &claim, verifier)? {
+    match try_pay(ctx, id, &claim, verifier, None)? {
         Ok(status) => claim.status = status,
         Err(why) => {
             ctx.deposit_event(Event::AwaitingFunds {
@@ -288,48 +291,75 @@ fn settle(ctx: &mut CallContext<'_, '_>, id: ClaimId, claim: &Claim) -> Dispatch
     Ok(Ok(()))
 }
 
-/// Pays attested claim `id` from the budget the rule picks; `Err` says why none could.
-/// Changes nothing when it cannot pay.
+/// Pays attested claim `id` from `chosen` if given, else from the first budget the rule
+/// lists that can pay it; `Err` says why none could. Changes nothing when it cannot pay.
 fn try_pay(
     ctx: &mut CallContext<'_, '_>,
     id: ClaimId,
     claim: &Claim,
     attested_by: AccountId,
+    chosen: Option<BudgetId>,
 ) -> Result<Result<ClaimStatus, String>, StateError> {
     let Some(activity) = crate::activity(&*ctx.state, claim.activity)? else {
         return Ok(Err(format!("activity {} is gone", claim.activity)));
     };
-    let (budget_id, budget) = match budget_for_claim(
-        &*ctx.state,
-        claim.activity,
-        &activity.category,
-        claim.amount,
-    )? {
-        Ok(found) => found,
-        Err(why) => return Ok(Err(why)),
+    let candidates = match chosen {
+        Some(budget_id) => match crate::budget(&*ctx.state, budget_id)? {
+            None => return Ok(Err(format!("there is no budget {budget_id}"))),
+            Some(budget) if !budget.pays_for(claim.activity, &activity.category) => {
+                return Ok(Err(format!(
+                    "budget {budget_id} does not pay for activity {}",
+                    claim.activity
+                )))
+            }
+            Some(budget) if budget.remaining < claim.amount => {
+                return Ok(Err(format!(
+                    "budget {budget_id} holds {}",
+                    wijk_primitives::format_cents(budget.remaining)
+                )))
+            }
+            Some(budget) => vec![(budget_id, budget)],
+        },
+        None => {
+            match budgets_for_claim(
+                &*ctx.state,
+                claim.activity,
+                &activity.category,
+                claim.amount,
+            )? {
+                Ok(found) => found,
+                Err(why) => return Ok(Err(why)),
+            }
+        }
     };
-    let funder = budget.funder;
-    let earmarked = budget.payout_earmark.is_some();
     // Coins owed to an old key go to the member's key now.
     let to = ctx
         .membership()
         .current_key(&*ctx.state, &claim.participant)?;
-    if let Err(refused) = pay_from(ctx, budget_id, budget, &to, claim.amount)? {
-        return Ok(Err(refused.to_string()));
+    let mut refusals = Vec::new();
+    for (budget_id, budget) in candidates {
+        let funder = budget.funder;
+        let earmarked = budget.payout_earmark.is_some();
+        // A refusal changes nothing: the next budget is tried on the same state.
+        if let Err(refused) = pay_from(ctx, budget_id, budget, &to, claim.amount)? {
+            refusals.push(format!("budget {budget_id}: {refused}"));
+            continue;
+        }
+        ctx.deposit_event(Event::PaidOut {
+            claim: id,
+            to,
+            budget: budget_id,
+            funder,
+            amount: claim.amount,
+            earmarked,
+        });
+        return Ok(Ok(ClaimStatus::Paid {
+            attested_by,
+            budget: budget_id,
+            at: ctx.block().height,
+        }));
     }
-    ctx.deposit_event(Event::PaidOut {
-        claim: id,
-        to,
-        budget: budget_id,
-        funder,
-        amount: claim.amount,
-        earmarked,
-    });
-    Ok(Ok(ClaimStatus::Paid {
-        attested_by,
-        budget: budget_id,
-        at: ctx.block().height,
-    }))
+    Ok(Err(refusals.join("; ")))
 }
 
 /// A verifier rejects a pending claim.
@@ -398,14 +428,22 @@ pub(crate) fn pay_again(
     ctx: &mut CallContext<'_, '_>,
     origin: &Origin,
     id: ClaimId,
+    chosen: Option<BudgetId>,
 ) -> DispatchResult<Error> {
     check!(origin.ensure_signed());
     let mut claim = tri!(existing_claim(ctx, id));
     let ClaimStatus::AwaitingFunds { attested_by, .. } = claim.status else {
         return Ok(Err(wrong_status(id, &claim, "awaitingFunds")));
     };
-    match try_pay(ctx, id, &claim, attested_by)? {
+    match try_pay(ctx, id, &claim, attested_by, chosen)? {
         Ok(status) => claim.status = status,
+        Err(why) if chosen.is_some() => {
+            return Ok(Err(Error::BudgetCannotPay {
+                budget: chosen.unwrap_or_default(),
+                claim: id,
+                why,
+            }))
+        }
         Err(why) => {
             return Ok(Err(Error::NoFundedBudget {
                 claim: id,

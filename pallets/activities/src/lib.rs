@@ -31,10 +31,12 @@
 //!   them as a guardian. A claim is paid only once attested, and at most once.
 //! - **Payout** on attestation, from one budget that matches the activity and holds the
 //!   whole amount: a budget naming the activity first, then one for its category, then one
-//!   for every activity; oldest first within each. When none holds enough, the attestation
+//!   for every activity; oldest first within each (and the next if one cannot pay, say the
+//!   participant holds as many earmarks as an account may). When none can, the attestation
 //!   stands and the claim **waits for funds** (an event says why); anyone may then ask for
-//!   the payout again ([`Call::Pay`]) once a funder has funded, and it fails with a clear
-//!   error while no budget can pay it. A claim is never split over budgets, so every payout
+//!   the payout again ([`Call::Pay`], naming a budget if the rule's bounded look does not
+//!   reach it) once a funder has funded, and it fails with a clear error while no budget
+//!   can pay it. A claim is never split over budgets, so every payout
 //!   names the one funder who paid it.
 //! - **Money** moves only through [`wijk_support::Currency`]: reserve on funding, unreserve
 //!   on taking back, repatriate on payout. No coin is created or destroyed here, and a
@@ -53,7 +55,7 @@
 mod budgets;
 mod claims;
 
-pub use budgets::{budget_for_claim, budgets};
+pub use budgets::{budgets, budgets_for_claim};
 
 use parity_scale_codec::{Decode, Encode};
 use serde::{Deserialize, Serialize};
@@ -302,6 +304,8 @@ pub struct Claim {
     pub person: Hash,
     /// The guardian who filed it for them, if not they.
     pub filed_by: Option<AccountId>,
+    /// That guardian's registration tag (a guardian who moves to a new key still filed it).
+    pub filed_by_person: Option<Hash>,
     /// The activity.
     pub activity: ActivityId,
     /// Units done.
@@ -425,11 +429,15 @@ pub enum Call {
         /// The claim.
         claim: ClaimId,
     },
-    /// Anyone asks again for the payout of an attested claim waiting for funds.
+    /// Anyone asks again for the payout of an attested claim waiting for funds: from the
+    /// budget named (it must pay for the activity and hold the whole amount), or by the
+    /// rule.
     #[codec(index = 4)]
     Pay {
         /// The claim.
         claim: ClaimId,
+        /// The budget to pay from; by the rule when left out.
+        budget: Option<BudgetId>,
     },
     /// A funder (an organisation) opens a budget; it holds nothing until funded.
     #[codec(index = 5)]
@@ -972,6 +980,26 @@ pub enum Error {
     #[error("the amount overflows")]
     #[codec(index = 25)]
     Overflow,
+    /// More units in one claim than a claim may hold.
+    #[error("one claim holds at most {max} units; {asked} asked")]
+    #[codec(index = 27)]
+    TooManyUnits {
+        /// The limit.
+        max: u32,
+        /// Asked.
+        asked: u32,
+    },
+    /// The budget named cannot pay this claim.
+    #[error("budget {budget} cannot pay claim {claim}: {why}")]
+    #[codec(index = 28)]
+    BudgetCannotPay {
+        /// The budget.
+        budget: BudgetId,
+        /// The claim.
+        claim: ClaimId,
+        /// Why.
+        why: String,
+    },
     /// Only the participant (or their guardian) takes a claim back.
     #[error("claim {claim} is not {signer:?}'s to take back")]
     #[codec(index = 26)]
@@ -1293,8 +1321,15 @@ impl wijk_support::Pallet for Pallet {
         // Roles are the membership pallet's: genesis records the registrations, and an
         // attestation checks the role when it is made.
         for verifier in &config.verifiers {
-            if let VerifierScope::Activity(id) = verifier.scope {
-                check!(existing_activity(&*state, id)?);
+            match &verifier.scope {
+                VerifierScope::Activity(id) => {
+                    check!(existing_activity(&*state, *id)?);
+                }
+                VerifierScope::Category(category) => {
+                    if let Err(why) = check_category(category) {
+                        return Ok(Err(Error::BadActivity { why }));
+                    }
+                }
             }
             VERIFIERS.insert(
                 state,
@@ -1303,6 +1338,9 @@ impl wijk_support::Pallet for Pallet {
             );
         }
         for entry in &config.budgets {
+            for id in &entry.activities {
+                check!(existing_activity(&*state, *id)?);
+            }
             check!(budgets::open(
                 state,
                 &entry.funder,
@@ -1331,7 +1369,7 @@ impl wijk_support::Pallet for Pallet {
             Call::Attest { claim } => claims::attest(ctx, origin, *claim),
             Call::Reject { claim, reason } => claims::reject(ctx, origin, *claim, reason),
             Call::WithdrawClaim { claim } => claims::withdraw(ctx, origin, *claim),
-            Call::Pay { claim } => claims::pay_again(ctx, origin, *claim),
+            Call::Pay { claim, budget } => claims::pay_again(ctx, origin, *claim, *budget),
             Call::OpenBudget {
                 name,
                 activities,
@@ -1443,7 +1481,9 @@ impl wijk_support::Pallet for Pallet {
                         retired_at_ms,
                     }));
                 }
-                record.retired_at_ms = Some(ctx.block().timestamp_ms);
+                // Like a value: work done up to this block's time (a claim earlier in this
+                // block included) is still claimable.
+                record.retired_at_ms = Some(ctx.block().timestamp_ms.saturating_add(1));
                 ACTIVITIES.insert(ctx.state, activity, &record);
                 ctx.deposit_event(Event::ActivityRetired {
                     activity: *activity,

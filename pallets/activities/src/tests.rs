@@ -320,7 +320,14 @@ fn a_claim_without_attestation_is_never_paid() {
     assert_eq!(status(&chain, id), ClaimStatus::Pending);
     // Asking for the payout of a pending claim is refused; blocks pass; nothing is paid.
     assert!(matches!(
-        refused(&mut chain, signed(10), Call::Pay { claim: id }),
+        refused(
+            &mut chain,
+            signed(10),
+            Call::Pay {
+                claim: id,
+                budget: None
+            }
+        ),
         Error::WrongStatus { .. }
     ));
     for height in 11..20 {
@@ -362,7 +369,13 @@ fn an_attested_claim_is_paid_once_at_its_value_from_the_matching_budget() {
     assert_eq!(remaining(&chain, CITY_BUDGET), 39_000);
     assert_eq!(reserved(&chain, CITY), 39_000);
     // Paid at most once: attesting again, or asking again, is refused.
-    for call in [Call::Attest { claim: id }, Call::Pay { claim: id }] {
+    for call in [
+        Call::Attest { claim: id },
+        Call::Pay {
+            claim: id,
+            budget: None,
+        },
+    ] {
         assert!(matches!(
             refused(&mut chain, signed(HELP_VERIFIER), call),
             Error::WrongStatus { .. }
@@ -515,17 +528,54 @@ fn an_empty_budget_leaves_the_attested_claim_payable_when_money_arrives() {
         ClaimStatus::AwaitingFunds { .. }
     ));
     // Asking again while no budget can pay: a clear error, and the claim still waits.
-    let error = refused(&mut chain, signed(10), Call::Pay { claim: id });
+    let error = refused(
+        &mut chain,
+        signed(10),
+        Call::Pay {
+            claim: id,
+            budget: None,
+        },
+    );
     assert!(matches!(error, Error::NoFundedBudget { needed: 1_000, .. }));
     assert!(error.to_string().contains("wijk activity pay"), "{error}");
     // Too little money is not enough either: claims are never split over budgets.
     fund(&mut chain, CITY, CITY_BUDGET, 999);
     assert!(matches!(
-        refused(&mut chain, signed(10), Call::Pay { claim: id }),
+        refused(
+            &mut chain,
+            signed(10),
+            Call::Pay {
+                claim: id,
+                budget: None
+            }
+        ),
         Error::NoFundedBudget { .. }
     ));
     fund(&mut chain, CITY, CITY_BUDGET, 1);
-    let events = ok(&mut chain, signed(10), Call::Pay { claim: id });
+    // A budget named that does not pay for the activity is refused, and says so.
+    fund(&mut chain, INSURER, INSURER_BUDGET, 5_000);
+    assert!(matches!(
+        refused(
+            &mut chain,
+            signed(10),
+            Call::Pay {
+                claim: id,
+                budget: Some(INSURER_BUDGET)
+            }
+        ),
+        Error::BudgetCannotPay {
+            budget: INSURER_BUDGET,
+            ..
+        }
+    ));
+    let events = ok(
+        &mut chain,
+        signed(10),
+        Call::Pay {
+            claim: id,
+            budget: Some(CITY_BUDGET),
+        },
+    );
     assert!(matches!(
         events.of::<Event>().as_slice(),
         [Event::PaidOut { amount: 1_000, .. }]
@@ -539,7 +589,14 @@ fn an_empty_budget_leaves_the_attested_claim_payable_when_money_arrives() {
         }
     ));
     assert!(matches!(
-        refused(&mut chain, signed(10), Call::Pay { claim: id }),
+        refused(
+            &mut chain,
+            signed(10),
+            Call::Pay {
+                claim: id,
+                budget: None
+            }
+        ),
         Error::WrongStatus { .. }
     ));
     assert!(open_claims(chain.reader(), None, 10)
@@ -1036,7 +1093,7 @@ proptest! {
                 Step::Attest { verifier, claim } => (signed(verifier), Call::Attest { claim: pick(claim) }),
                 Step::Reject { verifier, claim } => (signed(verifier), Call::Reject { claim: pick(claim), reason: "no".into() }),
                 Step::Withdraw { resident, claim } => (signed(resident), Call::WithdrawClaim { claim: pick(claim) }),
-                Step::Pay { claim } => (signed(10), Call::Pay { claim: pick(claim) }),
+                Step::Pay { claim } => (signed(10), Call::Pay { claim: pick(claim), budget: (claim % 2 == 1).then_some((claim / 2) as u32 % 3) }),
                 Step::SetValue { activity, value } => (MEMBERS, Call::SetValue { activity, value }),
                 Step::Block => {
                     height += 1;
@@ -1094,4 +1151,29 @@ proptest! {
             prop_assert_eq!(stored_earned, earned);
         }
     }
+}
+
+#[test]
+fn a_verifier_who_filed_a_claim_as_guardian_may_not_decide_it() {
+    let mut chain = chain();
+    let filed_for = Origin::Guardian {
+        guardian: account(VERIFYING_RESIDENT),
+        member: account(14),
+    };
+    let id = claim(&mut chain, filed_for, NEIGHBOURHOOD_HELP, 2);
+    let record = super::claim(chain.reader(), id).unwrap().unwrap();
+    assert!(record.filed_by_person.is_some());
+    assert!(matches!(
+        refused(
+            &mut chain,
+            signed(VERIFYING_RESIDENT),
+            Call::Attest { claim: id }
+        ),
+        Error::OwnClaim { .. }
+    ));
+    ok(
+        &mut chain,
+        signed(HELP_VERIFIER),
+        Call::Attest { claim: id },
+    );
 }

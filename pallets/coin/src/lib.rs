@@ -879,7 +879,7 @@ impl wijk_support::Pallet for Pallet {
                 purpose,
             } => {
                 check!(ctx.ensure_decided_by(origin, Collective::Members)?);
-                if purpose.is_empty() || purpose.len() > MAX_PURPOSE_BYTES {
+                if purpose.trim().is_empty() || purpose.len() > MAX_PURPOSE_BYTES {
                     return Ok(Err(Error::BadPurpose {
                         max: MAX_PURPOSE_BYTES as u32,
                     }));

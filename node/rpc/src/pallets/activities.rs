@@ -70,13 +70,13 @@ fn claim_view(
 /// at most [`MAX_CLAIMS_SCANNED`].
 fn claims_page(
     state: &dyn StateRead,
-    candidates: Vec<u64>,
+    candidates: impl Iterator<Item = u64>,
     limit: usize,
     keep: impl Fn(&wijk_activities::Claim) -> bool,
 ) -> Result<(Vec<types::Claim>, Option<u64>), StateError> {
     let mut page = Vec::new();
     let mut next = None;
-    for (read, id) in candidates.into_iter().enumerate() {
+    for (read, id) in candidates.enumerate() {
         if page.len() == limit || read as u64 == MAX_CLAIMS_SCANNED {
             next = Some(id + 1);
             break;
@@ -183,15 +183,14 @@ pub(crate) fn register(
         let count = wijk_activities::claim_count(state).map_err(internal)?;
         let below = before.unwrap_or(count).min(count);
         // Newest first: a member's own claims from their index, else the whole log.
-        let candidates: Vec<u64> = match &participant {
+        let candidates: Box<dyn Iterator<Item = u64>> = match &participant {
             Some(account) => {
                 let mut ids =
                     wijk_activities::claims_of(state, account, usize::MAX).map_err(internal)?;
                 ids.retain(|id| *id < below);
-                ids.reverse();
-                ids
+                Box::new(ids.into_iter().rev())
             }
-            None => (0..below).rev().collect(),
+            None => Box::new((0..below).rev()),
         };
         let (claims, next) = claims_page(state, candidates, limit, |claim| {
             !only_open

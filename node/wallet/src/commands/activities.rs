@@ -77,6 +77,10 @@ pub(crate) enum ActivityCommand {
     Pay {
         /// The claim's number.
         claim: u64,
+        /// Pay from this budget (it must pay for the activity and hold the amount); by the
+        /// rule when left out.
+        #[arg(long)]
+        budget: Option<u32>,
         /// Your secret (anyone's: the payout goes to the participant).
         #[arg(long)]
         from: String,
@@ -170,7 +174,7 @@ pub(crate) enum BudgetCommand {
         /// Pay out earmarked coins spendable only at merchants of these categories.
         #[arg(long, value_delimiter = ',')]
         shop_categories: Vec<String>,
-        /// The earmark's label, as holders see it.
+        /// The earmark's label, as holders see it (with --local-only or --shop-categories).
         #[arg(long, default_value = "")]
         label: String,
     },
@@ -232,11 +236,20 @@ fn done_at(day: Option<&str>, now_ms: u64) -> anyhow::Result<u64> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     let date = time::Date::parse(day.trim(), &format)
         .with_context(|| format!("`{day}` is no date: write YYYY-MM-DD, e.g. 2026-11-28"))?;
-    let noon = date.with_hms(12, 0, 0).context("noon exists")?.assume_utc();
-    let noon_ms = u64::try_from(noon.unix_timestamp())
-        .context("the date is before 1970")?
-        .saturating_mul(1_000);
-    Ok(noon_ms.min(now_ms))
+    let midnight_ms = |date: time::Date| -> anyhow::Result<u64> {
+        let at = date.midnight().assume_utc().unix_timestamp();
+        Ok(u64::try_from(at)
+            .context("the date is before 1970")?
+            .saturating_mul(1_000))
+    };
+    let day_ms = 86_400_000;
+    let today_starts = now_ms - now_ms % day_ms;
+    let starts = midnight_ms(date)?;
+    if starts > today_starts {
+        anyhow::bail!("{day} is after today (by the chain's clock): claim work once it is done");
+    }
+    // Noon that day, or the chain's time now if that is earlier (work done this morning).
+    Ok((starts + day_ms / 2).min(now_ms))
 }
 
 /// A block time as a UTC date and time.
@@ -419,8 +432,12 @@ pub(crate) async fn run(context: &Context, command: ActivityCommand) -> anyhow::
             let call = super::coin::as_guardian(context, on_behalf_of, call).await?;
             super::submit(context, &load_key(&from)?, call, true).await
         }
-        ActivityCommand::Pay { claim, from } => {
-            let call = RuntimeCall::Activities(Call::Pay { claim });
+        ActivityCommand::Pay {
+            claim,
+            budget,
+            from,
+        } => {
+            let call = RuntimeCall::Activities(Call::Pay { claim, budget });
             super::submit(context, &load_key(&from)?, call, true).await
         }
         ActivityCommand::Claims {
@@ -498,7 +515,8 @@ pub(crate) async fn run_budget(context: &Context, command: BudgetCommand) -> any
             shop_categories,
             label,
         } => {
-            let earmarked = local_only || !shop_categories.is_empty() || !label.is_empty();
+            // The label names an earmark; alone it makes none.
+            let earmarked = local_only || !shop_categories.is_empty();
             let call = RuntimeCall::Activities(Call::OpenBudget {
                 name,
                 activities,
