@@ -246,14 +246,14 @@ fn main() -> anyhow::Result<()> {
         args.members, args.proposals, args.delegations, cast, args.per_block
     );
     println!(
-        "votes:        {votes:>6} in {:>3} blocks, {:>8.0} votes/s executed ({:.1} us each; median block {:.0} ms)",
+        "votes:        {votes:>6} in {:>3} blocks of votes only, {:>8.0} votes/s executed ({:.1} us each; median block {:.0} ms)",
         vote_blocks.len(),
         votes as f64 / (votes_ms / 1e3),
         votes_ms * 1e3 / votes.max(1) as f64,
         median(vote_blocks.clone())
     );
     println!(
-        "delegations:  {delegations:>6} in {:>3} blocks, {:>8.0} delegations/s executed ({:.1} us each, with {} proposals open; median block {:.0} ms)",
+        "delegations:  {delegations:>6} in {:>3} blocks of delegations only, {:>8.0} delegations/s executed ({:.1} us each, with {} proposals open; median block {:.0} ms)",
         delegation_blocks.len(),
         delegations as f64 / (delegations_ms / 1e3),
         delegations_ms * 1e3 / delegations.max(1) as f64,
