@@ -2,9 +2,9 @@
 
 use crate::budgets::{budgets_for_claim, pay_from};
 use crate::{
-    existing_activity, is_verifier, rules, value_at, ActivityId, BudgetId, Claim, ClaimId,
-    ClaimStatus, Error, Event, VerifierScope, CLAIMS, CLAIMS_OF, DAY_MS, EARNED, MAX_REASON_BYTES,
-    MAX_UNITS_PER_CLAIM, OPEN_CLAIMS, PENDING_OF, UNITS,
+    existing_activity, is_verifier, rules, value_at, Activity, ActivityId, BudgetId, Claim,
+    ClaimId, ClaimStatus, Error, Event, VerifierScope, CLAIMS, CLAIMS_OF, DAY_MS, EARNED,
+    MAX_REASON_BYTES, MAX_UNITS_PER_CLAIM, OPEN_CLAIMS, PENDING_OF, UNITS,
 };
 use wijk_primitives::{AccountId, Cents, Hash, TimestampMs};
 use wijk_support::{
@@ -168,13 +168,14 @@ fn wrong_status(id: ClaimId, claim: &Claim, needed: &str) -> Error {
 }
 
 /// The signer, checked as a verifier who may decide claim `id`: holding the verifier role,
-/// registered for its activity or category, and not deciding their own claim.
+/// registered for its activity or category, and not deciding their own claim; with the
+/// claim's activity, read for the check.
 fn deciding_verifier(
     ctx: &CallContext<'_, '_>,
     origin: &Origin,
     id: ClaimId,
     claim: &Claim,
-) -> Result<Result<AccountId, Error>, StateError> {
+) -> Result<Result<(AccountId, Activity), Error>, StateError> {
     let verifier = check!(origin.ensure_signed());
     // The person, not the key: a participant who moved to a new key is still themselves.
     let Some(voter) = ctx.membership().voter(&*ctx.state, &verifier)? else {
@@ -210,7 +211,7 @@ fn deciding_verifier(
             category: activity.category,
         }));
     }
-    Ok(Ok(verifier))
+    Ok(Ok((verifier, activity)))
 }
 
 /// The claim leaves the verifiers' queue.
@@ -256,13 +257,13 @@ pub(crate) fn attest(
     if claim.status != ClaimStatus::Pending {
         return Ok(Err(wrong_status(id, &claim, "pending")));
     }
-    let verifier = tri!(deciding_verifier(ctx, origin, id, &claim));
+    let (verifier, activity) = tri!(deciding_verifier(ctx, origin, id, &claim));
     leave_pending(ctx, &claim)?;
     ctx.deposit_event(Event::Attested {
         claim: id,
         verifier,
     });
-    match try_pay(ctx, id, &claim, verifier, None)? {
+    match try_pay(ctx, id, &claim, &activity, verifier, None)? {
         Ok(status) => claim.status = status,
         Err(why) => {
             ctx.deposit_event(Event::AwaitingFunds {
@@ -297,12 +298,10 @@ fn try_pay(
     ctx: &mut CallContext<'_, '_>,
     id: ClaimId,
     claim: &Claim,
+    activity: &Activity,
     attested_by: AccountId,
     chosen: Option<BudgetId>,
 ) -> Result<Result<ClaimStatus, String>, StateError> {
-    let Some(activity) = crate::activity(&*ctx.state, claim.activity)? else {
-        return Ok(Err(format!("activity {} is gone", claim.activity)));
-    };
     let candidates = match chosen {
         Some(budget_id) => match crate::budget(&*ctx.state, budget_id)? {
             None => return Ok(Err(format!("there is no budget {budget_id}"))),
@@ -373,7 +372,7 @@ pub(crate) fn reject(
     if claim.status != ClaimStatus::Pending {
         return Ok(Err(wrong_status(id, &claim, "pending")));
     }
-    let verifier = tri!(deciding_verifier(ctx, origin, id, &claim));
+    let (verifier, _) = tri!(deciding_verifier(ctx, origin, id, &claim));
     if reason.trim().is_empty() || reason.len() > MAX_REASON_BYTES {
         return Ok(Err(Error::BadReason {
             max: MAX_REASON_BYTES as u32,
@@ -435,7 +434,8 @@ pub(crate) fn pay_again(
     let ClaimStatus::AwaitingFunds { attested_by, .. } = claim.status else {
         return Ok(Err(wrong_status(id, &claim, "awaitingFunds")));
     };
-    match try_pay(ctx, id, &claim, attested_by, chosen)? {
+    let activity = tri!(existing_activity(&*ctx.state, claim.activity));
+    match try_pay(ctx, id, &claim, &activity, attested_by, chosen)? {
         Ok(status) => claim.status = status,
         Err(why) if chosen.is_some() => {
             return Ok(Err(Error::BudgetCannotPay {

@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use wijk_activities::{Call, VerifierScope};
 use wijk_client::types::activities as types;
-use wijk_primitives::{format_cents, parse_cents, Hash};
+use wijk_primitives::{format_cents, parse_cents};
 use wijk_runtime::RuntimeCall;
 use wijk_support::EarmarkTerms;
 
@@ -206,26 +206,6 @@ pub(crate) enum BudgetCommand {
     },
 }
 
-fn evidence_hash(file: Option<&std::path::Path>, hash: Option<&str>) -> anyhow::Result<Hash> {
-    match (file, hash) {
-        (Some(path), _) => {
-            let bytes =
-                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-            Ok(Hash(*blake3::hash(&bytes).as_bytes()))
-        }
-        (None, Some(text)) => {
-            let bytes = hex::decode(text.trim_start_matches("0x"))
-                .context("the evidence hash must be 0x hex")?;
-            Ok(Hash(bytes.try_into().map_err(|_| {
-                anyhow::anyhow!("the evidence hash must be 32 bytes")
-            })?))
-        }
-        (None, None) => anyhow::bail!(
-            "give the evidence as a file (--evidence FILE) or its hash (--evidence-hash 0x...)"
-        ),
-    }
-}
-
 /// The time of work done on `day` (noon UTC, so a time zone does not move it to another
 /// day), but never after the chain's latest final block (`now_ms`), which a claim may not
 /// pass.
@@ -392,7 +372,12 @@ pub(crate) async fn run(context: &Context, command: ActivityCommand) -> anyhow::
             on_behalf_of,
         } => {
             let client = context.client().await?;
-            let evidence = evidence_hash(evidence.as_deref(), hash.as_deref())?;
+            let evidence = super::hash_of_file_or_hex(
+                evidence.as_deref(),
+                hash.as_deref(),
+                "evidence",
+                "give the evidence as a file (--evidence FILE) or its hash (--evidence-hash 0x...)",
+            )?;
             let head = client
                 .finalized_head()
                 .await?

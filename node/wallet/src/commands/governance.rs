@@ -8,7 +8,7 @@ use clap::Subcommand;
 use parity_scale_codec::Encode;
 use wijk_client::types::governance as types;
 use wijk_governance::{Call as Governance, Choice, Scope, Track};
-use wijk_primitives::{AccountId, Hash};
+use wijk_primitives::AccountId;
 use wijk_runtime::RuntimeCall;
 use wijk_support::{ProposalKind, Role, RoleSet};
 
@@ -221,26 +221,6 @@ fn scope(kind: Option<&str>) -> anyhow::Result<Scope> {
     })
 }
 
-fn text_hash(text: Option<&std::path::Path>, hash: Option<&str>) -> anyhow::Result<Hash> {
-    match (text, hash) {
-        (Some(path), _) => {
-            let bytes =
-                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-            Ok(Hash(*blake3::hash(&bytes).as_bytes()))
-        }
-        (None, Some(hex_text)) => {
-            let bytes = hex::decode(hex_text.trim_start_matches("0x"))
-                .context("the text hash must be 0x hex")?;
-            Ok(Hash(bytes.try_into().map_err(|_| {
-                anyhow::anyhow!("the text hash must be 32 bytes")
-            })?))
-        }
-        (None, None) => anyhow::bail!(
-            "give the proposal's full text as a file (--text FILE) or its hash (--text-hash 0x...)"
-        ),
-    }
-}
-
 fn names(prefix: u16, list: &[AccountId]) -> String {
     list.iter()
         .map(|account| account.address(prefix).to_string())
@@ -305,7 +285,12 @@ pub(crate) async fn run(context: &Context, command: GovernanceCommand) -> anyhow
             what,
         } => {
             let client = context.client().await?;
-            let text_hash = text_hash(text.as_deref(), hash.as_deref())?;
+            let text_hash = super::hash_of_file_or_hex(
+                text.as_deref(),
+                hash.as_deref(),
+                "text",
+                "give the proposal's full text as a file (--text FILE) or its hash (--text-hash 0x...)",
+            )?;
             let parse = |address: &str| client.parse_address(address.trim());
             let propose = |encoded_call: Vec<u8>| {
                 RuntimeCall::Governance(Governance::Propose {

@@ -12,7 +12,9 @@ pub(crate) mod system;
 pub(crate) mod validators;
 
 use crate::{describe, output, Context};
+use anyhow::Context as _;
 use std::time::Duration;
+use wijk_primitives::Hash;
 use wijk_primitives::Keypair;
 use wijk_runtime::RuntimeCall;
 
@@ -63,4 +65,30 @@ pub(crate) async fn submit(
         );
     }
     Ok(())
+}
+
+/// The blake3 hash of `file`, or `hex` (0x, 32 bytes) as given: how a proposal's text or a
+/// claim's evidence, kept off chain, is named on chain. `what` names it in errors ("text",
+/// "evidence"); `missing` says what to give when neither is.
+pub(crate) fn hash_of_file_or_hex(
+    file: Option<&std::path::Path>,
+    hex: Option<&str>,
+    what: &str,
+    missing: &str,
+) -> anyhow::Result<Hash> {
+    match (file, hex) {
+        (Some(path), _) => {
+            let bytes =
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            Ok(Hash(*blake3::hash(&bytes).as_bytes()))
+        }
+        (None, Some(text)) => {
+            let bytes = hex::decode(text.trim_start_matches("0x"))
+                .with_context(|| format!("the {what} hash must be 0x hex"))?;
+            Ok(Hash(bytes.try_into().map_err(|_| {
+                anyhow::anyhow!("the {what} hash must be 32 bytes")
+            })?))
+        }
+        (None, None) => anyhow::bail!("{missing}"),
+    }
 }
