@@ -4,8 +4,8 @@
 
 use crate::state_tree::MemoryTree;
 use crate::{
-    build_block, build_genesis, BlockError, BuiltBlock, GenesisError, RuntimeGenesis,
-    VerifiedTransaction, SPEC_VERSION,
+    build_block, build_genesis, execute_block, Block, BlockError, BuiltBlock, ExecutedBlock,
+    GenesisError, RuntimeGenesis, VerifiedTransaction, SPEC_VERSION,
 };
 use std::collections::BTreeMap;
 use wijk_primitives::{AccountId, Header, SigningContext, TimestampMs};
@@ -78,6 +78,17 @@ impl MemoryChain {
         self.apply(&built.executed.changes);
         self.head = built.block.header.clone();
         Ok(built)
+    }
+
+    /// Imports `block` (built elsewhere, say fetched from a node) as a syncing node does:
+    /// every signature checked, every call executed, every header root compared; on
+    /// success it becomes the head.
+    pub fn import(&mut self, block: &Block) -> Result<ExecutedBlock, BlockError> {
+        let executed = execute_block(&self.state, &self.tree, &self.head, block, &self.signing)?;
+        self.tree.write(&executed.tree_batch);
+        self.apply(&executed.changes);
+        self.head = block.header.clone();
+        Ok(executed)
     }
 
     fn apply(&mut self, changes: &StateChanges) {

@@ -19,7 +19,7 @@ use jsonrpsee::core::client::{ClientT, SubscriptionClientT};
 use jsonrpsee::core::ClientError as RpcError;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::ws_client::WsClientBuilder;
-use parity_scale_codec::Encode;
+use parity_scale_codec::{DecodeAll, Encode};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -407,6 +407,52 @@ impl Client {
     /// A header by block hash.
     pub async fn header(&self, hash: &Hash) -> Result<Option<types::Header>, ClientError> {
         self.request("chain_getHeader", vec![json!(hash)]).await
+    }
+
+    /// A final block by hash, decoded from the SCALE bytes the node sends beside its JSON
+    /// (the header's hash and each transaction's are checked against what the node named),
+    /// ready to be re-executed.
+    pub async fn block(&self, hash: &Hash) -> Result<Option<wijk_runtime::Block>, ClientError> {
+        let Some(signed) = self
+            .request::<Option<types::SignedBlock>>("chain_getBlock", vec![json!(hash)])
+            .await?
+        else {
+            return Ok(None);
+        };
+        let malformed = |reason: String| ClientError::Malformed {
+            method: "chain_getBlock",
+            reason,
+        };
+        let header = wijk_primitives::Header::decode_all(&mut &signed.block.header.encoded.0[..])
+            .map_err(|error| malformed(format!("header: {error}")))?;
+        if header.hash() != *hash {
+            return Err(malformed(format!(
+                "asked for block {hash}, the header sent hashes to {}",
+                header.hash()
+            )));
+        }
+        let transactions = signed
+            .block
+            .transactions
+            .iter()
+            .map(|tx| {
+                let decoded = wijk_runtime::decode_transaction(&tx.encoded.0)
+                    .map_err(|error| malformed(format!("transaction {}: {error}", tx.hash)))?;
+                if decoded.hash() == tx.hash {
+                    Ok(decoded)
+                } else {
+                    Err(malformed(format!(
+                        "transaction {} hashes to {}",
+                        tx.hash,
+                        decoded.hash()
+                    )))
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(wijk_runtime::Block {
+            header,
+            transactions,
+        }))
     }
 
     /// The hashes of a final block's transactions, in order.

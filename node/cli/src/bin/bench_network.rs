@@ -8,12 +8,13 @@
 
 #[path = "../bench_ceiling.rs"]
 mod bench_ceiling;
+#[path = "../bench_testnet.rs"]
+mod bench_testnet;
 
 use clap::Parser;
 use parity_scale_codec::Encode;
-use serde_json::Value;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use wijk_client::{types, Client};
@@ -61,25 +62,6 @@ struct Timings {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    // scripts/bench-network runs this from the repository root; the compile-time path could
-    // name another clone that shares the target folder.
-    let script = Path::new("scripts/local-testnet");
-    if !script.exists() {
-        anyhow::bail!(
-            "{} not found: run the benchmark through scripts/bench-network",
-            script.display()
-        );
-    }
-    let binary = match &args.binary {
-        Some(path) => path.clone(),
-        None => std::env::current_exe()?
-            .parent()
-            .map(|dir| dir.join("wijk-node"))
-            .ok_or_else(|| anyhow::anyhow!("cannot locate wijk-node"))?,
-    };
-    let dir = tempfile::Builder::new()
-        .prefix("wijk-bench-net-")
-        .tempdir()?;
     let keys: Vec<Keypair> = (0..args.accounts)
         .map(|i| Keypair::from_seed(blake3::hash(&(i as u64).to_le_bytes()).as_bytes()))
         .collect();
@@ -95,58 +77,19 @@ fn main() -> anyhow::Result<()> {
             .balances
             .push(wijk_coin::GenesisBalance(key.account_id(), 100_000));
     }
-    let spec_path = dir.path().join("bench-spec.json");
-    std::fs::write(&spec_path, spec.to_json())?;
 
     let ceiling = verify_ceiling(&keys)?;
-    eprintln!(
-        "starting {} validators (block time {} ms) ...",
-        args.validators, args.block_time_ms
-    );
-    let net = dir.path().join("net");
-    let status = std::process::Command::new(script)
-        .arg("start")
-        .arg(args.validators.to_string())
-        .arg(&net)
-        .arg("--binary")
-        .arg(&binary)
-        .arg("--chain-spec")
-        .arg(&spec_path)
-        .args(["--log", "warn,wijk_node=info"])
-        .stdout(std::process::Stdio::null())
-        .status()?;
-    anyhow::ensure!(status.success(), "local-testnet start failed");
-    let stop = || {
-        let _ = std::process::Command::new(script)
-            .arg("stop")
-            .arg(&net)
-            .stdout(std::process::Stdio::null())
-            .status();
-    };
-    let nodes: Value = serde_json::from_str(&std::fs::read_to_string(net.join("nodes.json"))?)?;
-    let pids: Vec<u32> = nodes["nodes"]
-        .as_array()
-        .map(|nodes| {
-            nodes
-                .iter()
-                .filter_map(|n| n["pid"].as_u64().map(|pid| pid as u32))
-                .collect()
-        })
-        .unwrap_or_default();
-    let urls: Vec<String> = nodes["nodes"]
-        .as_array()
-        .map(|nodes| {
-            nodes
-                .iter()
-                .filter_map(|n| n["rpc_url"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
+    let testnet = bench_testnet::Testnet::start(
+        &spec,
+        args.validators,
+        args.binary.as_deref(),
+        "scripts/bench-network",
+    )?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let result = runtime.block_on(load(&args, &keys, &urls, &pids));
-    stop();
+    let result = runtime.block_on(load(&args, &keys, &testnet.urls, &testnet.pids));
+    drop(testnet);
     let steps = result?;
 
     println!(
@@ -237,38 +180,6 @@ async fn view_and_height(client: &Client) -> anyhow::Result<(u64, u64)> {
     Ok((state.view, state.finalized_block))
 }
 
-/// CPU time (user and system) the processes `pids` have used so far, in seconds.
-fn cpu_seconds(pids: &[u32]) -> f64 {
-    // The kernel's clock ticks per second (100 on practically every Linux).
-    let ticks_per_second = std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|out| {
-            String::from_utf8_lossy(&out.stdout)
-                .trim()
-                .parse::<f64>()
-                .ok()
-        })
-        .unwrap_or(100.0);
-    pids.iter()
-        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
-        .map(|stat| {
-            // Fields after the command name (which may hold spaces) in parentheses:
-            // utime and stime are the 12th and 13th.
-            let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-            let fields: Vec<&str> = after.split_whitespace().collect();
-            let ticks = |i: usize| {
-                fields
-                    .get(i)
-                    .and_then(|f| f.parse::<f64>().ok())
-                    .unwrap_or(0.0)
-            };
-            (ticks(11) + ticks(12)) / ticks_per_second
-        })
-        .sum()
-}
-
 async fn load(
     args: &Args,
     keys: &[Keypair],
@@ -339,7 +250,7 @@ async fn load(
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
         let in_flight = Arc::new(tokio::sync::Semaphore::new(64));
-        let cpu_before = cpu_seconds(pids);
+        let cpu_before = bench_testnet::cpu_seconds(pids);
         let (view_before, height_before) = view_and_height(first).await?;
         let started = Instant::now();
         let mut sends = Vec::new();
@@ -398,7 +309,7 @@ async fn load(
             // by the watcher task.
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let cpu_used = cpu_seconds(pids) - cpu_before;
+        let cpu_used = bench_testnet::cpu_seconds(pids) - cpu_before;
         let (view_after, height_after) = view_and_height(first).await?;
         let timings_now = timings.lock().unwrap_or_else(|p| p.into_inner());
         let mut latencies: Vec<f64> = hashes
