@@ -800,6 +800,11 @@ fn report(
         );
     }
 
+    println!(
+        "(the governance pallet declares its hooks at most {:.0} us a block, reserved from every block's cost)",
+        <wijk_governance::Pallet as wijk_support::Pallet>::HOOKS_COST.0 as f64 / 1e3
+    );
+
     // The tallies: the runtime's, recounted, and the benchmark's own.
     let closed: HashMap<u64, &Tally> = blocks
         .iter()

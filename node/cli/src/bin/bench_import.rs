@@ -91,6 +91,24 @@ fn bench_genesis(
         value: 250,
         max_units_per_period: Some(40),
     }];
+    // //Alice verifies it and funds a budget for it, for the calibration of attestations
+    // and payouts.
+    if let Some(first) = config.membership.members.first_mut() {
+        let mut roles = first.roles.roles();
+        roles.push(wijk_support::Role::Verifier);
+        first.roles = wijk_support::RoleSet::of(&roles);
+    }
+    config.activities.verifiers = vec![wijk_activities::GenesisVerifier {
+        account: validator.account_id(),
+        scope: wijk_activities::VerifierScope::Activity(0),
+    }];
+    config.activities.budgets = vec![wijk_activities::GenesisBudget {
+        funder: validator.account_id(),
+        name: "calibration budget".into(),
+        activities: vec![0],
+        categories: Vec::new(),
+        payout_earmark: None,
+    }];
     config.geo.region = bench_region();
     config
         .membership
@@ -366,7 +384,7 @@ fn main() -> anyhow::Result<()> {
         // What every transaction pays whatever its call: its signature checked on one
         // core, its share of the state root and of the synced commit.
         let base_us = 1e6 / verify_one_core + plain_phases.root_us + plain_phases.commit_us;
-        calibrate(&earmarked_chain, args.accounts, base_us)?;
+        calibrate(earmarked_chain, args.accounts, base_us)?;
     }
     Ok(())
 }
@@ -447,9 +465,9 @@ fn verdict(declared_us: f64, measured_us: f64) -> &'static str {
 
 /// Times each kind of call executing on `chain`'s state (a fresh block each time, so
 /// every call takes its successful path) and prints it beside the declared cost.
-fn calibrate(chain: &MemoryChain, accounts: usize, base_us: f64) -> anyhow::Result<()> {
+fn calibrate(mut chain: MemoryChain, accounts: usize, base_us: f64) -> anyhow::Result<()> {
     use wijk_primitives::{BlockRef, Hash, Vote, VoteKind};
-    use wijk_support::{BlockContext, StateOverlay};
+    use wijk_support::BlockContext;
     const RUNS: usize = 2_000;
     let signing = chain.signing();
     let context = BlockContext {
@@ -477,8 +495,6 @@ fn calibrate(chain: &MemoryChain, accounts: usize, base_us: f64) -> anyhow::Resu
         }
         .sign(&validator, signing.genesis_hash)
     };
-    // Each kind of call, and how to make its `i`th instance with its signer.
-    type MakeCall<'a> = Box<dyn Fn(usize) -> (Keypair, RuntimeCall) + 'a>;
     let kinds: Vec<(&str, MakeCall<'_>)> = vec![
         (
             "coin.transfer",
@@ -599,8 +615,199 @@ fn calibrate(chain: &MemoryChain, accounts: usize, base_us: f64) -> anyhow::Resu
         verdict(declared_base, base_us)
     );
     println!("calibration: call                                          measured    declared");
-    for (name, make) in &kinds {
-        let transactions: Vec<Transaction> = (0..RUNS)
+    time_kinds(&chain, &context, &kinds, RUNS)?;
+    drop(kinds);
+
+    // The calls whose work grows with what is open: 32 proposals open (the most), a
+    // delegate who voted on all of them, claims pending a verifier and claims attested
+    // waiting for funds. Built as blocks first; then each kind timed on that state.
+    anyhow::ensure!(
+        accounts >= 2 * RUNS + 200,
+        "--calibrate needs --accounts of at least {}",
+        2 * RUNS + 200
+    );
+    let open = wijk_governance::MAX_OPEN_PROPOSALS;
+    let alice = Keypair::dev("Alice");
+    let block = |chain: &mut MemoryChain,
+                 calls: Vec<(Keypair, RuntimeCall)>|
+     -> anyhow::Result<()> {
+        let signing = chain.signing();
+        let mut nonces = std::collections::HashMap::new();
+        let mut pending = Vec::new();
+        for (signer, call) in calls {
+            let account = signer.account_id();
+            let nonce = match nonces.get(&account) {
+                Some(next) => *next,
+                None => wijk_system::nonce(chain.state(), &account)?,
+            };
+            nonces.insert(account, nonce + 1);
+            pending.push(VerifiedTransaction::verify(
+                Transaction::sign(&signer, &signing, nonce, u64::MAX, call),
+                &signing,
+            )?);
+        }
+        while !pending.is_empty() {
+            let height = chain.head().height + 1;
+            let built = chain.build_next(height * 1_000, alice.account_id(), pending.clone())?;
+            if let Some(failed) = built
+                .executed
+                .receipts
+                .iter()
+                .find(|r| matches!(r.outcome, wijk_runtime::TxOutcome::Failed { .. }))
+            {
+                anyhow::bail!("preparing the calibration: {:?}", failed.outcome);
+            }
+            let included = built.block.transactions.len();
+            anyhow::ensure!(
+                included > 0,
+                "preparing the calibration: nothing fit in a block"
+            );
+            pending.drain(..included);
+        }
+        Ok(())
+    };
+    block(
+        &mut chain,
+        (0..open)
+            .map(|p| {
+                let value = RuntimeCall::Activities(wijk_activities::Call::SetValue {
+                    activity: 0,
+                    value: 300 + p as u128,
+                });
+                let call = RuntimeCall::Governance(wijk_governance::Call::Propose {
+                    title: format!("calibration {p}"),
+                    text_hash: Hash([p as u8; 32]),
+                    encoded_call: parity_scale_codec::Encode::encode(&value),
+                });
+                (key(10 + p), call)
+            })
+            .collect(),
+    )?;
+    let claim = |i: usize| {
+        (
+            key(100 + i),
+            RuntimeCall::Activities(wijk_activities::Call::Claim {
+                activity: 0,
+                units: 2,
+                done_at_ms: chain.head().timestamp_ms,
+                evidence: Hash([7; 32]),
+            }),
+        )
+    };
+    let mut calls: Vec<(Keypair, RuntimeCall)> = (0..2 * RUNS).map(claim).collect();
+    // //Alice's delegate-to-be votes on every open proposal.
+    calls.extend((0..open as u64).map(|id| {
+        (
+            key(0),
+            RuntimeCall::Governance(wijk_governance::Call::Vote {
+                id,
+                choice: wijk_governance::Choice::Yes,
+            }),
+        )
+    }));
+    block(&mut chain, calls)?;
+    // The second half attested while the budget is empty: they wait for funds.
+    let first_claim = wijk_activities::claim_count(chain.state())? - 2 * RUNS as u64;
+    block(
+        &mut chain,
+        (RUNS..2 * RUNS)
+            .map(|i| {
+                let call = RuntimeCall::Activities(wijk_activities::Call::Attest {
+                    claim: first_claim + i as u64,
+                });
+                (alice.clone(), call)
+            })
+            .collect(),
+    )?;
+    block(
+        &mut chain,
+        vec![(
+            alice.clone(),
+            RuntimeCall::Coin(wijk_coin::Call::Mint {
+                to: alice.account_id(),
+                amount: 100_000_000,
+                deposit_ref: b"BANK-CALIBRATION-BUDGET".to_vec(),
+                earmark: None,
+            }),
+        )],
+    )?;
+    block(
+        &mut chain,
+        vec![(
+            alice.clone(),
+            RuntimeCall::Activities(wijk_activities::Call::Fund {
+                budget: 0,
+                amount: 100_000_000,
+            }),
+        )],
+    )?;
+    let context = BlockContext {
+        height: chain.head().height + 1,
+        timestamp_ms: chain.head().timestamp_ms + 1_000,
+        genesis_hash: signing.genesis_hash,
+    };
+    let kinds: Vec<(&str, MakeCall<'_>)> = vec![
+        (
+            "governance.vote (32 proposals open)",
+            Box::new(|i| {
+                let call = RuntimeCall::Governance(wijk_governance::Call::Vote {
+                    id: (i % open) as u64,
+                    choice: wijk_governance::Choice::No,
+                });
+                (key(200 + i), call)
+            }),
+        ),
+        (
+            "governance.delegate (32 open, the delegate voted on all)",
+            Box::new(|i| {
+                let call = RuntimeCall::Governance(wijk_governance::Call::Delegate {
+                    to: key(0).account_id(),
+                    scope: wijk_governance::Scope::All,
+                });
+                (key(200 + i), call)
+            }),
+        ),
+        (
+            "activities.attest (and its payout)",
+            Box::new(|i| {
+                let call = RuntimeCall::Activities(wijk_activities::Call::Attest {
+                    claim: first_claim + i as u64,
+                });
+                (alice.clone(), call)
+            }),
+        ),
+        (
+            "activities.pay (an attested claim, once funded)",
+            Box::new(|i| {
+                let call = RuntimeCall::Activities(wijk_activities::Call::Pay {
+                    claim: first_claim + (RUNS + i) as u64,
+                    budget: None,
+                });
+                (key(1), call)
+            }),
+        ),
+    ];
+    time_kinds(&chain, &context, &kinds, RUNS)?;
+    Ok(())
+}
+
+/// Each kind of call and how to make its `i`th instance with its signer.
+type MakeCall<'a> = Box<dyn Fn(usize) -> (Keypair, RuntimeCall) + 'a>;
+
+/// Times `runs` calls of each kind executing on `chain`'s state in a block of `context`
+/// (each on a fresh overlay, so every call takes its successful path) and prints each
+/// beside its declared cost.
+fn time_kinds(
+    chain: &MemoryChain,
+    context: &wijk_support::BlockContext,
+    kinds: &[(&str, MakeCall<'_>)],
+    runs: usize,
+) -> anyhow::Result<()> {
+    use wijk_primitives::Hash;
+    use wijk_support::StateOverlay;
+    let signing = chain.signing();
+    for (name, make) in kinds {
+        let transactions: Vec<Transaction> = (0..runs)
             .map(|i| {
                 let (signer, call) = make(i);
                 let nonce = wijk_system::nonce(chain.state(), &signer.account_id())?;
@@ -615,7 +822,7 @@ fn calibrate(chain: &MemoryChain, accounts: usize, base_us: f64) -> anyhow::Resu
             let mut state = StateOverlay::new(chain.state());
             let receipt = wijk_runtime::execute::apply_transaction(
                 &mut state,
-                &context,
+                context,
                 transaction,
                 Hash::ZERO,
             )?
@@ -624,7 +831,7 @@ fn calibrate(chain: &MemoryChain, accounts: usize, base_us: f64) -> anyhow::Resu
                 failed += 1;
             }
         }
-        let measured = started.elapsed().as_secs_f64() * 1e6 / RUNS as f64;
+        let measured = started.elapsed().as_secs_f64() * 1e6 / runs as f64;
         anyhow::ensure!(
             failed == 0,
             "{name}: {failed} calls failed; the calibration measures successful calls"
