@@ -43,6 +43,7 @@ pub fn kind_of(call: &RuntimeCall) -> Option<ProposalKind> {
             | Activities::AddVerifier { .. }
             | Activities::RemoveVerifier { .. },
         ) => ProposalKind::Parameter,
+        RuntimeCall::Market(wijk_market::Call::SetRules { .. }) => ProposalKind::Parameter,
         _ => return None,
     })
 }

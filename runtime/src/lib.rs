@@ -44,6 +44,7 @@ construct_runtime! {
     4 => membership: Membership(wijk_membership::Pallet),
     5 => governance: Governance(wijk_governance::Pallet),
     6 => activities: Activities(wijk_activities::Pallet),
+    7 => market: Market(wijk_market::Pallet),
 }
 
 /// The pallets behind the interfaces: the coin is the currency, the membership pallet says
@@ -70,8 +71,9 @@ pub const GUARDIAN_CHECK_COST: Cost = Cost::micros(2);
 /// (`system/account/`), not in records of their own. 6: the wijk's democracy (the
 /// governance pallet; the validator set changes by the members' vote, the board only within
 /// its limit). 7: valued activities (the activities pallet: catalogue, budgets, claims), the
-/// cooperative's fund spent by vote.
-pub const SPEC_VERSION: SpecVersion = 7;
+/// cooperative's fund spent by vote. 8: the market (the market pallet: offers, requests,
+/// deals in escrow; earmarked coins reserved for an eligible seller).
+pub const SPEC_VERSION: SpecVersion = 8;
 
 /// Largest encoded transaction accepted anywhere (pool, block, RPC).
 pub const MAX_TRANSACTION_BYTES: usize = 16 * 1024;

@@ -373,6 +373,49 @@ impl Client {
         self.request("wijk_budgets", vec![json!(funder)]).await
     }
 
+    /// `wijk_offers` (`requests: false`) or `wijk_requests`: open listings, nearest first
+    /// when `near` (decimal degrees, `51.0585,3.7130`) is given.
+    pub async fn listings(
+        &self,
+        requests: bool,
+        near: Option<&str>,
+        category: Option<&str>,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<types::market::Listings, ClientError> {
+        let method = if requests {
+            "wijk_requests"
+        } else {
+            "wijk_offers"
+        };
+        self.request(
+            method,
+            vec![json!(near), json!(category), json!(after), json!(limit)],
+        )
+        .await
+    }
+
+    /// `wijk_listing`.
+    pub async fn listing(&self, id: u64) -> Result<Option<types::market::Listing>, ClientError> {
+        self.request("wijk_listing", vec![json!(id)]).await
+    }
+
+    /// `wijk_deal`.
+    pub async fn deal(&self, id: u64) -> Result<Option<types::market::Deal>, ClientError> {
+        self.request("wijk_deal", vec![json!(id)]).await
+    }
+
+    /// `wijk_deals` of `party`.
+    pub async fn deals(
+        &self,
+        party: &AccountId,
+        limit: usize,
+    ) -> Result<types::market::Deals, ClientError> {
+        let party = self.address(party);
+        self.request("wijk_deals", vec![json!(party), json!(limit)])
+            .await
+    }
+
     /// `wijk_validators`.
     pub async fn validators(&self) -> Result<types::Validators, ClientError> {
         self.request("wijk_validators", Vec::new()).await

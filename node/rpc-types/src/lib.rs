@@ -16,6 +16,7 @@
 
 pub mod activities;
 pub mod governance;
+pub mod market;
 pub mod openrpc;
 
 use schemars::JsonSchema;

@@ -397,6 +397,49 @@ pub fn methods() -> Vec<Method> {
             vec![param::<String>("funder", "An address: only this funder's budgets.", false)],
             "budgets",
         ),
+        method::<market::Listings>(
+            "wijk_offers",
+            "Open offers (goods, services, work for sale): title, category, price (fixed or per hour), place, expiry; nearest first when a place is given, else oldest first.",
+            vec![
+                param::<String>("near", "Decimal degrees, `51.0585,3.7130`: sort by distance from here.", false),
+                param::<String>("category", "Only this category.", false),
+                param::<u64>("after", "Only listings numbered after this (paging, oldest first).", false),
+                param::<u64>("limit", "Listings per page (1 to 200; 50 when left out).", false),
+            ],
+            "listings",
+        ),
+        method::<market::Listings>(
+            "wijk_requests",
+            "Open requests (what members want done and pay for, the price already in escrow); nearest first when a place is given, else oldest first.",
+            vec![
+                param::<String>("near", "Decimal degrees, `51.0585,3.7130`: sort by distance from here.", false),
+                param::<String>("category", "Only this category.", false),
+                param::<u64>("after", "Only listings numbered after this (paging, oldest first).", false),
+                param::<u64>("limit", "Listings per page (1 to 200; 50 when left out).", false),
+            ],
+            "listings",
+        ),
+        method::<Option<market::Listing>>(
+            "wijk_listing",
+            "One listing, open or closed; null if none has this number.",
+            vec![param::<u64>("id", "The listing's number.", true)],
+            "listing",
+        ),
+        method::<Option<market::Deal>>(
+            "wijk_deal",
+            "One deal: buyer, sellers, what is in escrow (and how much of it earmarked), its deadlines, and where it stands (accepted, started, disputed, completed, cancelled, timedOut, resolved and the split); null if none has this number.",
+            vec![param::<u64>("id", "The deal's number.", true)],
+            "deal",
+        ),
+        method::<market::Deals>(
+            "wijk_deals",
+            "The deals one member has a part in (buyer, seller or organiser), newest first, and the market's escrow total.",
+            vec![
+                param::<String>("address", "The member's address.", true),
+                param::<u64>("limit", "Deals (1 to 200; 50 when left out).", false),
+            ],
+            "deals",
+        ),
     ]
 }
 

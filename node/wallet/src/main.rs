@@ -55,6 +55,8 @@ enum Command {
     Coin(commands::coin::CoinCommand),
     #[command(flatten)]
     Governance(commands::governance::GovernanceCommand),
+    #[command(flatten)]
+    Market(commands::market::MarketCommand),
     /// Valued activities: the catalogue, claims for work done, attestations, payouts.
     #[command(subcommand)]
     Activity(commands::activities::ActivityCommand),
@@ -165,6 +167,7 @@ fn main() -> std::process::ExitCode {
             Command::System(command) => commands::system::run(&context, command).await,
             Command::Coin(command) => commands::coin::run(&context, command).await,
             Command::Governance(command) => commands::governance::run(&context, command).await,
+            Command::Market(command) => commands::market::run(&context, command).await,
             Command::Validators(command) => commands::validators::run(&context, command).await,
             Command::Activity(command) => commands::activities::run(&context, command).await,
             Command::Budget(command) => commands::activities::run_budget(&context, command).await,

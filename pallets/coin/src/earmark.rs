@@ -321,6 +321,26 @@ pub(crate) fn put_under(
     amount: Cents,
     earmark: &Earmark,
 ) -> Result<Result<EarmarkId, Error>, StateError> {
+    let id = tri!(hold_under(ctx, to, amount, earmark));
+    let rule = earmark.describe(&region_name(ctx)?);
+    ctx.deposit_event(Event::Earmarked {
+        from: *from,
+        to: *to,
+        amount,
+        earmark: id,
+        rule,
+    });
+    Ok(Ok(id))
+}
+
+/// Adds `amount` to `to`'s holding under `earmark`, recording the rule and queueing its
+/// expiry for a new holding; deposits no event (the caller says where the coins came from).
+fn hold_under(
+    ctx: &mut CallContext<'_, '_>,
+    to: &AccountId,
+    amount: Cents,
+    earmark: &Earmark,
+) -> Result<Result<EarmarkId, Error>, StateError> {
     let id = earmark.id();
     let mut holdings = Holdings::of(&*ctx.state, to)?;
     let held = holdings.amount(&id);
@@ -341,14 +361,6 @@ pub(crate) fn put_under(
     if let (Some(at), None) = (earmark.expires_at, held) {
         EXPIRIES.insert(ctx.state, &(at, *to, id), &());
     }
-    let rule = earmark.describe(&region_name(ctx)?);
-    ctx.deposit_event(Event::Earmarked {
-        from: *from,
-        to: *to,
-        amount,
-        earmark: id,
-        rule,
-    });
     Ok(Ok(id))
 }
 
@@ -395,6 +407,109 @@ pub(crate) fn spend_at_merchant(
         wijk_system::set_balance(ctx.state, merchant, received)?;
     }
     Ok(Ok(paid))
+}
+
+/// The earmarked coins of `payer` that a payment to the merchant at `place` may use, up to
+/// `amount`, in earmark-id order (as [`spend_at_merchant`] would use them). Writes nothing.
+pub(crate) fn usable_at(
+    ctx: &CallContext<'_, '_>,
+    payer: &AccountId,
+    place: &Place,
+    amount: Cents,
+) -> Result<Vec<(EarmarkId, Cents)>, StateError> {
+    let mut usable = Vec::new();
+    let mut found: Cents = 0;
+    for (id, held) in Holdings::of(&*ctx.state, payer)?.iter() {
+        if found == amount {
+            break;
+        }
+        let Some(rule) = RULES.get(&*ctx.state, &id)? else {
+            continue;
+        };
+        if rule.refuses(ctx, place)?.is_some() {
+            continue;
+        }
+        let used = held.min(amount - found);
+        found += used;
+        usable.push((id, used));
+    }
+    Ok(usable)
+}
+
+/// Takes `parts` (from [`usable_at`] on this state) out of `payer`'s holdings into escrow
+/// for `payee`; the caller adds them to the payer's reserve.
+pub(crate) fn take_for_escrow(
+    ctx: &mut CallContext<'_, '_>,
+    payer: &AccountId,
+    payee: &AccountId,
+    parts: &[(EarmarkId, Cents)],
+) -> Result<(), StateError> {
+    let mut holdings = Holdings::of(&*ctx.state, payer)?;
+    for (id, used) in parts {
+        let left = holdings.amount(id).unwrap_or(0).saturating_sub(*used);
+        // Lowering an amount never adds an earmark, so it cannot be refused.
+        let _ = holdings.set(*id, left);
+        if left == 0 {
+            if let Some(at) = RULES.get(&*ctx.state, id)?.and_then(|rule| rule.expires_at) {
+                EXPIRIES.remove(ctx.state, &(at, *payer, *id));
+            }
+        }
+        ctx.deposit_event(Event::EarmarkReserved {
+            who: *payer,
+            payee: *payee,
+            earmark: *id,
+            amount: *used,
+        });
+    }
+    holdings.store(ctx.state, payer)
+}
+
+/// Puts `amount` of escrowed coins of earmark `id` (already taken from `owner`'s reserve)
+/// back under the earmark on `to`; if `to` holds as many earmarks as an account may, to
+/// the earmark's funder (its key now) instead, so the funder's rule still holds. An earmark
+/// that expired meanwhile returns to its funder through the expiry queue, as any does.
+pub(crate) fn return_from_escrow(
+    ctx: &mut CallContext<'_, '_>,
+    owner: &AccountId,
+    to: &AccountId,
+    id: &EarmarkId,
+    amount: Cents,
+) -> Result<Result<(), CurrencyError>, StateError> {
+    let Some(rule) = RULES.get(&*ctx.state, id)? else {
+        return Err(StateError::Corrupt {
+            key_hex: format!("coin/earmark/{id}"),
+            reason: "escrowed coins name an earmark that is not recorded".into(),
+        });
+    };
+    match check_room(&*ctx.state, to, amount, id)? {
+        Ok(()) => match hold_under(ctx, to, amount, &rule)? {
+            Ok(_) => {
+                ctx.deposit_event(Event::EarmarkUnreserved {
+                    who: *owner,
+                    to: *to,
+                    earmark: *id,
+                    amount,
+                });
+                Ok(Ok(()))
+            }
+            Err(refused) => Err(StateError::Backend {
+                reason: format!("an escrow return checked to fit did not: {refused}"),
+            }),
+        },
+        Err(CurrencyError::TooManyEarmarks { .. }) => {
+            let funder = ctx.membership().current_key(&*ctx.state, &rule.funder)?;
+            let returned = tri!(add_free(&*ctx.state, &funder, amount));
+            wijk_system::set_balance(ctx.state, &funder, returned)?;
+            ctx.deposit_event(Event::EarmarkReturned {
+                who: *owner,
+                funder,
+                earmark: *id,
+                amount,
+            });
+            Ok(Ok(()))
+        }
+        Err(refused) => Ok(Err(refused)),
+    }
 }
 
 /// Why the payer's earmarked coins could not pay `to`, if the payer holds any: the first

@@ -52,8 +52,8 @@ use wijk_primitives::json::{euro, text_bytes};
 use wijk_primitives::{format_cents, AccountId, Cents, Hash, Height};
 use wijk_support::{
     check, tri, BadOrigin, CallContext, Collective, Cost, Currency, CurrencyError, DispatchResult,
-    EarmarkTerms, InvariantViolation, Involves, MembershipError, Origin, Role, RoleSet, StateError,
-    StateOverlay, StateRead, StorageLog, StorageMap, StorageValue,
+    EarmarkTerms, Escrowed, InvariantViolation, Involves, MembershipError, Origin, Role, RoleSet,
+    StateError, StateOverlay, StateRead, StorageLog, StorageMap, StorageValue,
 };
 
 pub use earmark::{Earmark, EarmarkError, EarmarkId};
@@ -501,6 +501,51 @@ pub enum Event {
         /// What it is for.
         purpose: String,
     },
+    /// Earmarked coins of `who` went into escrow for a payment to `payee` (a merchant their
+    /// rule allows).
+    #[codec(index = 15)]
+    EarmarkReserved {
+        /// The holder.
+        who: AccountId,
+        /// Whom the escrow is for.
+        payee: AccountId,
+        /// The earmark.
+        earmark: EarmarkId,
+        /// Amount (cents in SCALE, euros in JSON).
+        #[serde(with = "euro")]
+        #[schemars(with = "wijk_primitives::json::EuroAmount")]
+        amount: Cents,
+    },
+    /// Escrowed earmarked coins of `who` returned under their earmark, to `to` (`who`, or
+    /// their key now).
+    #[codec(index = 16)]
+    EarmarkUnreserved {
+        /// Whose escrow.
+        who: AccountId,
+        /// Who holds them again.
+        to: AccountId,
+        /// The earmark.
+        earmark: EarmarkId,
+        /// Amount (cents in SCALE, euros in JSON).
+        #[serde(with = "euro")]
+        #[schemars(with = "wijk_primitives::json::EuroAmount")]
+        amount: Cents,
+    },
+    /// Escrowed earmarked coins of `who` went to the earmark's funder: the holder they were
+    /// to return to holds as many earmarks as an account may.
+    #[codec(index = 17)]
+    EarmarkReturned {
+        /// Whose escrow.
+        who: AccountId,
+        /// The funder they went to.
+        funder: AccountId,
+        /// The earmark.
+        earmark: EarmarkId,
+        /// Amount (cents in SCALE, euros in JSON).
+        #[serde(with = "euro")]
+        #[schemars(with = "wijk_primitives::json::EuroAmount")]
+        amount: Cents,
+    },
 }
 
 impl Involves for Event {
@@ -519,7 +564,10 @@ impl Involves for Event {
             Event::PoolPaid { pool, to, by, .. } => accounts.extend([*pool, *to, *by]),
             Event::PoolCreated { pool, .. } => accounts.push(*pool),
             Event::EarmarkSpent { who, merchant, .. } => accounts.extend([*who, *merchant]),
-            Event::EarmarkExpired { who, funder, .. } => accounts.extend([*who, *funder]),
+            Event::EarmarkExpired { who, funder, .. }
+            | Event::EarmarkReturned { who, funder, .. } => accounts.extend([*who, *funder]),
+            Event::EarmarkReserved { who, payee, .. } => accounts.extend([*who, *payee]),
+            Event::EarmarkUnreserved { who, to, .. } => accounts.extend([*who, *to]),
             Event::FundSpent { to, .. } => accounts.extend([cooperative_fund(), *to]),
         }
     }
@@ -1405,6 +1453,93 @@ impl Currency for Pallet {
                 reason: format!("an earmarked payout checked to fit did not: {refused}"),
             }),
         }
+    }
+
+    fn reserve_for_payment(
+        &self,
+        ctx: &mut CallContext<'_, '_>,
+        payer: &AccountId,
+        payee: Option<&AccountId>,
+        amount: Cents,
+    ) -> Result<Result<Escrowed, CurrencyError>, StateError> {
+        check!(positive(amount));
+        let place = match payee {
+            Some(payee) => ctx.membership().place(&*ctx.state, payee)?,
+            None => None,
+        };
+        let earmarked = match (payee, &place) {
+            (Some(_), Some(place)) => earmark::usable_at(ctx, payer, place, amount)?,
+            _ => Vec::new(),
+        };
+        let from_earmarks = earmarked.iter().map(|(_, used)| *used).sum::<Cents>();
+        let from_free = amount - from_earmarks;
+        // Every refusal before any write: a refused reserve changes nothing.
+        let free = balance(&*ctx.state, payer)?;
+        if free < from_free {
+            if let Some(payee) = payee {
+                if let Some(why) = earmark::why_not_usable(ctx, payer, payee, place.as_ref())? {
+                    return Ok(Err(CurrencyError::EarmarkNotUsable {
+                        why: why.to_string(),
+                    }));
+                }
+            }
+            return Ok(Err(CurrencyError::InsufficientBalance {
+                account: *payer,
+                available: free + from_earmarks,
+                needed: amount,
+            }));
+        }
+        let Some(held) = reserved(&*ctx.state, payer)?.checked_add(amount) else {
+            return Ok(Err(CurrencyError::Overflow));
+        };
+        if let Some(payee) = payee.filter(|_| !earmarked.is_empty()) {
+            earmark::take_for_escrow(ctx, payer, payee, &earmarked)?;
+        }
+        wijk_system::set_balance(ctx.state, payer, free - from_free)?;
+        put_reserved(ctx.state, payer, held);
+        if from_free > 0 {
+            ctx.deposit_event(Event::Reserved {
+                who: *payer,
+                amount: from_free,
+            });
+        }
+        Ok(Ok(Escrowed {
+            earmarked,
+            free: from_free,
+        }))
+    }
+
+    fn release_escrowed(
+        &self,
+        ctx: &mut CallContext<'_, '_>,
+        owner: &AccountId,
+        to: &AccountId,
+        escrowed: &Escrowed,
+    ) -> DispatchResult<CurrencyError> {
+        let total = escrowed.total();
+        check!(positive(total));
+        let held = tri!(take_reserved(&*ctx.state, owner, total));
+        let free = tri!(add_free(&*ctx.state, to, escrowed.free));
+        put_reserved(ctx.state, owner, held);
+        if escrowed.free > 0 {
+            wijk_system::set_balance(ctx.state, to, free)?;
+            ctx.deposit_event(if owner == to {
+                Event::Unreserved {
+                    who: *owner,
+                    amount: escrowed.free,
+                }
+            } else {
+                Event::ReservePaid {
+                    from: *owner,
+                    to: *to,
+                    amount: escrowed.free,
+                }
+            });
+        }
+        for (id, amount) in &escrowed.earmarked {
+            tri!(earmark::return_from_escrow(ctx, owner, to, id, *amount));
+        }
+        Ok(Ok(()))
     }
 }
 

@@ -34,9 +34,9 @@ pub use state::{
 };
 pub use storage::{Page, StorageKey, StorageLog, StorageMap, StorageValue};
 pub use traits::{
-    valid_category, Borderless, Currency, CurrencyError, EarmarkTerms, Enactment, Geography,
-    GuardianCapExceeded, Membership, MembershipError, NoEnactment, NotProposable, OpenMembership,
-    Place, Proposable, ProposalKind, Role, RoleSet, Voter, MAX_CATEGORY_BYTES,
+    valid_category, Borderless, Currency, CurrencyError, EarmarkTerms, Enactment, Escrowed,
+    Geography, GuardianCapExceeded, Membership, MembershipError, NoEnactment, NotProposable,
+    OpenMembership, Place, Proposable, ProposalKind, Role, RoleSet, Voter, MAX_CATEGORY_BYTES,
     MAX_EARMARK_CATEGORIES, MAX_EARMARK_LABEL_BYTES,
 };
 

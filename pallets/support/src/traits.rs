@@ -76,6 +76,58 @@ pub enum CurrencyError {
         /// What is wrong, in words.
         why: String,
     },
+    /// Free coins are short and the earmarked coins held cannot pay this payee.
+    #[error("{why}")]
+    #[codec(index = 9)]
+    EarmarkNotUsable {
+        /// The earmark's rule and what does not fit, in words.
+        why: String,
+    },
+}
+
+/// Coins held in escrow for a payment, by where they came from, so that a refund returns
+/// them as they came: earmarked coins under their earmark, free coins free.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Encode, Decode)]
+pub struct Escrowed {
+    /// From earmarked holdings: (earmark id, amount), in earmark-id order, each above zero.
+    pub earmarked: Vec<(Hash, Cents)>,
+    /// From free coins.
+    pub free: Cents,
+}
+
+impl Escrowed {
+    /// All of it.
+    pub fn total(&self) -> Cents {
+        self.free.saturating_add(self.earmarked_total())
+    }
+
+    /// The earmarked part.
+    pub fn earmarked_total(&self) -> Cents {
+        self.earmarked
+            .iter()
+            .fold(0, |sum, (_, amount)| sum.saturating_add(*amount))
+    }
+
+    /// Splits off `amount` (at most [`Self::total`]) to pay, earmarked coins first (they
+    /// were reserved for the payee): `(paid, rest)`.
+    pub fn split_paying(&self, amount: Cents) -> (Escrowed, Escrowed) {
+        let mut left = amount;
+        let (mut paid, mut rest) = (Escrowed::default(), Escrowed::default());
+        for (id, held) in &self.earmarked {
+            let used = (*held).min(left);
+            left -= used;
+            if used > 0 {
+                paid.earmarked.push((*id, used));
+            }
+            if *held > used {
+                rest.earmarked.push((*id, *held - used));
+            }
+        }
+        let used = self.free.min(left);
+        paid.free = used;
+        rest.free = self.free - used;
+        (paid, rest)
+    }
 }
 
 /// Most merchant categories one earmark names.
@@ -230,6 +282,31 @@ pub trait Currency: Sync {
         to: &AccountId,
         amount: Cents,
         terms: &EarmarkTerms,
+    ) -> DispatchResult<CurrencyError>;
+
+    /// Reserves `amount` of `payer`'s coins for a payment to `payee` held in escrow: first
+    /// the earmarked coins a payment to `payee` would use (a merchant whose place their
+    /// rule allows; none when `payee` is `None`), then free coins. Returns where they came
+    /// from, for [`Self::release_escrowed`]; the payee is later paid with
+    /// [`Self::repatriate_reserved`]. A refusal changes nothing; when free coins are short
+    /// and earmarked ones do not fit, it names the earmark and why.
+    fn reserve_for_payment(
+        &self,
+        ctx: &mut CallContext<'_, '_>,
+        payer: &AccountId,
+        payee: Option<&AccountId>,
+        amount: Cents,
+    ) -> Result<Result<Escrowed, CurrencyError>, StateError>;
+
+    /// Returns `escrowed`, reserved on `owner`, to `to` (the owner, or their key now) as it
+    /// came: free coins free, earmarked coins under their earmark (or to its funder when
+    /// `to` holds as many earmarks as an account may). A refusal changes nothing.
+    fn release_escrowed(
+        &self,
+        ctx: &mut CallContext<'_, '_>,
+        owner: &AccountId,
+        to: &AccountId,
+        escrowed: &Escrowed,
     ) -> DispatchResult<CurrencyError>;
 }
 

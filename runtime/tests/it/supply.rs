@@ -203,7 +203,12 @@ impl Replay {
             }
             Gifted { .. } | PoolPaid { .. } | PoolCreated { .. } => {}
             FundSpent { .. } => {}
-            Reserved { .. } | Unreserved { .. } | ReservePaid { .. } => {
+            Reserved { .. }
+            | Unreserved { .. }
+            | ReservePaid { .. }
+            | EarmarkReserved { .. }
+            | EarmarkUnreserved { .. }
+            | EarmarkReturned { .. } => {
                 unreachable!("no call of this test reserves coins")
             }
         }

@@ -4,6 +4,7 @@
 mod activities;
 mod coin;
 mod governance;
+mod market;
 mod membership;
 mod system;
 mod validators;
@@ -21,5 +22,6 @@ pub(crate) fn register(
     validators::register(module)?;
     governance::register(module)?;
     activities::register(module)?;
+    market::register(module)?;
     Ok(())
 }

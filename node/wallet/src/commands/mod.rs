@@ -7,6 +7,7 @@ pub(crate) mod chain;
 pub(crate) mod coin;
 pub(crate) mod geo;
 pub(crate) mod governance;
+pub(crate) mod market;
 pub(crate) mod membership;
 pub(crate) mod system;
 pub(crate) mod validators;
