@@ -622,9 +622,9 @@ fn calibrate(mut chain: MemoryChain, accounts: usize, base_us: f64) -> anyhow::R
     // delegate who voted on all of them, claims pending a verifier and claims attested
     // waiting for funds. Built as blocks first; then each kind timed on that state.
     anyhow::ensure!(
-        accounts >= 2 * RUNS + 200,
+        accounts >= 4 * RUNS + 200,
         "--calibrate needs --accounts of at least {}",
-        2 * RUNS + 200
+        4 * RUNS + 200
     );
     let open = wijk_governance::MAX_OPEN_PROPOSALS;
     let alice = Keypair::dev("Alice");
@@ -741,12 +741,88 @@ fn calibrate(mut chain: MemoryChain, accounts: usize, base_us: f64) -> anyhow::R
             }),
         )],
     )?;
+    // The market: an offer by each of one group of members, accepted by another.
+    let (sellers, buyers) = (100 + 2 * RUNS, 100 + 3 * RUNS);
+    let expires_at = chain.head().height + 10_000;
+    let offer = |title: String| {
+        RuntimeCall::Market(wijk_market::Call::Post {
+            kind: wijk_market::ListingKind::Offer,
+            title,
+            category: "repairs".into(),
+            price: wijk_market::Price {
+                amount: 1_500,
+                per_hour: true,
+            },
+            hours: None,
+            location: Some(wijk_primitives::GeoPoint {
+                lat: 500_000,
+                lon: 500_000,
+            }),
+            expires_at,
+            text_hash: Hash([5; 32]),
+            team: Vec::new(),
+        })
+    };
+    let first_listing = wijk_market::listing_count(chain.state())?;
+    block(
+        &mut chain,
+        (0..RUNS)
+            .map(|i| (key(sellers + i), offer(format!("calibration offer {i}"))))
+            .collect(),
+    )?;
+    let first_deal = wijk_market::deal_count(chain.state())?;
+    block(
+        &mut chain,
+        (0..RUNS)
+            .map(|i| {
+                let call = RuntimeCall::Market(wijk_market::Call::Accept {
+                    listing: first_listing + i as u64,
+                    hours: Some(2),
+                    team: Vec::new(),
+                });
+                (key(buyers + i), call)
+            })
+            .collect(),
+    )?;
     let context = BlockContext {
         height: chain.head().height + 1,
         timestamp_ms: chain.head().timestamp_ms + 1_000,
         genesis_hash: signing.genesis_hash,
     };
     let kinds: Vec<(&str, MakeCall<'_>)> = vec![
+        (
+            "market.post (an offer)",
+            Box::new(|i| (key(200 + i), offer(format!("offer {i}")))),
+        ),
+        (
+            "market.accept (an offer: its price into escrow)",
+            Box::new(|i| {
+                let call = RuntimeCall::Market(wijk_market::Call::Accept {
+                    listing: first_listing + i as u64,
+                    hours: Some(3),
+                    team: Vec::new(),
+                });
+                (key(200 + i), call)
+            }),
+        ),
+        (
+            "market.complete (the seller paid from escrow)",
+            Box::new(|i| {
+                let call = RuntimeCall::Market(wijk_market::Call::Complete {
+                    deal: first_deal + i as u64,
+                });
+                (key(buyers + i), call)
+            }),
+        ),
+        (
+            "market.cancel (the buyer refunded)",
+            Box::new(|i| {
+                let call = RuntimeCall::Market(wijk_market::Call::Cancel {
+                    deal: first_deal + i as u64,
+                });
+                (key(buyers + i), call)
+            }),
+        ),
         (
             "governance.vote (32 proposals open)",
             Box::new(|i| {
