@@ -964,3 +964,123 @@ async fn a_resident_claims_hours_a_verifier_attests_and_the_funders_budget_pays_
         "{shown}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offer_is_bought_into_escrow_confirmed_disputed_and_resolved_from_the_wallet() {
+    let Setup { url, wallet, .. } = &setup().await;
+    let (bob, charlie) = (dev_address("Bob"), dev_address("Charlie"));
+    let cents = |address: &str| {
+        let address = address.to_string();
+        async move {
+            json(&ok(
+                wijk(url, wallet, &["--json", "balance", &address]).await
+            ))["balanceCents"]
+                .as_str()
+                .unwrap()
+                .parse::<u128>()
+                .unwrap()
+        }
+    };
+    ok(wijk(
+        url,
+        wallet,
+        &[
+            "offer",
+            "Bike repair",
+            "--category",
+            "repairs",
+            "--price",
+            "15",
+            "--per-hour",
+            "--at",
+            "51.0620,3.7100",
+            "--from",
+            "//Bob",
+        ],
+    )
+    .await);
+    let near = ok(wijk(url, wallet, &["offers", "--near", "51.0610,3.7130"]).await);
+    assert!(near.contains("Bike repair — 15.00 WIJK an hour"), "{near}");
+    assert!(near.contains("m away"), "{near}");
+    // Hours are needed for a price per hour; the buyer's coins go into escrow.
+    refused(
+        wijk(url, wallet, &["accept", "0", "--from", "//Charlie"]).await,
+        "must say how many hours",
+    );
+    let (bob_before, charlie_before) = (cents(&bob).await, cents(&charlie).await);
+    ok(wijk(
+        url,
+        wallet,
+        &["accept", "0", "--hours", "2", "--from", "//Charlie"],
+    )
+    .await);
+    assert_eq!(cents(&charlie).await, charlie_before - 3_000);
+    refused(
+        wijk(url, wallet, &["complete", "0", "--from", "//Bob"]).await,
+        "is not the buyer of deal 0",
+    );
+    ok(wijk(url, wallet, &["start", "0", "--from", "//Bob"]).await);
+    ok(wijk(url, wallet, &["complete", "0", "--from", "//Charlie"]).await);
+    assert_eq!(cents(&bob).await, bob_before + 3_000);
+    refused(
+        wijk(url, wallet, &["complete", "0", "--from", "//Charlie"]).await,
+        "is completed",
+    );
+    // A second deal, disputed and split by an intermediary with no stake in it.
+    ok(wijk(
+        url,
+        wallet,
+        &["accept", "0", "--hours", "1", "--from", "//Charlie"],
+    )
+    .await);
+    refused(
+        wijk(
+            url,
+            wallet,
+            &["dispute", "1", "--reason", "meddling", "--from", "//Dave"],
+        )
+        .await,
+        "is not a party of deal 1",
+    );
+    ok(wijk(
+        url,
+        wallet,
+        &[
+            "dispute",
+            "1",
+            "--reason",
+            "only half done",
+            "--from",
+            "//Charlie",
+        ],
+    )
+    .await);
+    ok(wijk(
+        url,
+        wallet,
+        &[
+            "resolve",
+            "1",
+            "--to-sellers",
+            "5.00",
+            "--reason",
+            "a third was done",
+            "--from",
+            "//Alice",
+        ],
+    )
+    .await);
+    let deal = ok(wijk(url, wallet, &["deal", "1"]).await);
+    assert!(
+        deal.contains("5.00 to the sellers, 10.00 back to the buyer — a third was done"),
+        "{deal}"
+    );
+    assert_eq!(cents(&charlie).await, charlie_before - 3_000 - 500);
+    let deals = ok(wijk(url, wallet, &["deals", &charlie]).await);
+    assert!(
+        deals.contains("the market holds 0.00 WIJK in escrow"),
+        "{deals}"
+    );
+    ok(wijk(url, wallet, &["unlist", "0", "--from", "//Bob"]).await);
+    assert!(ok(wijk(url, wallet, &["offers"]).await).contains("no open offers"));
+}
