@@ -2,7 +2,8 @@
 //! independent ways: from the state (every balance, earmark, deposit and redemption
 //! record) and from the blocks alone (replaying their events from the genesis balances).
 //! The chain is closed (members only) with a region, a merchant inside it, a funder, and
-//! the money rules in force: earmarks, redemption owed and paid, gifts.
+//! the money rules in force: earmarks, redemption owed and paid, gifts; and the market,
+//! whose escrow holds free and earmarked coins (reserved, then paid out or refunded).
 
 use proptest::prelude::*;
 use std::collections::BTreeMap;
@@ -94,6 +95,24 @@ enum Action {
     PayOut {
         id: u64,
     },
+    /// An offer at a fixed price (the merchant's takes earmarked coins).
+    Offer {
+        seller: usize,
+        amount: Cents,
+    },
+    /// Buys listing `listing` (its price into escrow).
+    Buy {
+        buyer: usize,
+        listing: u64,
+    },
+    /// Confirms (or cancels) deal `deal`, signed by its buyer (as recorded before the
+    /// block) or by `who` (refused unless a party).
+    Settle {
+        who: usize,
+        by_buyer: bool,
+        deal: u64,
+        complete: bool,
+    },
 }
 
 fn action() -> impl Strategy<Value = Action> {
@@ -128,6 +147,34 @@ fn action() -> impl Strategy<Value = Action> {
             }),
         (0..PEOPLE, amount).prop_map(|(who, amount)| Action::Redeem { who, amount }),
         (0u64..6).prop_map(|id| Action::PayOut { id }),
+        (prop_oneof![Just(MERCHANT), 1..PEOPLE], 1u128..1_500)
+            .prop_map(|(seller, amount)| Action::Offer { seller, amount }),
+        (1..PEOPLE, 0u64..4).prop_map(|(buyer, listing)| Action::Buy { buyer, listing }),
+        (1..PEOPLE, 0u64..4).prop_map(|(buyer, listing)| Action::Buy { buyer, listing }),
+        (
+            1..PEOPLE,
+            prop_oneof![3 => Just(true), 1 => Just(false)],
+            0u64..8,
+            any::<bool>()
+        )
+            .prop_map(|(who, by_buyer, deal, complete)| Action::Settle {
+                who,
+                by_buyer,
+                deal,
+                complete
+            }),
+        (
+            1..PEOPLE,
+            prop_oneof![3 => Just(true), 1 => Just(false)],
+            0u64..8,
+            any::<bool>()
+        )
+            .prop_map(|(who, by_buyer, deal, complete)| Action::Settle {
+                who,
+                by_buyer,
+                deal,
+                complete
+            }),
     ]
 }
 
@@ -137,6 +184,7 @@ fn action() -> impl Strategy<Value = Action> {
 struct Replay {
     free: BTreeMap<AccountId, Cents>,
     earmarked: BTreeMap<AccountId, Cents>,
+    reserved: BTreeMap<AccountId, Cents>,
     supply: Cents,
     reserve: Cents,
     owed: Cents,
@@ -145,6 +193,10 @@ struct Replay {
 impl Replay {
     fn free_of(&mut self, who: &AccountId) -> &mut Cents {
         self.free.entry(*who).or_default()
+    }
+
+    fn reserved_of(&mut self, who: &AccountId) -> &mut Cents {
+        self.reserved.entry(*who).or_default()
     }
 
     fn event(&mut self, event: &RuntimeEvent) {
@@ -203,13 +255,36 @@ impl Replay {
             }
             Gifted { .. } | PoolPaid { .. } | PoolCreated { .. } => {}
             FundSpent { .. } => {}
-            Reserved { .. }
-            | Unreserved { .. }
-            | ReservePaid { .. }
-            | EarmarkReserved { .. }
-            | EarmarkUnreserved { .. }
-            | EarmarkReturned { .. } => {
-                unreachable!("no call of this test reserves coins")
+            Reserved { who, amount } => {
+                *self.free_of(who) -= amount;
+                *self.reserved_of(who) += amount;
+            }
+            Unreserved { who, amount } => {
+                *self.reserved_of(who) -= amount;
+                *self.free_of(who) += amount;
+            }
+            ReservePaid { from, to, amount } => {
+                *self.reserved_of(from) -= amount;
+                *self.free_of(to) += amount;
+            }
+            EarmarkReserved { who, amount, .. } => {
+                *self.earmarked.entry(*who).or_default() -= amount;
+                *self.reserved_of(who) += amount;
+            }
+            EarmarkUnreserved {
+                who, to, amount, ..
+            } => {
+                *self.reserved_of(who) -= amount;
+                *self.earmarked.entry(*to).or_default() += amount;
+            }
+            EarmarkReturned {
+                who,
+                funder,
+                amount,
+                ..
+            } => {
+                *self.reserved_of(who) -= amount;
+                *self.free_of(funder) += amount;
             }
         }
     }
@@ -240,21 +315,50 @@ proptest! {
                 .iter()
                 .map(|action| {
                     let account = |n: usize| people[n].account_id();
+                    let coin = |signer: usize, call: wijk_coin::Call| (signer, RuntimeCall::Coin(call));
+                    let market = |signer: usize, call: wijk_market::Call| (signer, RuntimeCall::Market(call));
                     let (signer, call) = match action {
-                        Action::Pay { from, to, amount } => (*from, wijk_coin::Call::Transfer { to: account(*to), amount: *amount }),
-                        Action::Gift { from, to, amount } => (*from, wijk_coin::Call::Gift { to: account(*to), amount: *amount }),
-                        Action::Mint { to, amount, deposit, earmarked } => (OFFICE, wijk_coin::Call::Mint {
+                        Action::Pay { from, to, amount } => coin(*from, wijk_coin::Call::Transfer { to: account(*to), amount: *amount }),
+                        Action::Gift { from, to, amount } => coin(*from, wijk_coin::Call::Gift { to: account(*to), amount: *amount }),
+                        Action::Mint { to, amount, deposit, earmarked } => coin(OFFICE, wijk_coin::Call::Mint {
                             to: account(*to),
                             amount: *amount,
                             deposit_ref: vec![b'D', *deposit],
                             earmark: earmarked.map(|expiry| earmark(office, expiry)),
                         }),
-                        Action::Redeem { who, amount } => (*who, wijk_coin::Call::RequestRedemption { amount: *amount, payout_to: Hash([7; 32]) }),
-                        Action::PayOut { id } => (OFFICE, wijk_coin::Call::PayRedemption { id: *id, bank_ref: Hash([8; 32]) }),
+                        Action::Redeem { who, amount } => coin(*who, wijk_coin::Call::RequestRedemption { amount: *amount, payout_to: Hash([7; 32]) }),
+                        Action::PayOut { id } => coin(OFFICE, wijk_coin::Call::PayRedemption { id: *id, bank_ref: Hash([8; 32]) }),
+                        Action::Offer { seller, amount } => market(*seller, wijk_market::Call::Post {
+                            kind: wijk_market::ListingKind::Offer,
+                            title: "groceries".into(),
+                            category: "food".into(),
+                            price: wijk_market::Price { amount: *amount, per_hour: false },
+                            hours: None,
+                            location: None,
+                            expires_at: 1_000,
+                            text_hash: Hash([1; 32]),
+                            team: Vec::new(),
+                        }),
+                        Action::Buy { buyer, listing } => market(*buyer, wijk_market::Call::Accept { listing: *listing, hours: None, team: Vec::new() }),
+                        Action::Settle { who, by_buyer, deal, complete } => {
+                            // Among the deals made so far (one more names none).
+                            let made = wijk_market::deal_count(chain.state()).unwrap();
+                            let deal = &if made > 0 { deal % (made + 1) } else { *deal };
+                            let buyer = wijk_market::deal(chain.state(), *deal).unwrap().and_then(|record| {
+                                people.iter().position(|p| p.account_id() == record.buyer)
+                            });
+                            let signer = if *by_buyer { buyer.unwrap_or(*who) } else { *who };
+                            let call = if *complete {
+                                wijk_market::Call::Complete { deal: *deal }
+                            } else {
+                                wijk_market::Call::Cancel { deal: *deal }
+                            };
+                            market(signer, call)
+                        }
                     };
                     let nonce = nonces[signer];
                     nonces[signer] += 1;
-                    let tx = Transaction::sign(&people[signer], &signing, nonce, u64::MAX, RuntimeCall::Coin(call));
+                    let tx = Transaction::sign(&people[signer], &signing, nonce, u64::MAX, call);
                     VerifiedTransaction::verify(tx, &signing).unwrap()
                 })
                 .collect();
@@ -286,6 +390,13 @@ proptest! {
             for (account, balance) in &replay.free {
                 prop_assert_eq!(wijk_coin::balance(chain.state(), account).unwrap(), *balance);
             }
+            for (account, held) in &replay.reserved {
+                prop_assert_eq!(wijk_coin::reserved(chain.state(), account).unwrap(), *held);
+            }
+            prop_assert_eq!(
+                replay.reserved.values().sum::<Cents>(),
+                wijk_market::escrow_total(chain.state()).unwrap()
+            );
             for (account, held) in &replay.earmarked {
                 let holdings: Cents = wijk_coin::earmark::holdings_of(chain.state(), account)
                     .unwrap()
