@@ -1463,6 +1463,9 @@ impl Currency for Pallet {
         amount: Cents,
     ) -> Result<Result<Escrowed, CurrencyError>, StateError> {
         check!(positive(amount));
+        if payee == Some(payer) {
+            return Ok(Err(CurrencyError::SelfTransfer));
+        }
         let place = match payee {
             Some(payee) => ctx.membership().place(&*ctx.state, payee)?,
             None => None,

@@ -63,6 +63,33 @@ fn pay_sellers(
     Ok(Ok(paid))
 }
 
+/// The deal's parties under the keys they sign with now (a member who moved to a new key
+/// acts, and is refused, as the party they are).
+struct PartiesNow {
+    buyer: AccountId,
+    sellers: Vec<AccountId>,
+    organiser: Option<AccountId>,
+}
+
+impl PartiesNow {
+    fn of(ctx: &CallContext<'_, '_>, deal: &Deal) -> Result<PartiesNow, StateError> {
+        let now = |who: &AccountId| ctx.membership().current_key(&*ctx.state, who);
+        Ok(PartiesNow {
+            buyer: now(&deal.buyer)?,
+            sellers: deal.sellers.iter().map(now).collect::<Result<_, _>>()?,
+            organiser: deal.organiser.as_ref().map(now).transpose()?,
+        })
+    }
+
+    fn is_seller_side(&self, who: &AccountId) -> bool {
+        self.sellers.contains(who) || self.organiser.as_ref() == Some(who)
+    }
+
+    fn is_party(&self, who: &AccountId) -> bool {
+        self.buyer == *who || self.is_seller_side(who)
+    }
+}
+
 fn existing(ctx: &CallContext<'_, '_>, id: DealId) -> Result<Result<Deal, Error>, StateError> {
     Ok(DEALS
         .get(&*ctx.state, id)?
@@ -126,7 +153,12 @@ pub(crate) fn accept(
             }
             let buyer = acting.member;
             let sellers = listing.sellers();
-            if buyer == listing.owner || sellers.contains(&buyer) {
+            let now = |who: &AccountId| ctx.membership().current_key(&*ctx.state, who);
+            let mut seller_side = vec![now(&listing.owner)?];
+            for seller in &sellers {
+                seller_side.push(now(seller)?);
+            }
+            if seller_side.contains(&buyer) {
                 return Ok(Err(Error::OwnListing {
                     listing: listing_id,
                     who: buyer,
@@ -168,7 +200,8 @@ pub(crate) fn accept(
                 (tri!(check_team(ctx, &acting, team)), Some(acting.member))
             };
             let buyer = listing.owner;
-            if sellers.contains(&buyer) || organiser == Some(buyer) {
+            let buyer_now = ctx.membership().current_key(&*ctx.state, &buyer)?;
+            if sellers.contains(&buyer_now) || organiser == Some(buyer_now) {
                 return Ok(Err(Error::OwnListing {
                     listing: listing_id,
                     who: buyer,
@@ -228,7 +261,7 @@ pub(crate) fn start(
 ) -> DispatchResult<Error> {
     let acting = check!(origin.ensure_signed_or_guardian());
     let mut deal = tri!(existing(ctx, id));
-    if !deal.is_seller_side(&acting.member) {
+    if !PartiesNow::of(ctx, &deal)?.is_seller_side(&acting.member) {
         return Ok(Err(not_party(
             id,
             acting.member,
@@ -259,7 +292,7 @@ pub(crate) fn complete(
 ) -> DispatchResult<Error> {
     let acting = check!(origin.ensure_signed_or_guardian());
     let mut deal = tri!(existing(ctx, id));
-    if acting.member != deal.buyer {
+    if acting.member != PartiesNow::of(ctx, &deal)?.buyer {
         return Ok(Err(not_party(id, acting.member, "the buyer")));
     }
     if !deal.status.is_open() {
@@ -291,13 +324,14 @@ pub(crate) fn cancel(
     let acting = check!(origin.ensure_signed_or_guardian());
     let mut deal = tri!(existing(ctx, id));
     let who = acting.member;
+    let parties = PartiesNow::of(ctx, &deal)?;
     let may = match deal.status {
-        DealStatus::Accepted => deal.buyer == who || deal.is_seller_side(&who),
-        DealStatus::Started { .. } => deal.is_seller_side(&who),
+        DealStatus::Accepted => parties.is_party(&who),
+        DealStatus::Started { .. } => parties.is_seller_side(&who),
         _ => return Ok(Err(wrong_status(id, &deal, "accepted or started"))),
     };
     if !may {
-        let needed = if deal.buyer == who {
+        let needed = if parties.buyer == who {
             "a seller or the organiser (the work has started: the buyer disputes instead)"
         } else {
             "a party"
@@ -329,7 +363,7 @@ pub(crate) fn dispute(
     let acting = check!(origin.ensure_signed_or_guardian());
     check!(check_reason(reason));
     let mut deal = tri!(existing(ctx, id));
-    if !deal.is_party(&acting.member) {
+    if !PartiesNow::of(ctx, &deal)?.is_party(&acting.member) {
         return Ok(Err(not_party(id, acting.member, "a party")));
     }
     if !matches!(
@@ -353,12 +387,17 @@ pub(crate) fn dispute(
     Ok(Ok(()))
 }
 
-/// Whether `who` has a stake in `deal`: a party, or the guardian of one.
+/// Whether `who` has a stake in `deal`: a party (under any key, old or new), or the
+/// guardian of one (buyer, seller or organiser).
 fn has_stake(ctx: &CallContext<'_, '_>, deal: &Deal, who: &AccountId) -> Result<bool, StateError> {
-    if deal.is_party(who) {
+    let parties = PartiesNow::of(ctx, deal)?;
+    if deal.is_party(who) || parties.is_party(who) {
         return Ok(true);
     }
-    for party in std::iter::once(&deal.buyer).chain(&deal.sellers) {
+    for party in std::iter::once(&parties.buyer)
+        .chain(&parties.sellers)
+        .chain(&parties.organiser)
+    {
         if ctx
             .membership()
             .check_guardian(&*ctx.state, who, party)?

@@ -245,7 +245,9 @@ pub(crate) fn withdraw(
 ) -> DispatchResult<Error> {
     let acting = check!(origin.ensure_signed_or_guardian());
     let mut listing = tri!(existing(ctx, id));
-    if acting.member != listing.owner && listing.posted_by != Some(acting.member) {
+    let now = |who: &AccountId| ctx.membership().current_key(&*ctx.state, who);
+    let poster_now = listing.posted_by.as_ref().map(now).transpose()?;
+    if acting.member != now(&listing.owner)? && poster_now != Some(acting.member) {
         return Ok(Err(Error::NotOwner {
             listing: id,
             signer: acting.member,

@@ -30,6 +30,8 @@ const BIKES: u8 = 6;
 /// Residents are 10 ..= 19; 14 has a guardian.
 const RESIDENTS: std::ops::RangeInclusive<u8> = 10..=19;
 const GUARDED: u8 = 14;
+/// Blocks before a rekey takes effect.
+const REKEY_DELAY: Height = 5;
 
 fn signed(n: u8) -> Origin {
     Origin::Signed(account(n))
@@ -71,6 +73,7 @@ fn chain_with(rules: Rules) -> TestChain {
     members.extend(RESIDENTS.map(|n| member(n, &[Role::Resident], None)));
     chain.genesis::<wijk_membership::Pallet>(&wijk_membership::Genesis {
         members,
+        rekey_delay_blocks: REKEY_DELAY,
         ..Default::default()
     });
     let appoint = wijk_membership::Call::AppointGuardian {
@@ -997,4 +1000,86 @@ proptest! {
             }
         }
     }
+}
+
+/// Moves member `from` to the new key `to` (an intermediary asks; it takes effect after the
+/// spec's delay, in the membership pallet's begin-block hook).
+fn rekey(chain: &mut TestChain, from: u8, to: u8) {
+    use wijk_support::Membership as _;
+    let call = wijk_membership::Call::Rekey {
+        who: account(from),
+        new: account(to),
+    };
+    if let Err(error) = chain.dispatch::<wijk_membership::Pallet>(signed(MEDIATOR), &call) {
+        panic!("rekey refused: {error}");
+    }
+    let due = chain.block.height + REKEY_DELAY;
+    chain.begin_block::<wijk_membership::Pallet>(due);
+    assert_eq!(
+        wijk_membership::Pallet
+            .current_key(chain.reader(), &account(from))
+            .unwrap(),
+        account(to)
+    );
+}
+
+#[test]
+fn a_member_on_a_new_key_is_still_the_same_party() {
+    let mut chain = chain();
+    let supply = supply(&chain);
+    // The grocer holds food coins that fit their own shop, and offers something.
+    give_food_coins(&mut chain, GROCER, 2_000);
+    let listing = post(
+        &mut chain,
+        signed(GROCER),
+        post_call(ListingKind::Offer, 1_500, false, None),
+    );
+    let request = post(
+        &mut chain,
+        signed(12),
+        post_call(ListingKind::Request, 800, false, None),
+    );
+    let deal_id = accept(&mut chain, signed(13), listing, None);
+    const NEW_GROCER: u8 = 40;
+    const NEW_TWELVE: u8 = 41;
+    rekey(&mut chain, GROCER, NEW_GROCER);
+    rekey(&mut chain, 12, NEW_TWELVE);
+    // The grocer's new key may not buy their own offer (their food coins would come out
+    // free): it is the same party.
+    assert!(matches!(
+        refused(
+            &mut chain,
+            signed(NEW_GROCER),
+            Call::Accept {
+                listing,
+                hours: None,
+                team: vec![]
+            }
+        ),
+        Error::OwnListing { .. }
+    ));
+    // The new keys act as the parties they are: the seller starts, the requester withdraws
+    // (the escrow returns to the new key), and a stranger still may not.
+    ok(
+        &mut chain,
+        signed(NEW_GROCER),
+        Call::Start { deal: deal_id },
+    );
+    assert!(matches!(
+        refused(
+            &mut chain,
+            signed(NEW_TWELVE),
+            Call::Cancel { deal: deal_id }
+        ),
+        Error::NotParty { .. }
+    ));
+    ok(
+        &mut chain,
+        signed(NEW_TWELVE),
+        Call::Withdraw { listing: request },
+    );
+    assert_eq!(balance(&chain, NEW_TWELVE), 10_000);
+    ok(&mut chain, signed(13), Call::Complete { deal: deal_id });
+    assert_eq!(balance(&chain, NEW_GROCER), 1_500);
+    assert_conserved(&chain, supply);
 }

@@ -144,6 +144,9 @@ fn listings(
             break;
         }
         for id in ids {
+            if read >= MAX_LISTINGS_SCANNED {
+                break 'pages;
+            }
             cursor = Some(id);
             read += 1;
             let Some(listing) = wijk_market::listing(state, id).map_err(internal)? else {
@@ -153,7 +156,7 @@ fn listings(
                 continue;
             }
             found.push(listing_view(id, listing, near.as_ref()));
-            if found.len() == scan || read >= MAX_LISTINGS_SCANNED {
+            if found.len() == scan {
                 break 'pages;
             }
         }
@@ -216,6 +219,8 @@ pub(crate) fn register(
         let party = crate::wijk::parse_address(&ctx, &party)?;
         let limit = limit.unwrap_or(50).clamp(1, MAX_DEALS_PAGE);
         let state = ctx.storage.as_ref();
+        // A member's deals, oldest first in the index; the newest `limit` shown (the index
+        // read is bounded by how many deals one member ever had).
         let ids = wijk_market::deals_of(state, &party, usize::MAX).map_err(internal)?;
         let mut deals = Vec::new();
         for id in ids.into_iter().rev().take(limit) {
