@@ -185,7 +185,7 @@ pub(crate) fn accept(
             check!(add_escrow(ctx.state, amount)?);
             let organiser = (!listing.team.is_empty()).then_some(listing.owner);
             listing.deals += 1;
-            crate::rewrite(&LISTINGS, ctx.state, listing_id, &listing)?;
+            LISTINGS.rewrite(ctx.state, listing_id, &listing)?;
             (buyer, sellers, organiser, hours, amount, escrow)
         }
         ListingKind::Request => {
@@ -276,7 +276,7 @@ pub(crate) fn start(
         at: ctx.block().height,
     };
     DEAL_DEADLINES.insert(ctx.state, &(deal.complete_by, id), &());
-    crate::rewrite(&DEALS, ctx.state, id, &deal)?;
+    DEALS.rewrite(ctx.state, id, &deal)?;
     ctx.deposit_event(Event::Started {
         deal: id,
         by: acting.member,
@@ -303,7 +303,7 @@ pub(crate) fn complete(
     deal.status = DealStatus::Completed {
         at: ctx.block().height,
     };
-    crate::rewrite(&DEALS, ctx.state, id, &deal)?;
+    DEALS.rewrite(ctx.state, id, &deal)?;
     ctx.deposit_event(Event::Completed {
         deal: id,
         buyer: deal.buyer,
@@ -344,7 +344,7 @@ pub(crate) fn cancel(
         by: who,
         at: ctx.block().height,
     };
-    crate::rewrite(&DEALS, ctx.state, id, &deal)?;
+    DEALS.rewrite(ctx.state, id, &deal)?;
     ctx.deposit_event(Event::Cancelled {
         deal: id,
         by: who,
@@ -378,7 +378,7 @@ pub(crate) fn dispute(
         reason: reason.to_string(),
         at: ctx.block().height,
     };
-    crate::rewrite(&DEALS, ctx.state, id, &deal)?;
+    DEALS.rewrite(ctx.state, id, &deal)?;
     ctx.deposit_event(Event::Disputed {
         deal: id,
         by: acting.member,
@@ -474,7 +474,7 @@ pub(crate) fn resolve(
         reason: reason.to_string(),
         at: ctx.block().height,
     };
-    crate::rewrite(&DEALS, ctx.state, id, &deal)?;
+    DEALS.rewrite(ctx.state, id, &deal)?;
     ctx.deposit_event(Event::Resolved {
         deal: id,
         by,
@@ -514,7 +514,7 @@ pub(crate) fn time_out_due(ctx: &mut CallContext<'_, '_>) -> Result<(), StateErr
             });
         }
         deal.status = DealStatus::TimedOut { at: height };
-        crate::rewrite(&DEALS, ctx.state, id, &deal)?;
+        DEALS.rewrite(ctx.state, id, &deal)?;
         ctx.deposit_event(Event::TimedOut {
             deal: id,
             late: late.into(),

@@ -951,27 +951,6 @@ fn sub_escrow(state: &mut StateOverlay<'_>, amount: Cents) -> Result<(), StateEr
     Ok(())
 }
 
-/// Rewrites record `id` of `log`, which must exist.
-fn rewrite<V: Encode + Decode>(
-    log: &StorageLog<V>,
-    state: &mut StateOverlay<'_>,
-    id: u64,
-    value: &V,
-) -> Result<(), StateError> {
-    if log.replace(state, id, value)? {
-        Ok(())
-    } else {
-        Err(StateError::Corrupt {
-            key_hex: hex_of(&log.key(id)),
-            reason: "a market record rewritten was never written".into(),
-        })
-    }
-}
-
-fn hex_of(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn check_reason(reason: &str) -> Result<(), Error> {
     if reason.trim().is_empty() || reason.len() > MAX_REASON_BYTES {
         Err(Error::BadReason {

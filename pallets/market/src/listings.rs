@@ -210,7 +210,7 @@ pub(crate) fn close(
         open => OPEN_COUNT.insert(state, &listing.owner, &(open - 1)),
     }
     listing.status = status;
-    crate::rewrite(&LISTINGS, state, id, listing)
+    LISTINGS.rewrite(state, id, listing)
 }
 
 /// Closes an untaken listing and returns a request's escrow to its owner.

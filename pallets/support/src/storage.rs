@@ -342,6 +342,24 @@ impl<V: Encode + Decode> StorageLog<V> {
         Ok(true)
     }
 
+    /// Rewrites entry `index`, which the caller read from this log: a missing one means the
+    /// state is corrupt, and says so with its key.
+    pub fn rewrite(
+        &self,
+        state: &mut StateOverlay<'_>,
+        index: u64,
+        value: &V,
+    ) -> Result<(), StateError> {
+        if self.replace(state, index, value)? {
+            Ok(())
+        } else {
+            Err(corrupt(
+                &self.key(index),
+                "a record read from this log is missing",
+            ))
+        }
+    }
+
     /// The raw key of entry `index`.
     pub fn key(&self, index: u64) -> Vec<u8> {
         self.entries.key(&index)

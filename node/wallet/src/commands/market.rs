@@ -361,10 +361,18 @@ async fn post(context: &Context, kind: ListingKind, args: ListingArgs) -> anyhow
     super::submit(context, &load_key(&args.from)?, call, true).await
 }
 
-async fn browse(context: &Context, requests: bool, args: BrowseArgs) -> anyhow::Result<()> {
+/// The node's client, with the chain's address prefix and coin symbol for display.
+async fn connected(context: &Context) -> anyhow::Result<(Client, u16, String)> {
     let client = context.client().await?;
-    let prefix = client.chain().address_prefix;
-    let symbol = client.chain().coin_symbol.clone();
+    let (prefix, symbol) = (
+        client.chain().address_prefix,
+        client.chain().coin_symbol.clone(),
+    );
+    Ok((client, prefix, symbol))
+}
+
+async fn browse(context: &Context, requests: bool, args: BrowseArgs) -> anyhow::Result<()> {
+    let (client, prefix, symbol) = connected(context).await?;
     if let Some(near) = &args.near {
         parse_point(near)?;
     }
@@ -492,9 +500,7 @@ pub(crate) async fn run(context: &Context, command: MarketCommand) -> anyhow::Re
             .await
         }
         MarketCommand::Deal { deal } => {
-            let client = context.client().await?;
-            let prefix = client.chain().address_prefix;
-            let symbol = client.chain().coin_symbol.clone();
+            let (client, prefix, symbol) = connected(context).await?;
             let Some(found) = client.deal(deal).await? else {
                 anyhow::bail!("there is no deal {deal}");
             };
@@ -503,9 +509,7 @@ pub(crate) async fn run(context: &Context, command: MarketCommand) -> anyhow::Re
             })
         }
         MarketCommand::Deals { member, limit } => {
-            let client = context.client().await?;
-            let prefix = client.chain().address_prefix;
-            let symbol = client.chain().coin_symbol.clone();
+            let (client, prefix, symbol) = connected(context).await?;
             let member = client.parse_address(&member)?;
             let page = client.deals(&member, limit).await?;
             output::show(context.json(), &page, |page| {
