@@ -44,6 +44,7 @@ pub fn kind_of(call: &RuntimeCall) -> Option<ProposalKind> {
             | Activities::RemoveVerifier { .. },
         ) => ProposalKind::Parameter,
         RuntimeCall::Market(wijk_market::Call::SetRules { .. }) => ProposalKind::Parameter,
+        RuntimeCall::Stats(_) => ProposalKind::Goal,
         _ => return None,
     })
 }

@@ -541,13 +541,55 @@ fn end_block(
     state: &mut StateOverlay<'_>,
     context: &BlockContext,
     before: &dyn StateRead,
+    begin: &[RuntimeEvent],
+    receipts: &[Receipt],
 ) -> Result<(Vec<RuntimeEvent>, Option<ValidatorSetChange>), BlockError> {
     let events = run_hooks(state, context, crate::end_block_hooks)?;
+    record_statistics(state, context, begin, receipts, &events)?;
     crate::check_invariants(&*state)??;
     Ok((
         events,
         wijk_validators::scheduled_in_block(&*state, before)?,
     ))
+}
+
+/// Counts the block's facts into the wijk's statistics, and checks that the coins they say
+/// exist are the coins the coin pallet holds.
+fn record_statistics(
+    state: &mut StateOverlay<'_>,
+    context: &BlockContext,
+    begin: &[RuntimeEvent],
+    receipts: &[Receipt],
+    end: &[RuntimeEvent],
+) -> Result<(), BlockError> {
+    let mut tally = wijk_stats::BlockTally::default();
+    crate::stats::block_facts(begin, receipts, end, |fact| tally.add(fact));
+    let levels = match wijk_stats::record_block(state, context.height, tally)? {
+        Ok(levels) => levels,
+        Err(underflow) => {
+            return Err(wijk_support::InvariantViolation {
+                pallet: "stats",
+                rule: "no level of coins goes below zero",
+                detail: underflow.to_string(),
+            }
+            .into())
+        }
+    };
+    let supply = INTERFACES.currency.total_supply(&*state)?;
+    if levels.circulating != supply {
+        return Err(wijk_support::InvariantViolation {
+            pallet: "stats",
+            rule: "the coins the events say exist are the coins in existence",
+            detail: format!(
+                "statistics count {}, the coin's total supply is {}",
+                wijk_primitives::format_cents(levels.circulating),
+                wijk_primitives::format_cents(supply)
+            ),
+        }
+        .into());
+    }
+    state.commit_transaction();
+    Ok(())
 }
 
 /// A block built by a proposer.
@@ -619,7 +661,7 @@ pub fn build_block<R: TreeReader>(
             }
         }
     }
-    let (end, validator_set_change) = end_block(&mut state, &context, backend)?;
+    let (end, validator_set_change) = end_block(&mut state, &context, backend, &begin, &receipts)?;
     let hook_events = HookEvents { begin, end };
     let changes = state.into_changes();
     let (state_root, tree_batch) = apply_changes(tree, context.height, &changes)?;
@@ -973,7 +1015,7 @@ pub fn execute_checked_state(
             }
         }
     }
-    let (end, announced) = end_block(&mut state, &context, backend)?;
+    let (end, announced) = end_block(&mut state, &context, backend, &begin, &receipts)?;
     let hook_events = HookEvents { begin, end };
     if announced != header.validator_set_change {
         return Err(BlockError::WrongAnnouncement {

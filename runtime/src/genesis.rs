@@ -45,6 +45,15 @@ pub fn build_genesis<R: TreeReader>(
     genesis
         .build_pallets(&mut state)?
         .map_err(|refused| GenesisError::Pallet(Box::new(refused)))?;
+    // The statistics start from the coins genesis created (none earmarked or set aside).
+    let circulating = crate::INTERFACES.currency.total_supply(&state)?;
+    wijk_stats::set_genesis_levels(
+        &mut state,
+        wijk_stats::Levels {
+            circulating,
+            ..wijk_stats::Levels::default()
+        },
+    );
     wijk_system::set_spec_version(&mut state, SPEC_VERSION)?;
     state.commit_transaction();
     let changes = state.into_changes();

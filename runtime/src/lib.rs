@@ -22,6 +22,7 @@ pub mod genesis;
 pub mod memory_chain;
 pub mod staged;
 pub mod state_tree;
+pub mod stats;
 
 use wijk_primitives::SpecVersion;
 use wijk_support::{Cost, Interfaces};
@@ -45,6 +46,7 @@ construct_runtime! {
     5 => governance: Governance(wijk_governance::Pallet),
     6 => activities: Activities(wijk_activities::Pallet),
     7 => market: Market(wijk_market::Pallet),
+    8 => stats: Stats(wijk_stats::Pallet),
 }
 
 /// The pallets behind the interfaces: the coin is the currency, the membership pallet says
@@ -72,8 +74,10 @@ pub const GUARDIAN_CHECK_COST: Cost = Cost::micros(2);
 /// governance pallet; the validator set changes by the members' vote, the board only within
 /// its limit). 7: valued activities (the activities pallet: catalogue, budgets, claims), the
 /// cooperative's fund spent by vote. 8: the market (the market pallet: offers, requests,
-/// deals in escrow; earmarked coins reserved for an eligible seller).
-pub const SPEC_VERSION: SpecVersion = 8;
+/// deals in escrow; earmarked coins reserved for an eligible seller). 9: the wijk's statistics
+/// and goals (the stats pallet, counted at every block's end from the block's events; coin's
+/// `MerchantPaid`, activities' `PaidOut` names its activity, units and category).
+pub const SPEC_VERSION: SpecVersion = 9;
 
 /// Largest encoded transaction accepted anywhere (pool, block, RPC).
 pub const MAX_TRANSACTION_BYTES: usize = 16 * 1024;

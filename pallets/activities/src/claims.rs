@@ -351,6 +351,9 @@ fn try_pay(
             funder,
             amount: claim.amount,
             earmarked,
+            activity: claim.activity,
+            units: claim.units,
+            category: activity.category.clone(),
         });
         return Ok(Ok(ClaimStatus::Paid {
             attested_by,

@@ -710,6 +710,12 @@ pub enum Event {
         amount: Cents,
         /// Whether the coins are earmarked (the budget's payout earmark).
         earmarked: bool,
+        /// The activity paid for (so the wijk's statistics need nothing but the event).
+        activity: ActivityId,
+        /// How many of its units.
+        units: u32,
+        /// The activity's category.
+        category: String,
     },
     /// An attested claim waits: no budget could pay it yet.
     #[codec(index = 15)]

@@ -362,6 +362,9 @@ fn an_attested_claim_is_paid_once_at_its_value_from_the_matching_budget() {
                 funder: account(CITY),
                 amount: 1_000,
                 earmarked: false,
+                activity: NEIGHBOURHOOD_HELP,
+                units: 4,
+                category: "neighbourhood-help".into(),
             },
         ]
     );

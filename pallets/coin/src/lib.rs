@@ -546,12 +546,28 @@ pub enum Event {
         #[schemars(with = "wijk_primitives::json::EuroAmount")]
         amount: Cents,
     },
+    /// A merchant was paid for a sale (the coins moved in the `Transferred` and
+    /// `EarmarkSpent` beside it); part of the wijk's GDP.
+    #[codec(index = 18)]
+    MerchantPaid {
+        /// The payer.
+        from: AccountId,
+        /// The merchant.
+        merchant: AccountId,
+        /// Paid in all, free and earmarked coins (cents in SCALE, euros in JSON).
+        #[serde(with = "euro")]
+        #[schemars(with = "wijk_primitives::json::EuroAmount")]
+        amount: Cents,
+    },
 }
 
 impl Involves for Event {
     fn involved_accounts(&self, accounts: &mut Vec<AccountId>) {
         match self {
             Event::Transferred { from, to, .. }
+            | Event::MerchantPaid {
+                from, merchant: to, ..
+            }
             | Event::ReservePaid { from, to, .. }
             | Event::Gifted { from, to, .. }
             | Event::Earmarked { from, to, .. }
@@ -828,7 +844,19 @@ impl wijk_support::Pallet for Pallet {
         call: &Call,
     ) -> DispatchResult<Error> {
         match call {
-            Call::Transfer { to, amount } => pay(ctx, origin, to, *amount),
+            Call::Transfer { to, amount } => {
+                let from = check!(origin.ensure_signed_or_guardian()).member;
+                if tri!(pay(ctx, origin, to, *amount)) == Recipient::Merchant {
+                    // Said in the history itself, so the wijk's GDP is counted (and
+                    // recounted by an auditor) from the events alone.
+                    ctx.deposit_event(Event::MerchantPaid {
+                        from,
+                        merchant: *to,
+                        amount: *amount,
+                    });
+                }
+                Ok(Ok(()))
+            }
             Call::Gift { to, amount } => {
                 let from = check!(origin.ensure_signed_or_guardian()).member;
                 tri!(pay(ctx, origin, to, *amount));
@@ -1032,6 +1060,15 @@ fn open_pool(
     Ok(Ok(account))
 }
 
+/// Whom a payment went to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Recipient {
+    /// A merchant with a registered place (a sale: part of the wijk's GDP).
+    Merchant,
+    /// Anyone else: a resident, an organisation, a pool, the fund.
+    Other,
+}
+
 /// A payment from the signer (or the member their guardian acts for) to `to`: the rules of
 /// who may receive, a guardian's cap, local-only, and earmarks first at a merchant.
 fn pay(
@@ -1039,7 +1076,7 @@ fn pay(
     origin: &Origin,
     to: &AccountId,
     amount: Cents,
-) -> DispatchResult<Error> {
+) -> Result<Result<Recipient, Error>, StateError> {
     let acting = check!(origin.ensure_signed_or_guardian());
     let from = acting.member;
     check!(positive(amount));
@@ -1087,7 +1124,11 @@ fn pay(
         }
         tri!(Pallet.transfer(ctx, &from, to, from_free));
     }
-    Ok(Ok(()))
+    Ok(Ok(if place.is_some() {
+        Recipient::Merchant
+    } else {
+        Recipient::Other
+    }))
 }
 
 fn check_local(

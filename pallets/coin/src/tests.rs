@@ -608,6 +608,11 @@ fn earmarked_coins_pay_matching_merchants_first_and_the_refusal_names_the_rule()
                 from: account(1),
                 to: account(GROCER),
                 amount: 100
+            },
+            Event::MerchantPaid {
+                from: account(1),
+                merchant: account(GROCER),
+                amount: 1_100
             }
         ]
     );

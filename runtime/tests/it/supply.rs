@@ -66,6 +66,8 @@ fn genesis(people: &[Keypair], balances: &[(AccountId, Cents)]) -> RuntimeGenesi
     };
     genesis.coin.redemption.fee_per_mille = 50;
     genesis.coin.redemption.fund = Some(people[OFFICE].account_id());
+    // Periods of three blocks, so random histories cross many.
+    genesis.stats.period_blocks = 3;
     genesis
 }
 
@@ -253,7 +255,7 @@ impl Replay {
                 self.reserve -= amount;
                 self.owed -= amount;
             }
-            Gifted { .. } | PoolPaid { .. } | PoolCreated { .. } => {}
+            Gifted { .. } | PoolPaid { .. } | PoolCreated { .. } | MerchantPaid { .. } => {}
             FundSpent { .. } => {}
             Reserved { who, amount } => {
                 *self.free_of(who) -= amount;
@@ -309,6 +311,8 @@ proptest! {
         }
         let office = people[OFFICE].account_id();
         let mut nonces = [0u64; PEOPLE];
+        // The auditor's recount of the statistics, from the receipts alone.
+        let mut recount = wijk_stats::recount::Recount::new(3, wijk_stats::levels(chain.state()).unwrap());
         for (height, actions) in blocks.iter().enumerate() {
             let signing = chain.signing();
             let candidates: Vec<VerifiedTransaction> = actions
@@ -379,6 +383,27 @@ proptest! {
             for event in &built.executed.hook_events.end {
                 replay.event(event);
             }
+            recount.begin_block(height as u64 + 1);
+            let mut underflow = None;
+            wijk_runtime::stats::block_facts(
+                &built.executed.hook_events.begin,
+                &built.executed.receipts,
+                &built.executed.hook_events.end,
+                |fact| {
+                    if let Err(error) = recount.fact(fact) {
+                        underflow = Some(error);
+                    }
+                },
+            );
+            prop_assert_eq!(underflow, None);
+            recount.end_block();
+            for (period, figures) in &recount.periods {
+                prop_assert_eq!(&wijk_stats::period(chain.state(), *period).unwrap().unwrap(), figures);
+            }
+            for ((period, category), figures) in &recount.deals {
+                let held = wijk_stats::DEALS_BY_CATEGORY.get(chain.state(), &(*period, *category)).unwrap();
+                prop_assert_eq!(held.as_ref(), Some(figures));
+            }
             // From the state: every record adds up.
             let audit = wijk_coin::audit(chain.state());
             prop_assert!(audit.is_ok(), "{:?}", audit);
@@ -405,6 +430,12 @@ proptest! {
                     .sum();
                 prop_assert_eq!(holdings, *held);
             }
+            // The statistics' levels, carried from the events block by block, are the
+            // coins the state holds.
+            let levels = wijk_stats::levels(chain.state()).unwrap();
+            prop_assert_eq!(levels.circulating, audit.supply.total_supply);
+            prop_assert_eq!(levels.reserved, replay.reserved.values().sum::<Cents>());
+            prop_assert_eq!(levels.earmarked, replay.earmarked.values().sum::<Cents>());
         }
     }
 }
