@@ -416,6 +416,21 @@ impl Client {
             .await
     }
 
+    /// `wijk_stats` of periods `from` to `to` (the node's defaults when `None`).
+    pub async fn stats(
+        &self,
+        from: Option<u32>,
+        to: Option<u32>,
+    ) -> Result<types::stats::Stats, ClientError> {
+        self.request("wijk_stats", vec![json!(from), json!(to)])
+            .await
+    }
+
+    /// `wijk_goals` (retired ones too when `retired`).
+    pub async fn goals(&self, retired: bool) -> Result<types::stats::Goals, ClientError> {
+        self.request("wijk_goals", vec![json!(retired)]).await
+    }
+
     /// `wijk_validators`.
     pub async fn validators(&self) -> Result<types::Validators, ClientError> {
         self.request("wijk_validators", Vec::new()).await

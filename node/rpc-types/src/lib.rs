@@ -18,6 +18,7 @@ pub mod activities;
 pub mod governance;
 pub mod market;
 pub mod openrpc;
+pub mod stats;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -440,6 +440,21 @@ pub fn methods() -> Vec<Method> {
             ],
             "deals",
         ),
+        method::<stats::Stats>(
+            "wijk_stats",
+            "The wijk's figures per period: GDP (merchant sales, activity payouts, settled market deals; transfers and gifts are not production), coins minted, redeemed, moved, in existence (of which earmarked and set aside), velocity, active and new members, activity units, deals, and each period's breakdown by activity, activity category and market category.",
+            vec![
+                param::<u32>("from", "The first period (11 before `to` when left out).", false),
+                param::<u32>("to", "The last period (the current one when left out; at most 120 periods).", false),
+            ],
+            "stats",
+        ),
+        method::<stats::Goals>(
+            "wijk_goals",
+            "The cooperative's SMART goals: metric, baseline, target, deadline, and each complete period's value against the straight line from baseline to target, on track or not.",
+            vec![param::<bool>("retired", "Also retired goals (false when left out).", false)],
+            "goals",
+        ),
     ]
 }
 

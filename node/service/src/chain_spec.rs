@@ -214,7 +214,91 @@ pub fn rabot() -> ChainSpec {
         transactions: 100,
         window_blocks: 600,
     };
+    genesis.stats.goals = rabot_goals();
     spec
+}
+
+/// The Rabot's SMART goals, one for each kind of metric, measured from launch (period 0, a
+/// month) to 18 months after it, from a baseline of nothing (the coin is new; a goal set
+/// later is measured from the last complete period).
+fn rabot_goals() -> Vec<wijk_stats::NewGoal> {
+    use wijk_stats::{ActivityFilter, Metric};
+    let help = || ActivityFilter::Category("neighbourhood-help".into());
+    let goal = |name: &str, metric, per_active_member, baseline, target| wijk_stats::NewGoal {
+        name: name.into(),
+        metric,
+        per_active_member,
+        baseline: Some(baseline),
+        target,
+        first_period: Some(0),
+        deadline_period: 18,
+    };
+    vec![
+        goal(
+            "The Rabot's economy produces 25,000 a month",
+            Metric::Gdp,
+            false,
+            0,
+            2_500_000,
+        ),
+        goal(
+            "Local shops sell 10,000 a month in the coin",
+            Metric::MerchantSales,
+            false,
+            0,
+            1_000_000,
+        ),
+        goal(
+            "6,000 a month paid for neighbourhood help",
+            Metric::ActivityPayouts(help()),
+            false,
+            0,
+            600_000,
+        ),
+        goal(
+            "Residents do 4 extra hours of neighbourhood help a month each",
+            Metric::ActivityUnits(help()),
+            true,
+            0,
+            4_000,
+        ),
+        goal(
+            "3,000 a month of deals on the market",
+            Metric::MarketDeals(None),
+            false,
+            0,
+            300_000,
+        ),
+        goal(
+            "100 members take part every month",
+            Metric::ActiveMembers,
+            false,
+            0,
+            100,
+        ),
+        goal("20 new members a month", Metric::NewMembers, false, 0, 20),
+        goal(
+            "40,000 more in circulation than at launch",
+            Metric::Circulating,
+            false,
+            7_107_500,
+            11_107_500,
+        ),
+        goal(
+            "Redemptions fall to 1,000 a month",
+            Metric::Redeemed,
+            false,
+            500_000,
+            100_000,
+        ),
+        goal(
+            "Every coin changes hands twice a month",
+            Metric::Velocity,
+            false,
+            0,
+            2_000,
+        ),
+    ]
 }
 
 /// `dev`, `local`, `rabot`, or a path to a JSON file.

@@ -92,6 +92,17 @@ enum Command {
     },
     /// The wijk's region and whether the coin is local-only.
     Region,
+    /// The wijk's figures per period: GDP, money, velocity, members, activities, deals.
+    Stats(commands::stats::StatsArgs),
+    /// The cooperative's SMART goals and each period's progress against its line.
+    Goals {
+        /// Also retired goals.
+        #[arg(long)]
+        retired: bool,
+    },
+    /// Set or retire a goal (the board).
+    #[command(subcommand)]
+    Goal(commands::stats::GoalCommand),
     /// The validator set: who finalizes blocks now, and any scheduled change.
     #[command(subcommand)]
     Validators(commands::validators::ValidatorsCommand),
@@ -168,6 +179,9 @@ fn main() -> std::process::ExitCode {
             Command::Coin(command) => commands::coin::run(&context, command).await,
             Command::Governance(command) => commands::governance::run(&context, command).await,
             Command::Market(command) => commands::market::run(&context, command).await,
+            Command::Stats(args) => commands::stats::stats(&context, args).await,
+            Command::Goals { retired } => commands::stats::goals(&context, retired).await,
+            Command::Goal(command) => commands::stats::goal(&context, command).await,
             Command::Validators(command) => commands::validators::run(&context, command).await,
             Command::Activity(command) => commands::activities::run(&context, command).await,
             Command::Budget(command) => commands::activities::run_budget(&context, command).await,

@@ -6,6 +6,7 @@ mod coin;
 mod governance;
 mod market;
 mod membership;
+mod stats;
 mod system;
 mod validators;
 
@@ -23,5 +24,6 @@ pub(crate) fn register(
     governance::register(module)?;
     activities::register(module)?;
     market::register(module)?;
+    stats::register(module)?;
     Ok(())
 }

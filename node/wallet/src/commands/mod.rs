@@ -9,6 +9,7 @@ pub(crate) mod geo;
 pub(crate) mod governance;
 pub(crate) mod market;
 pub(crate) mod membership;
+pub(crate) mod stats;
 pub(crate) mod system;
 pub(crate) mod validators;
 
