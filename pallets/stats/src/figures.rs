@@ -316,6 +316,13 @@ impl ActivityFigures {
         self.units = self.units.saturating_add(u64::from(units));
         self.payouts = self.payouts.saturating_add(amount);
     }
+
+    /// Adds another tally of the same activity or category.
+    pub fn merge(&mut self, other: &ActivityFigures) {
+        self.claims = self.claims.saturating_add(other.claims);
+        self.units = self.units.saturating_add(other.units);
+        self.payouts = self.payouts.saturating_add(other.payouts);
+    }
 }
 
 /// A market category's settled deals in a period.

@@ -229,13 +229,13 @@ pub fn record_block(
     for (activity, add) in &tally.by_activity {
         let key = (period, *activity);
         let mut held = BY_ACTIVITY.get(&*state, &key)?.unwrap_or_default();
-        merge_activity(&mut held, add);
+        held.merge(add);
         BY_ACTIVITY.insert(state, &key, &held);
     }
     for (category, add) in &tally.by_category {
         let key = (period, *category);
         let mut held = BY_CATEGORY.get(&*state, &key)?.unwrap_or_default();
-        merge_activity(&mut held, add);
+        held.merge(add);
         BY_CATEGORY.insert(state, &key, &held);
     }
     for (category, add) in &tally.deals {
@@ -249,12 +249,6 @@ pub fn record_block(
     PERIODS.insert(state, &period, &figures);
     LEVELS.put(state, &levels);
     Ok(Ok(levels))
-}
-
-fn merge_activity(held: &mut ActivityFigures, add: &ActivityFigures) {
-    held.claims = held.claims.saturating_add(add.claims);
-    held.units = held.units.saturating_add(add.units);
-    held.payouts = held.payouts.saturating_add(add.payouts);
 }
 
 /// A period's breakdowns: by activity, by activity category, market deals by category.
@@ -490,31 +484,17 @@ fn set_goal(
             max: goals::MAX_OPEN_GOALS,
         }));
     }
-    let (baseline, baseline_period) = match new.baseline {
-        Some(baseline) => (baseline, None),
-        None => {
-            let measured_in = first_period.checked_sub(1);
-            let probe = Goal {
-                name: String::new(),
-                metric: new.metric.clone(),
-                per_active_member: new.per_active_member,
-                baseline: 0,
-                baseline_period: None,
-                target: 0,
-                first_period,
-                deadline_period: new.deadline_period,
-                set_at: height,
-                set_by,
-                retired: false,
-            };
-            match measured_in {
-                Some(period) => (
-                    goal_value(&*state, &probe, period)?.unwrap_or(0),
-                    Some(period),
-                ),
-                None => (0, None),
-            }
-        }
+    // The 0-meting: measured in the period before the first one, when not given.
+    let (baseline, baseline_period) = match (new.baseline, first_period.checked_sub(1)) {
+        (Some(baseline), _) => (baseline, None),
+        (None, Some(period)) => match PERIODS.get(&*state, &period)? {
+            Some(figures) => (
+                goals::measure(&*state, &new.metric, new.per_active_member, &figures)?,
+                Some(period),
+            ),
+            None => (0, Some(period)),
+        },
+        (None, None) => (0, None),
     };
     let goal = Goal {
         name: new.name.clone(),
